@@ -1,0 +1,69 @@
+// Package semisync is the root of an embeddable, pure-Go implementation of
+// semisynchronous replication: the logic of MySQL's rpl_semi_sync_source and
+// rpl_semi_sync_replica plugins and of MariaDB's built-in semisync, as
+// packages that any host plugs its own binlog and transport into.
+//
+// A semisync source holds each commit until enough replicas acknowledge that
+// they have received it, so a failover to one of them loses no transaction a
+// client was told had committed. It waits at a chosen point of the commit
+// (after the binlog sync or after the engine commit), falls back to
+// asynchronous replication when acknowledgements do not come in time, and
+// turns semisync back on by itself when replicas catch up. A semisync replica
+// acknowledges only what it holds durably.
+//
+// This package holds the few types every other package shares: [Position], a
+// totally ordered point in the replication stream (a binlog file and offset,
+// or a single log sequence number); [ReplicaID]; [Flavor], which selects
+// MySQL's or MariaDB's names; and [Row], [Like] and [WriteTable] for SHOW
+// output.
+//
+// # Packages
+//
+//   - ackset: the quorum math. Per-replica acknowledged positions in, the
+//     highest position acknowledged by the required quorum out (MySQL's N
+//     replicas, ANY N of a set, FIRST N by priority, N spanning K groups).
+//     Pure: no locks, no time, no I/O.
+//   - vars: every semisync system variable, typed, with MySQL's value syntax,
+//     SET statements, option files and SHOW VARIABLES; live values a running
+//     source or replica reads without locking.
+//   - status: every semisync status variable with MySQL's meaning, in every
+//     naming flavor, plus wait-latency histograms, switch-off counts by
+//     reason and a per-replica acknowledgement ledger.
+//
+// Still to come: source (the commit-wait state machine), waitpoint (the
+// commit order: flush, sync, wait, engine commit), replica, wire (MySQL's
+// semisync packets), transport (a Go-to-Go transport over net.Conn), and
+// runnable examples.
+//
+// # The host's duties
+//
+// The library decides; the host does the I/O. A host that embeds a source:
+//
+//  1. writes and syncs its own binlog, and reports each flushed group's end
+//     position before any replica can read it;
+//  2. streams its binlog to replicas, asking the library per event whether
+//     to request an acknowledgement, and hands every acknowledgement back;
+//  3. waits for its commit's position at the wait point, and tells its client
+//     what the typed outcome means;
+//  4. feeds runtime variable changes (vars) to the running source and exports
+//     the counters (status) however it likes.
+//
+// A host that embeds a replica writes received events to its relay log and
+// sends an acknowledgement only when the library says the event is as
+// durable as configured.
+//
+// # Usage
+//
+// Today, the quorum math and the variables can be used on their own:
+//
+//	set := ackset.New(ackset.Count(2))
+//	set.Connect(1, semisync.FilePos("binlog.000001", 4))
+//	set.Connect(2, semisync.FilePos("binlog.000001", 4))
+//	set.Ack(1, semisync.FilePos("binlog.000001", 900))
+//	u := set.Ack(2, semisync.FilePos("binlog.000001", 700))
+//	// u.Quorum is binlog.000001:700: both replicas hold everything up to it.
+//
+//	reg, _ := vars.NewRegistry(semisync.FlavorMySQL)
+//	_ = reg.Exec("SET GLOBAL rpl_semi_sync_source_wait_for_replica_count = 2")
+//	cfg := reg.Config() // no lock, no allocation
+package semisync
