@@ -11,16 +11,17 @@
 // # Counter model
 //
 // A [Source] (one per source instance, never global) holds the source-side
-// counters as atomics. Any goroutine may record at any time, without a lock
-// and without allocating: [Source.Add] for one counter, or [Source.Begin]
-// … [Batch.End] for several counters that belong together (TxWaits and
-// TxWaitTime, or the status flag with NoTimes in [Source.SwitchOff]).
-// [Source.Snapshot] returns a [SourceSnapshot] that is a consistent cut:
-// every batch is either entirely in it or entirely absent, even though
-// recording takes no lock. It uses a sequence lock made of two atomic
-// counters (the correctness argument is in the code, on type multiSeq); a
-// snapshot retries while a batch is open, so batches must stay short and
-// never block.
+// counters as atomics. Any goroutine may record at any time without
+// allocating: [Source.Add] for one counter is a single atomic operation that
+// never waits; [Source.Begin] … [Batch.End] groups several counters that
+// belong together (TxWaits and TxWaitTime, or the status flag with NoTimes
+// in [Source.SwitchOff]) under the shared side of a reader/writer lock, so
+// batches never wait for each other. [Source.Snapshot] takes the exclusive
+// side for the moment it copies, so every batch is either entirely in a
+// [SourceSnapshot] or entirely absent, and a snapshot always finishes
+// however busy the recorders are (a waiting exclusive locker goes ahead of
+// new shared ones). [Source.ResetMaster] does the same, so it never lands
+// inside a batch. Batches must stay short and never block.
 //
 // Gauges (Clients, WaitSessions) never go below zero. As in MySQL this
 // matters because RESET MASTER ([Source.ResetMaster]) may zero wait_sessions

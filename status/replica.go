@@ -1,13 +1,17 @@
 package status
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Replica holds the counters of one semisync replica (the receiving side).
 // The zero value is ready to use; a Replica must not be copied after first
-// use. All methods are safe for concurrent use, lock-free and
-// allocation-free; each is one update that [Replica.Snapshot] sees whole.
+// use. All methods are safe for concurrent use and allocation-free. The
+// counting methods are single atomic operations; StartIO and Snapshot take a
+// mutex so that a snapshot never sees StartIO half done.
 type Replica struct {
-	seq             multiSeq
+	mu              sync.Mutex // StartIO and Snapshot
 	status          atomic.Bool
 	sendAck         atomic.Uint64
 	ackSendFailures atomic.Uint64
@@ -17,10 +21,10 @@ type Replica struct {
 // (ON when the replica side's enabled variable is ON, spec §9.1) and
 // SendAck := 0 (MariaDB resets it at IO start).
 func (r *Replica) StartIO(enabled bool) {
-	r.seq.begin()
+	r.mu.Lock()
 	r.status.Store(enabled)
 	r.sendAck.Store(0)
-	r.seq.end()
+	r.mu.Unlock()
 }
 
 // StopIO records that the receiver thread stopped: status OFF (spec §9.1).
@@ -28,29 +32,17 @@ func (r *Replica) StopIO() { r.SetStatus(false) }
 
 // SetStatus sets the status flag, for example OFF when negotiation finds
 // that the source has no semisync support (spec §8.1).
-func (r *Replica) SetStatus(on bool) {
-	r.seq.begin()
-	r.status.Store(on)
-	r.seq.end()
-}
+func (r *Replica) SetStatus(on bool) { r.status.Store(on) }
 
 // CountAckSent records one ACK written and flushed to the source (MariaDB's
 // Rpl_semi_sync_slave_send_ack; some older MariaDB versions also counted an
 // ACK whose flush failed).
-func (r *Replica) CountAckSent() {
-	r.seq.begin()
-	r.sendAck.Add(1)
-	r.seq.end()
-}
+func (r *Replica) CountAckSent() { r.sendAck.Add(1) }
 
 // CountAckSendFailure records one ACK that could not be sent. MySQL only
 // logs such failures and carries on (spec §9.2); this count is an
 // extension shown in no SHOW output.
-func (r *Replica) CountAckSendFailure() {
-	r.seq.begin()
-	r.ackSendFailures.Add(1)
-	r.seq.end()
-}
+func (r *Replica) CountAckSendFailure() { r.ackSendFailures.Add(1) }
 
 // ReplicaStatusSnapshot is a consistent copy of a [Replica]'s counters. (The
 // name keeps it apart from [ReplicaSnapshot], a source's ledger entry for
@@ -71,11 +63,11 @@ type ReplicaStatusSnapshot struct {
 
 // Snapshot returns a consistent copy of the counters. It does not allocate.
 func (r *Replica) Snapshot() ReplicaStatusSnapshot {
-	var s ReplicaStatusSnapshot
-	readConsistent(&r.seq, func() {
-		s.Status = r.status.Load()
-		s.SendAck = r.sendAck.Load()
-		s.AckSendFailures = r.ackSendFailures.Load()
-	})
-	return s
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return ReplicaStatusSnapshot{
+		Status:          r.status.Load(),
+		SendAck:         r.sendAck.Load(),
+		AckSendFailures: r.ackSendFailures.Load(),
+	}
 }

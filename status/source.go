@@ -1,6 +1,7 @@
 package status
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -9,12 +10,20 @@ import (
 // Rpl_semi_sync_source_* / Rpl_semi_sync_master_* status variable, the
 // counters MySQL keeps without showing them, and this library's extensions.
 // The zero value is ready to use; a Source must not be copied after first
-// use. All methods are safe for concurrent use, lock-free and
-// allocation-free, except where a method says otherwise.
+// use. All methods are safe for concurrent use and allocation-free, except
+// where a method says otherwise.
+//
+// Single updates ([Source.Add], [Source.SetStatus]) are one atomic
+// operation each and never wait. A [Batch] takes the shared side of a
+// reader/writer lock, so batches never wait for each other; only
+// [Source.Snapshot] and [Source.ResetMaster] take the exclusive side, for
+// the few hundred nanoseconds they need to copy or zero the counters. Go's
+// RWMutex lets a waiting exclusive locker in ahead of new shared lockers, so
+// a snapshot always finishes, however busy the recorders are.
 //
 // The source package records; hosts read with [Source.Snapshot].
 type Source struct {
-	seq        multiSeq
+	cut        sync.RWMutex // batches: shared; Snapshot and ResetMaster: exclusive
 	counters   [numCounters]atomic.Int64
 	status     atomic.Bool
 	switchOffs [NumSwitchOffReasons]atomic.Uint64
@@ -33,21 +42,33 @@ type Source struct {
 
 // Batch groups counter updates that a snapshot must see together or not at
 // all, such as TxWaits and TxWaitTime. Get one from [Source.Begin], update
-// through it, and call [Batch.End] exactly once, on the same goroutine and
-// without blocking in between: snapshots wait while any batch is open.
-// Calls on a Batch after End, or on the zero Batch, do nothing.
-type Batch struct{ s *Source }
+// through it, and call [Batch.End] once, on the same goroutine and without
+// blocking in between: snapshots and ResetMaster wait while any batch is
+// open. Calls on a Batch after End, or on the zero Batch, do nothing. Do not
+// copy a Batch (go vet reports copies): ending two copies would end the
+// batch twice.
+type Batch struct {
+	_ noCopy
+	s *Source
+}
+
+// noCopy makes go vet's copylocks check report copies of the struct that
+// holds it.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
 
 // Begin opens a batch of updates. It does not allocate.
 func (s *Source) Begin() Batch {
-	s.seq.begin()
-	return Batch{s}
+	s.cut.RLock()
+	return Batch{s: s}
 }
 
 // End closes the batch. Further calls do nothing.
 func (b *Batch) End() {
 	if b.s != nil {
-		b.s.seq.end()
+		b.s.cut.RUnlock()
 		b.s = nil
 	}
 }
@@ -86,21 +107,21 @@ func (b *Batch) SwitchOff(r SwitchOffReason) {
 	b.s.switchOffs[r].Add(1)
 }
 
-// Add adds delta to counter c as one update and returns the new value; see
-// [Batch.Add].
+// Add adds delta to counter c and returns the new value, with one atomic
+// operation (a compare-and-swap loop for a decrement, which stops at zero;
+// see [Batch.Add]). It never waits. An update of one counter is always
+// entirely in a snapshot or entirely absent; use a [Batch] when several
+// counters must move together.
 func (s *Source) Add(c Counter, delta int64) uint64 {
-	b := s.Begin()
-	v := b.Add(c, delta)
-	b.End()
-	return v
+	if !c.Valid() {
+		return 0
+	}
+	return uint64(addFloor(&s.counters[c], delta))
 }
 
-// SetStatus sets the status flag as one update; see [Batch.SetStatus].
-func (s *Source) SetStatus(on bool) {
-	b := s.Begin()
-	b.SetStatus(on)
-	b.End()
-}
+// SetStatus sets the status flag with one atomic store; see
+// [Batch.SetStatus].
+func (s *Source) SetStatus(on bool) { s.status.Store(on) }
 
 // SwitchOff records one switch_off() as one update; see [Batch.SwitchOff].
 // For MariaDB's accounting, call it only on a real ON→OFF transition.
@@ -132,15 +153,18 @@ func (s *Source) RecordTxWait(sinceStart time.Duration) {
 // NetWaitTime, plus the per-reason switch-off counts (so that they still sum
 // to NoTimes). Clients, WaitTimeouts, RequestAck, GetAck, the status flag,
 // WaitLatency and Replicas are left alone.
+//
+// It waits for open batches to end, so it never lands between two updates
+// of one batch.
 func (s *Source) ResetMaster() {
-	s.seq.begin()
+	s.cut.Lock()
+	defer s.cut.Unlock()
 	for _, c := range resetByResetMaster {
 		s.counters[c].Store(0)
 	}
 	for i := range s.switchOffs {
 		s.switchOffs[i].Store(0)
 	}
-	s.seq.end()
 }
 
 // Value returns the current value of counter c (0 for an undefined Counter)
@@ -156,56 +180,78 @@ func (s *Source) Value(c Counter) uint64 {
 // Status returns the status flag with one atomic load.
 func (s *Source) Status() bool { return s.status.Load() }
 
-// SourceSnapshot is a copy of a [Source]'s counters at one instant: no
-// update recorded in one [Batch] is ever half-visible. WaitLatency and
-// Replicas are copied just after the counters; each is consistent on its
-// own but not necessarily with the counters.
+// SourceSnapshot is a copy of a [Source]'s counters: no [Batch] is ever
+// half-visible in it, and each single update is either in it or not.
+// WaitLatency and Replicas are copied just after the counters; each is
+// consistent on its own but not necessarily with the counters.
 //
-// Field comments give the MySQL meaning in short; the [Counter] constants
-// have the full rules.
+// Each field says when MySQL changes the value and its unit; the [Counter]
+// constants carry the same rules in more detail, with spec references.
 type SourceSnapshot struct {
 	// Status is Rpl_semi_sync_source_status: ON (true) while the source is
-	// enabled and running semisynchronously, OFF when disabled or fallen
-	// back to asynchronous mode (spec §4.1).
+	// enabled and running semisynchronously; set OFF by every switch-off
+	// (commit-wait timeout, replica loss, shutdown, disable) and ON again by
+	// enabling, by a replica catching up, or by wait_no_replica going OFF→ON
+	// (spec §4). Read at snapshot time.
 	Status bool
-	// Clients is the number of connected semisync replicas ([Clients]).
+	// Clients is Rpl_semi_sync_source_clients, a gauge: +1 when a dump
+	// session starts for a connection that declared itself semisync (even
+	// while the source is disabled), −1 when it ends. Unit: connections.
 	Clients uint64
-	// YesTx is the number of commits acknowledged in semisync mode ([YesTx]).
+	// YesTx is Rpl_semi_sync_source_yes_tx: +1 at the end of each commit
+	// wait that finished with status ON and an active-transaction node,
+	// including waits an earlier ACK had already satisfied. Unit:
+	// transactions.
 	YesTx uint64
-	// NoTx is the number of commits that ended without acknowledgement
-	// ([NoTx]).
+	// NoTx is Rpl_semi_sync_source_no_tx: +1 at the end of every other
+	// commit wait (status OFF on entry, timed out or switched off while
+	// waiting, or written while OFF); not counted while the source is
+	// disabled. Unit: transactions.
 	NoTx uint64
-	// NoTimes is the number of switch-offs to asynchronous mode ([NoTimes]).
+	// NoTimes is Rpl_semi_sync_source_no_times: +1 on every switch-off (in
+	// MySQL also on disabling an already-OFF source; MariaDB counts only
+	// ON→OFF). Unit: switch-offs.
 	NoTimes uint64
-	// TimefuncFailures is the number of wakeups whose elapsed time was
-	// negative ([TimefuncFailures]).
+	// TimefuncFailures is Rpl_semi_sync_source_timefunc_failures: +1 when a
+	// commit wait's elapsed time came out negative (the clock went back).
+	// Unit: events.
 	TimefuncFailures uint64
-	// WaitPosBacktraverse is the number of waiters that arrived for a
-	// position ≤ the smallest one already waited for
-	// ([WaitPosBacktraverse]).
+	// WaitPosBacktraverse is Rpl_semi_sync_source_wait_pos_backtraverse: +1
+	// when a session starts waiting for a position ≤ the smallest position
+	// already waited for. Unit: events.
 	WaitPosBacktraverse uint64
-	// WaitSessions is the number of sessions waiting for an ACK right now
-	// ([WaitSessions]).
+	// WaitSessions is Rpl_semi_sync_source_wait_sessions, a gauge: sessions
+	// blocked waiting for an ACK right now (+1 before each timed wait, −1
+	// after it). Unit: sessions.
 	WaitSessions uint64
-	// TxWaits is the number of successful commit-wait wakeups ([TxWaits]).
+	// TxWaits is Rpl_semi_sync_source_tx_waits: +1 per commit-wait wakeup
+	// that was not a timeout (a session woken twice counts twice). Unit:
+	// wakeups.
 	TxWaits uint64
-	// TxWaitTime is the total of the wait times recorded with TxWaits
-	// ([TxWaitTime]). MySQL keeps it in whole microseconds, so this is
-	// always a multiple of a microsecond; SHOW renders it as µs.
+	// TxWaitTime is Rpl_semi_sync_source_tx_wait_time: on each TxWaits
+	// wakeup, += the time since that commit wait began; timeouts add
+	// nothing. MySQL keeps whole microseconds, so this is a multiple of a
+	// microsecond, and SHOW renders it in µs.
 	TxWaitTime time.Duration
-	// NetWaits is the number of ACK requests sent ([NetWaits]).
+	// NetWaits is Rpl_semi_sync_source_net_waits: +1 each time a dump
+	// session sent an event with the reply-required flag and flushed it.
+	// Unit: events.
 	NetWaits uint64
-	// NetWaitTime is the time spent blocked reading ACKs in the dump
-	// session, a multiple of a microsecond, and always 0 since MySQL 5.7
-	// ([NetWaitTime]).
+	// NetWaitTime is Rpl_semi_sync_source_net_wait_time: the time dump
+	// sessions spent blocked reading ACKs, a multiple of a microsecond. It
+	// is always 0 since MySQL 5.7, where a separate receiver reads ACKs, but
+	// both servers still show it.
 	NetWaitTime time.Duration
-	// WaitTimeouts is the number of commit waits that timed out
-	// ([WaitTimeouts]); MySQL counts it but does not show it.
+	// WaitTimeouts is +1 per commit wait that timed out (and so switched
+	// the source off). MySQL counts it but shows it nowhere; neither does
+	// SHOW here. RESET MASTER does not zero it. Unit: timeouts.
 	WaitTimeouts uint64
-	// RequestAck is MariaDB's count of transactions added to the
-	// active-transaction list ([RequestAck]).
+	// RequestAck is MariaDB's Rpl_semi_sync_master_request_ack: +1 per
+	// transaction added to the active-transaction list while status is ON.
+	// Unit: transactions.
 	RequestAck uint64
-	// GetAck is MariaDB's count of ACK packets received ([GetAck]).
+	// GetAck is MariaDB's Rpl_semi_sync_master_get_ack: +1 per well-formed
+	// ACK packet received from any replica. Unit: ACK packets.
 	GetAck uint64
 
 	// SwitchOffs counts switch-offs by [SwitchOffReason]; they sum to
@@ -231,16 +277,15 @@ func (s *Source) Snapshot() SourceSnapshot {
 func (s *Source) SnapshotInto(dst *SourceSnapshot) {
 	var raw [numCounters]int64
 	var offs [NumSwitchOffReasons]uint64
-	var on bool
-	readConsistent(&s.seq, func() {
-		for i := range raw {
-			raw[i] = s.counters[i].Load()
-		}
-		for i := range offs {
-			offs[i] = s.switchOffs[i].Load()
-		}
-		on = s.status.Load()
-	})
+	s.cut.Lock()
+	for i := range raw {
+		raw[i] = s.counters[i].Load()
+	}
+	for i := range offs {
+		offs[i] = s.switchOffs[i].Load()
+	}
+	on := s.status.Load()
+	s.cut.Unlock()
 	u := func(c Counter) uint64 { return uint64(raw[c]) }
 	dst.Status = on
 	dst.Clients = u(Clients)

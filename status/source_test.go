@@ -1,6 +1,7 @@
 package status_test
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,7 +142,7 @@ func TestBatchMisuseIsHarmless(t *testing.T) {
 	b := s.Begin()
 	b.Add(status.TxWaits, 1)
 	b.End()
-	b.End() // second End must not unbalance the sequence lock
+	b.End() // a second End must not unlock twice
 	require.Zero(t, b.Add(status.TxWaits, 1), "Add after End does nothing")
 	b.SetStatus(true)
 	b.SwitchOff(status.ReasonTimeout)
@@ -153,7 +154,7 @@ func TestBatchMisuseIsHarmless(t *testing.T) {
 	require.Zero(t, s.Add(status.Counter(200), 1), "undefined counter is ignored")
 	require.Zero(t, s.Value(status.Counter(200)))
 
-	snap := s.Snapshot() // would spin forever if End had been counted twice
+	snap := s.Snapshot() // would deadlock or crash if End had unlocked twice
 	require.Equal(t, uint64(1), snap.TxWaits)
 	require.False(t, snap.Status)
 	require.Zero(t, snap.NoTimes)
@@ -171,8 +172,8 @@ func TestCounterAndReasonStrings(t *testing.T) {
 	require.True(t, status.ReasonDisabled.Valid())
 }
 
-// TestSnapshotSeesBatchesWhole is the test that fails without the sequence
-// lock: writers always add 1 to TxWaits and 10 µs to TxWaitTime in one batch
+// TestSnapshotSeesBatchesWhole is the test that fails without the cut lock:
+// writers always add 1 to TxWaits and 10 µs to TxWaitTime in one batch
 // (and SwitchOff moves NoTimes with a reason count), and every snapshot must
 // see the pairs in step.
 func TestSnapshotSeesBatchesWhole(t *testing.T) {
@@ -214,6 +215,58 @@ func TestSnapshotSeesBatchesWhole(t *testing.T) {
 	s.SnapshotInto(&snap)
 	require.Equal(t, uint64(writers*perWriter), snap.TxWaits)
 	require.Equal(t, time.Duration(writers*perWriter)*10*time.Microsecond, snap.TxWaitTime)
+}
+
+// TestSnapshotFinishesUnderBusyWriters runs many more recording goroutines
+// than CPUs, each in a tight loop, while the test takes snapshots. A design
+// where a snapshot waits for a moment with no batch open starves here (a
+// single snapshot took seconds to forever); with the cut lock every
+// snapshot gets its turn, and the writers only stop once the reader is done.
+func TestSnapshotFinishesUnderBusyWriters(t *testing.T) {
+	writers := 16 * runtime.GOMAXPROCS(0)
+	var s status.Source
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for !stop.Load() {
+				s.RecordTxWait(10 * time.Microsecond)
+				s.Add(status.YesTx, 1)
+			}
+		})
+	}
+	var snap status.SourceSnapshot
+	for range 200 {
+		s.SnapshotInto(&snap)
+		require.Equal(t, time.Duration(snap.TxWaits)*10*time.Microsecond, snap.TxWaitTime)
+	}
+	stop.Store(true)
+	wg.Wait()
+}
+
+// TestResetMasterNeverSplitsABatch resets while writers record pairs: a
+// reset that landed between the two updates of a batch would leave the pair
+// out of step for good.
+func TestResetMasterNeverSplitsABatch(t *testing.T) {
+	var s status.Source
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 4 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for !stop.Load() {
+				s.RecordTxWait(10 * time.Microsecond)
+				s.SwitchOff(status.ReasonTimeout)
+			}
+		})
+	}
+	for range 2000 {
+		s.ResetMaster()
+	}
+	stop.Store(true)
+	wg.Wait()
+	snap := s.Snapshot()
+	require.Equal(t, time.Duration(snap.TxWaits)*10*time.Microsecond, snap.TxWaitTime)
+	require.Equal(t, snap.NoTimes, snap.SwitchOffs[status.ReasonTimeout])
 }
 
 func TestSnapshotIntoDoesNotAllocate(t *testing.T) {
