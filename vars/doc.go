@@ -77,12 +77,17 @@
 //     them to the range with a warning (SET) or a warning at startup
 //     (option files). Negative numbers are out of range. Unrecognised
 //     booleans in option files are rejected; MySQL warns and uses OFF.
-//   - Booleans and enums accept their names and numbers quoted or not
-//     (MySQL's SET rejects '1' and 'TRUE' as strings); integers reject
-//     quoted strings with [ErrWrongType], as MySQL does.
+//   - None in SET value syntax: as in MySQL, a quoted string names a
+//     boolean ('ON', 'OFF') or an enum value ('AFTER_SYNC'), so '1' and
+//     'TRUE' are rejected with [ErrWrongValue]; unquoted TRUE, FALSE, 1, 0
+//     and enum ordinals are accepted; integers reject quoted strings with
+//     [ErrWrongType]. Option files and [Registry.ApplyRows] accept every
+//     spelling MySQL's option parser does (ON, OFF, TRUE, FALSE, 1, 0,
+//     names or ordinals).
 //   - Only literal values are accepted, not expressions (10*1000 is
 //     [ErrUnsupported]). SET PERSIST applies the value as GLOBAL and
-//     persists nothing; SET PERSIST_ONLY is unsupported.
+//     persists nothing (MariaDB has no SET PERSIST: [ErrSyntax] there);
+//     SET PERSIST_ONLY is unsupported.
 //   - [ErrReadOnly] arises only for variables the host pinned, and only
 //     when an assignment would change the value.
 //   - Option files: names ignore case (MySQL's option parser does not);

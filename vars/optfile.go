@@ -196,7 +196,7 @@ func (r *Registry) optionLine(text string) (a Assignment, ok bool, err *Error) {
 				"the skip-, disable- and enable- prefixes apply only to boolean options")
 		}
 		if hasValue {
-			if _, okb := parseBool(value); !okb {
+			if _, okb := parseAnyBool(value); !okb {
 				return a, false, newError(ErrWrongValue, v.String(), value, "want ON, OFF, TRUE, FALSE, 1 or 0")
 			}
 		}

@@ -270,6 +270,9 @@ func (r *Registry) Apply(as ...Assignment) error {
 		if a.Scope == ScopeSession {
 			return newError(ErrGlobalOnly, v.String(), a.Value, "").at(a.File, a.Line)
 		}
+		if a.Scope == ScopePersist && r.flavor == semisync.FlavorMariaDB {
+			return newError(ErrSyntax, v.String(), a.Value, "MariaDB has no SET PERSIST; use SET GLOBAL").at(a.File, a.Line)
+		}
 		raw, err := parseValue(v, a)
 		if err != nil {
 			return locate(err, a)

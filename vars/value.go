@@ -24,9 +24,10 @@ const (
 	// MySQL, except TRUE and FALSE, which are MySQL's integer literals 1
 	// and 0.
 	FormWord
-	// FormString is a quoted string literal in a SET statement. Booleans
-	// and enums read it like a word; an integer variable rejects it with
-	// [ErrWrongType], as MySQL does for SET GLOBAL x = '10'.
+	// FormString is a quoted string literal in a SET statement. As in
+	// MySQL, a boolean accepts only the names 'ON' and 'OFF' and an enum
+	// only its names ('1' and 'TRUE' are not names); an integer variable
+	// rejects it with [ErrWrongType], as MySQL does for SET GLOBAL x = '10'.
 	FormString
 	// FormInt is an integer literal in a SET statement, possibly with a
 	// leading minus sign.
@@ -48,8 +49,42 @@ func (f Form) String() string {
 	return "Form(" + strconv.Itoa(int(f)) + ")"
 }
 
-// parseBool reads MySQL's boolean spellings, ignoring case.
-func parseBool(s string) (uint64, bool) {
+// parseBool reads a boolean as f allows, ignoring case: SET statements
+// take the names ON and OFF as words or strings, TRUE and FALSE as words
+// (they are MySQL's literals 1 and 0) and integer literals 0 and 1; text and
+// option files take all of ON, OFF, TRUE, FALSE, 1 and 0.
+func parseBool(f Form, s string) (uint64, bool) {
+	switch f {
+	case FormString:
+		return nameIndex([]string{"OFF", "ON"}, s)
+	case FormInt:
+		return parseOrdinal(s, 2)
+	case FormWord:
+		if v, ok := nameIndex([]string{"OFF", "ON"}, s); ok {
+			return v, true
+		}
+		return nameIndex([]string{"FALSE", "TRUE"}, s)
+	}
+	return parseAnyBool(s)
+}
+
+// nameIndex returns the index of s in names under ASCII case folding.
+func nameIndex(names []string, s string) (uint64, bool) {
+	if i := indexFold(names, s); i >= 0 {
+		return uint64(i), true
+	}
+	return 0, false
+}
+
+// parseOrdinal reads a decimal integer below n (leading zeros allowed, as
+// in an SQL integer literal).
+func parseOrdinal(s string, n int) (uint64, bool) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	return v, err == nil && v < uint64(n)
+}
+
+// parseAnyBool reads every boolean spelling MySQL's option parser accepts.
+func parseAnyBool(s string) (uint64, bool) {
 	switch {
 	case s == "1" || strings.EqualFold(s, "ON") || strings.EqualFold(s, "TRUE"):
 		return 1, true
@@ -73,20 +108,25 @@ func parseValue(v *Var, a Assignment) (uint64, error) {
 	switch d.kind {
 	case KindBool:
 		var ok bool
-		if raw, ok = parseBool(a.Value); !ok {
-			return 0, newError(ErrWrongValue, name, a.Value, "want ON, OFF, TRUE, FALSE, 1 or 0")
+		if raw, ok = parseBool(a.Form, a.Value); !ok {
+			return 0, newError(ErrWrongValue, name, a.Value, boolWants[a.Form])
 		}
 	case KindEnum:
-		i := indexFold(d.enum, a.Value)
-		if i < 0 {
-			n, err := strconv.ParseUint(a.Value, 10, 64)
-			if err != nil || n >= uint64(len(d.enum)) {
-				return 0, newError(ErrWrongValue, name, a.Value,
-					"want "+strings.Join(d.enum, " or ")+" (or 0.."+strconv.Itoa(len(d.enum)-1)+")")
+		var ok bool
+		switch a.Form {
+		case FormString, FormWord:
+			raw, ok = nameIndex(d.enum, a.Value)
+		case FormInt:
+			raw, ok = parseOrdinal(a.Value, len(d.enum))
+		default:
+			if raw, ok = nameIndex(d.enum, a.Value); !ok {
+				raw, ok = parseOrdinal(a.Value, len(d.enum))
 			}
-			i = int(n)
 		}
-		raw = uint64(i)
+		if !ok {
+			return 0, newError(ErrWrongValue, name, a.Value,
+				"want "+strings.Join(d.enum, " or ")+" (or 0.."+strconv.Itoa(len(d.enum)-1)+" unquoted)")
+		}
 	case KindUint:
 		var err error
 		if raw, err = parseUint(v, a); err != nil {
@@ -97,6 +137,16 @@ func parseValue(v *Var, a Assignment) (uint64, error) {
 		return 0, err
 	}
 	return raw, nil
+}
+
+// boolWants describes, per form, what a boolean accepts.
+var boolWants = [...]string{
+	FormText:    "want ON, OFF, TRUE, FALSE, 1 or 0",
+	FormOption:  "want ON, OFF, TRUE, FALSE, 1 or 0",
+	FormWord:    "want ON, OFF, TRUE or FALSE",
+	FormString:  "want 'ON' or 'OFF'",
+	FormInt:     "want 1 or 0",
+	FormDecimal: "want ON, OFF, 1 or 0",
 }
 
 // indexFold returns the index of the name in names equal to s under

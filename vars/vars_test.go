@@ -206,8 +206,10 @@ func TestSetEveryVariable(t *testing.T) {
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 1", "rpl_semi_sync_source_enabled", "ON", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = true", "rpl_semi_sync_source_enabled", "ON", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 'on'", "rpl_semi_sync_source_enabled", "ON", nil},
-		{my, `SET GLOBAL rpl_semi_sync_source_enabled = "True"`, "rpl_semi_sync_source_enabled", "ON", nil},
-		{my, "SET GLOBAL rpl_semi_sync_source_enabled = '1'", "rpl_semi_sync_source_enabled", "ON", nil},
+		{my, `SET GLOBAL rpl_semi_sync_source_enabled = "on"`, "rpl_semi_sync_source_enabled", "ON", nil},
+		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 01", "rpl_semi_sync_source_enabled", "ON", nil},
+		{my, "SET GLOBAL rpl_semi_sync_source_enabled = true", "rpl_semi_sync_source_enabled", "ON", nil},
+		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = 'after_commit'", "rpl_semi_sync_source_wait_point", "AFTER_COMMIT", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = `ON`", "rpl_semi_sync_source_enabled", "ON", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = OFF", "rpl_semi_sync_source_enabled", "OFF", func(c vars.Config) bool { return !c.SourceEnabled }},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 0", "rpl_semi_sync_source_enabled", "OFF", nil},
@@ -327,6 +329,11 @@ func TestExecErrors(t *testing.T) {
 		// 1231 wrong value
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 2", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "2", "can't be set to the value of '2'"},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 'yes'", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "yes", "can't be set to the value of 'yes'"},
+		// MySQL looks quoted strings up by name only: 'True' and '1' are
+		// not names of a boolean, '1' is not a name of an enum.
+		{my, `SET GLOBAL rpl_semi_sync_source_enabled = "True"`, vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "True", "want 'ON' or 'OFF'"},
+		{my, "SET GLOBAL rpl_semi_sync_source_enabled = '1'", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "1", "want 'ON' or 'OFF'"},
+		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = '1'", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_wait_point", "1", "want AFTER_SYNC or AFTER_COMMIT"},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = NULL", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "NULL", "'NULL'"},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = ''", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "", "value of ''"},
 		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_FLUSH", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_wait_point", "AFTER_FLUSH", "want AFTER_SYNC or AFTER_COMMIT"},
@@ -361,6 +368,7 @@ func TestExecErrors(t *testing.T) {
 		{my, "SET GLOBAL rpl_semi_sync_source_timeout = 1, SESSION rpl_semi_sync_source_enabled = 1", vars.ErrGlobalOnly, 1229, "rpl_semi_sync_source_enabled", "1", "SET GLOBAL"},
 		{my, "SET @@global.rpl_semi_sync_source_timeout = 1, rpl_semi_sync_source_enabled = 1", vars.ErrGlobalOnly, 1229, "rpl_semi_sync_source_enabled", "1", "SET GLOBAL"},
 		// 1064 syntax
+		{mdb, "SET PERSIST rpl_semi_sync_master_timeout = 5", vars.ErrSyntax, 1064, "rpl_semi_sync_master_timeout", "5", "MariaDB has no SET PERSIST"},
 		{my, "", vars.ErrSyntax, 1064, "", "", "You have an error in your SQL syntax: expected SET"},
 		{my, "SELECT 1", vars.ErrSyntax, 1064, "", "", "expected SET; near 'SELECT 1' at line 1"},
 		{my, "SET", vars.ErrSyntax, 1064, "", "", "expected a variable name"},
@@ -682,7 +690,14 @@ func TestApplyForms(t *testing.T) {
 		{vars.Assignment{Name: "rpl_semi_sync_source_wait_point", Value: "1"}, "AFTER_COMMIT", 0},
 		{vars.Assignment{Name: "rpl_semi_sync_source_wait_point", Value: "1", Form: vars.FormInt}, "AFTER_COMMIT", 0},
 		{vars.Assignment{Name: "rpl_semi_sync_source_wait_point", Value: "after_commit", Form: vars.FormDecimal}, "", vars.ErrWrongType},
-		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE", Form: vars.FormString}, "ON", 0},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE", Form: vars.FormString}, "", vars.ErrWrongValue},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "on", Form: vars.FormString}, "ON", 0},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE", Form: vars.FormWord}, "ON", 0},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE"}, "ON", 0},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "1", Form: vars.FormInt}, "ON", 0},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "1", Form: vars.FormString}, "", vars.ErrWrongValue},
+		{vars.Assignment{Name: "rpl_semi_sync_source_wait_point", Value: "1", Form: vars.FormString}, "", vars.ErrWrongValue},
+		{vars.Assignment{Name: "rpl_semi_sync_source_wait_point", Value: "AFTER_SYNC", Form: vars.FormInt}, "", vars.ErrWrongValue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.a.Form.String()+"/"+tt.a.Value, func(t *testing.T) {
