@@ -56,7 +56,7 @@
 //
 // Today, the quorum math and the variables can be used on their own:
 //
-//	set := ackset.New(ackset.Count(2))
+//	set, _ := ackset.New(ackset.Count(2))
 //	set.Connect(1, semisync.FilePos("binlog.000001", 4))
 //	set.Connect(2, semisync.FilePos("binlog.000001", 4))
 //	set.Ack(1, semisync.FilePos("binlog.000001", 900))
@@ -64,6 +64,6 @@
 //	// u.Quorum is binlog.000001:700: both replicas hold everything up to it.
 //
 //	reg, _ := vars.NewRegistry(semisync.FlavorMySQL)
-//	_ = reg.Exec("SET GLOBAL rpl_semi_sync_source_wait_for_replica_count = 2")
+//	err := reg.Exec("SET GLOBAL rpl_semi_sync_source_wait_for_replica_count = 2")
 //	cfg := reg.Config() // no lock, no allocation
 package semisync

@@ -161,11 +161,8 @@ func ParsePosition(s string) (Position, error) {
 		if file == "" {
 			return Position{}, fmt.Errorf("%w %q: empty file name before ':'", ErrInvalidPosition, s)
 		}
-		if len(file) > MaxFileNameLen {
-			return Position{}, fmt.Errorf("%w: file name of %d bytes is longer than %d", ErrInvalidPosition, len(file), MaxFileNameLen)
-		}
-		if strings.IndexByte(file, 0) >= 0 {
-			return Position{}, fmt.Errorf("%w %q: file name contains a NUL byte", ErrInvalidPosition, s)
+		if err := checkFileName(file); err != nil {
+			return Position{}, err
 		}
 	}
 	if num == "" || num[0] == '+' || num[0] == '-' {
@@ -181,8 +178,27 @@ func ParsePosition(s string) (Position, error) {
 	return FilePos(file, off), nil
 }
 
+// checkFileName rejects names MySQL's ACK packet cannot carry.
+func checkFileName(file string) error {
+	if len(file) > MaxFileNameLen {
+		return fmt.Errorf("%w: file name of %d bytes is longer than %d", ErrInvalidPosition, len(file), MaxFileNameLen)
+	}
+	if strings.IndexByte(file, 0) >= 0 {
+		return fmt.Errorf("%w %q: file name contains a NUL byte", ErrInvalidPosition, file)
+	}
+	return nil
+}
+
 // MarshalText implements [encoding.TextMarshaler] with [Position.String].
-func (p Position) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+// It fails, wrapping [ErrInvalidPosition], for a file name that
+// [ParsePosition] would not read back: longer than [MaxFileNameLen] or
+// containing a NUL byte.
+func (p Position) MarshalText() ([]byte, error) {
+	if err := checkFileName(p.file); err != nil {
+		return nil, err
+	}
+	return []byte(p.String()), nil
+}
 
 // UnmarshalText implements [encoding.TextUnmarshaler] with [ParsePosition].
 // On error *p is unchanged.

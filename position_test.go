@@ -117,6 +117,14 @@ func TestPositionText(t *testing.T) {
 	require.NoError(t, q.UnmarshalText(b))
 	require.Equal(t, p, q)
 
+	for _, bad := range []semisync.Position{
+		semisync.FilePos(strings.Repeat("x", semisync.MaxFileNameLen+1), 4),
+		semisync.FilePos("bin\x00log", 4),
+	} {
+		_, err := bad.MarshalText()
+		require.ErrorIs(t, err, semisync.ErrInvalidPosition, "MarshalText must not write what UnmarshalText rejects")
+	}
+
 	err = q.UnmarshalText([]byte("nope:x"))
 	require.True(t, errors.Is(err, semisync.ErrInvalidPosition))
 	require.Equal(t, p, q, "a failed UnmarshalText leaves the value alone")
