@@ -9,8 +9,8 @@ import (
 // Row is one line of SHOW VARIABLES or SHOW STATUS output: a name and its
 // value rendered as the server renders it (ON/OFF, enum names, decimals).
 type Row struct {
-	Name  string
-	Value string
+	Name  string // the variable's name, as the server spells it
+	Value string // its value, rendered as the server renders it
 }
 
 // Like reports whether s matches the SQL LIKE pattern as MySQL's SHOW ...

@@ -133,8 +133,8 @@ func (s *Set) Acked(id semisync.ReplicaID) (semisync.Position, bool) {
 
 // ReplicaState is one connected replica as [Set.Replicas] reports it.
 type ReplicaState struct {
-	ID    semisync.ReplicaID
-	Acked semisync.Position
+	ID    semisync.ReplicaID // the replica
+	Acked semisync.Position  // what it has acknowledged in its current session
 }
 
 // Replicas appends the connected replicas to dst, latest position first, and
