@@ -1,7 +1,6 @@
 package vars
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -27,10 +26,7 @@ var scopeNames = [...]string{"GLOBAL", "PERSIST", "SESSION"}
 
 // String returns "GLOBAL", "PERSIST" or "SESSION".
 func (s Scope) String() string {
-	if int(s) < len(scopeNames) {
-		return scopeNames[s]
-	}
-	return "Scope(" + strconv.Itoa(int(s)) + ")"
+	return enumName(scopeNames[:], s, "Scope")
 }
 
 // Assignment is one variable assignment as written: an item of a SET

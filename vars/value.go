@@ -43,10 +43,7 @@ var formNames = [...]string{"text", "option", "word", "string", "integer", "deci
 // String returns the form's name: "text", "option", "word", "string",
 // "integer" or "decimal".
 func (f Form) String() string {
-	if int(f) < len(formNames) {
-		return formNames[f]
-	}
-	return "Form(" + strconv.Itoa(int(f)) + ")"
+	return enumName(formNames[:], f, "Form")
 }
 
 // parseBool reads a boolean as f allows, ignoring case: SET statements

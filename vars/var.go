@@ -24,10 +24,7 @@ var kindNames = [...]string{"bool", "uint", "enum"}
 
 // String returns "bool", "uint" or "enum".
 func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "Kind(" + strconv.Itoa(int(k)) + ")"
+	return enumName(kindNames[:], k, "Kind")
 }
 
 // Side says which part of the library a variable configures.
@@ -47,10 +44,7 @@ var sideNames = [...]string{"source", "replica", "server"}
 
 // String returns "source", "replica" or "server".
 func (s Side) String() string {
-	if int(s) < len(sideNames) {
-		return sideNames[s]
-	}
-	return "Side(" + strconv.Itoa(int(s)) + ")"
+	return enumName(sideNames[:], s, "Side")
 }
 
 // Unit is the unit of an integer variable.
@@ -69,10 +63,7 @@ var unitNames = [...]string{"", "milliseconds", "seconds"}
 
 // String returns "", "milliseconds" or "seconds".
 func (u Unit) String() string {
-	if int(u) < len(unitNames) {
-		return unitNames[u]
-	}
-	return "Unit(" + strconv.Itoa(int(u)) + ")"
+	return enumName(unitNames[:], u, "Unit")
 }
 
 // WaitPoint is where a source waits for acknowledgements in the commit
@@ -97,14 +88,19 @@ var waitPointNames = [...]string{"AFTER_SYNC", "AFTER_COMMIT"}
 
 // String returns "AFTER_SYNC" or "AFTER_COMMIT", as MySQL shows the value.
 func (w WaitPoint) String() string {
-	if int(w) < len(waitPointNames) {
-		return waitPointNames[w]
-	}
-	return "WaitPoint(" + strconv.Itoa(int(w)) + ")"
+	return enumName(waitPointNames[:], w, "WaitPoint")
 }
 
 // Valid reports whether w is AfterSync or AfterCommit.
 func (w WaitPoint) Valid() bool { return int(w) < len(waitPointNames) }
+
+// enumName returns names[v], or typ(v) for a value without a name.
+func enumName[T ~uint8](names []string, v T, typ string) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return typ + "(" + strconv.Itoa(int(v)) + ")"
+}
 
 // limits are the default and range of a variable, as raw values: 0/1 for a
 // boolean, the ordinal for an enum.
