@@ -39,21 +39,15 @@ var ErrInvalidPosition = errors.New("semisync: invalid position")
 //
 // The zero Position is LSN 0, the least position of all: "nothing yet".
 type Position struct {
-	file  string
-	stem  int    // length of file's prefix before its trailing digits
-	index uint64 // value of the trailing digits (saturated at MaxUint64)
-	off   uint64
+	file string
+	off  uint64
 }
 
 // FilePos returns the position at byte offset off of the binlog file named
 // file (its base name, as in SHOW BINARY LOG STATUS). An empty file name makes
 // an LSN position. FilePos does not check the name's length; see
 // [MaxFileNameLen].
-func FilePos(file string, off uint64) Position {
-	p := Position{file: file, off: off}
-	p.stem, p.index = splitIndex(file)
-	return p
-}
+func FilePos(file string, off uint64) Position { return Position{file: file, off: off} }
 
 // LSN returns the position n of a host that numbers its stream with a single
 // log sequence number.
@@ -84,7 +78,10 @@ func (p Position) Offset() uint64 { return p.off }
 
 // FileIndex returns the numeric suffix of the file name (123 for
 // "binlog.000123") and whether the name has one.
-func (p Position) FileIndex() (uint64, bool) { return p.index, p.stem < len(p.file) }
+func (p Position) FileIndex() (uint64, bool) {
+	stem, index := splitIndex(p.file)
+	return index, stem < len(p.file)
+}
 
 // IsLSN reports whether p is an LSN position (it has no file name).
 func (p Position) IsLSN() bool { return p.file == "" }
@@ -93,21 +90,28 @@ func (p Position) IsLSN() bool { return p.file == "" }
 func (p Position) IsZero() bool { return p == Position{} }
 
 // Compare returns -1 if p is before q, +1 if p is after q, and 0 if they are
-// the same position. It never allocates.
+// the same position. It never allocates. Positions in the same file (the
+// common case) compare by offset alone; only positions in different files
+// look at the names' numeric suffixes.
 func (p Position) Compare(q Position) int {
 	if p.file != q.file {
-		if c := strings.Compare(p.file[:p.stem], q.file[:q.stem]); c != 0 {
-			return c
-		}
-		if p.index != q.index {
-			if p.index < q.index {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(p.file, q.file)
+		return compareFiles(p.file, q.file)
 	}
 	return compareUint(p.off, q.off)
+}
+
+// compareFiles orders two different file names by stem, then numeric
+// index, then byte-wise (see [Position]).
+func compareFiles(a, b string) int {
+	sa, ia := splitIndex(a)
+	sb, ib := splitIndex(b)
+	if c := strings.Compare(a[:sa], b[:sb]); c != 0 {
+		return c
+	}
+	if c := compareUint(ia, ib); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
 }
 
 // Less reports whether p is before q.
