@@ -47,6 +47,13 @@ type Source struct {
 // open. Calls on a Batch after End, or on the zero Batch, do nothing. Do not
 // copy a Batch (go vet reports copies): ending two copies would end the
 // batch twice.
+//
+// While a batch is open, its goroutine must not call [Source.Begin],
+// [Source.Snapshot], [Source.ResetMaster], [Source.SwitchOff] or
+// [Source.RecordTxWait] on the same Source: the batch holds a read lock,
+// and a nested one deadlocks as soon as a snapshot is waiting. Use the
+// Batch's own methods instead; [Source.Add] and [Source.SetStatus] are
+// fine.
 type Batch struct {
 	_ noCopy
 	s *Source
