@@ -77,13 +77,16 @@
 //     them to the range with a warning (SET) or a warning at startup
 //     (option files). Negative numbers are out of range. Unrecognised
 //     booleans in option files are rejected; MySQL warns and uses OFF.
-//   - None in SET value syntax: as in MySQL, a quoted string names a
-//     boolean ('ON', 'OFF') or an enum value ('AFTER_SYNC'), so '1' and
-//     'TRUE' are rejected with [ErrWrongValue]; unquoted TRUE, FALSE, 1, 0
-//     and enum ordinals are accepted; integers reject quoted strings with
-//     [ErrWrongType]. Option files and [Registry.ApplyRows] accept every
-//     spelling MySQL's option parser does (ON, OFF, TRUE, FALSE, 1, 0,
-//     names or ordinals).
+//   - SET value syntax follows MySQL: a quoted string or a word names a
+//     boolean (ON, OFF) or an enum value (AFTER_SYNC), so '1', 'TRUE' and
+//     `TRUE` are rejected with [ErrWrongValue]; integer literals (and
+//     unquoted TRUE and FALSE, which are MySQL's literals 1 and 0) give a
+//     boolean 0 or 1 or an enum ordinal; integers reject strings and words
+//     with [ErrWrongType]. Two quirks of MySQL's plugin checks are not
+//     copied: a unique prefix of a boolean name ('of' for OFF) and -1 for
+//     a boolean are rejected here. Option files and [Registry.ApplyRows]
+//     accept every spelling MySQL's option parser does (ON, OFF, TRUE,
+//     FALSE, 1, 0, names or ordinals).
 //   - Only literal values are accepted, not expressions (10*1000 is
 //     [ErrUnsupported]). SET PERSIST applies the value as GLOBAL and
 //     persists nothing (MariaDB has no SET PERSIST: [ErrSyntax] there);

@@ -506,12 +506,19 @@ func (p *parser) value(a *Assignment) error {
 		if nt.kind == tLParen {
 			return p.unsupported("function calls are not supported; write a literal value")
 		}
-		if strings.EqualFold(t.text, "DEFAULT") {
+		switch {
+		case strings.EqualFold(t.text, "DEFAULT"):
 			a.Default = true
-		} else {
+		case strings.EqualFold(t.text, "TRUE"):
+			a.Value, a.Form = "1", FormInt // MySQL's literal for 1
+		case strings.EqualFold(t.text, "FALSE"):
+			a.Value, a.Form = "0", FormInt
+		default:
 			a.Value, a.Form = t.text, FormWord
 		}
 	case tQuoted:
+		// A backquoted word is a name, never a keyword: `TRUE` is the
+		// name TRUE, not the integer 1.
 		a.Value, a.Form = t.text, FormWord
 	case tString:
 		// Adjacent string literals concatenate, as in MySQL.

@@ -60,13 +60,15 @@ func TestParseSet(t *testing.T) {
 		{"  /* hi */ SET /* there */ GLOBAL\n\tx # comment\n = -- comment\n 5 ; -- done", []A{
 			{Name: "x", Value: "5", Form: vars.FormInt, Scope: g},
 		}},
-		{"SET GLOBAL x = -5, y = + 7, z = -1.5, w = 1.5e3, v = 10K, u = TRUE", []A{
+		{"SET GLOBAL x = -5, y = + 7, z = -1.5, w = 1.5e3, v = 10K, u = TRUE, t = false, q = `TRUE`", []A{
 			{Name: "x", Value: "-5", Form: vars.FormInt, Scope: g},
 			{Name: "y", Value: "7", Form: vars.FormInt, Scope: g},
 			{Name: "z", Value: "-1.5", Form: vars.FormDecimal, Scope: g},
 			{Name: "w", Value: "1.5e3", Form: vars.FormDecimal, Scope: g},
 			{Name: "v", Value: "10K", Form: vars.FormWord, Scope: g},
-			{Name: "u", Value: "TRUE", Form: vars.FormWord, Scope: g},
+			{Name: "u", Value: "1", Form: vars.FormInt, Scope: g}, // MySQL's literal
+			{Name: "t", Value: "0", Form: vars.FormInt, Scope: g},
+			{Name: "q", Value: "TRUE", Form: vars.FormWord, Scope: g}, // a name, not the literal
 		}},
 		// Scope keywords used as variable names.
 		{"SET global = 1", []A{{Name: "global", Value: "1", Form: vars.FormInt, Scope: s}}},

@@ -21,8 +21,8 @@ const (
 	FormOption
 	// FormWord is an unquoted (or backquoted) word in a SET statement:
 	// ON, AFTER_SYNC. For an integer variable it is the wrong type, as in
-	// MySQL, except TRUE and FALSE, which are MySQL's integer literals 1
-	// and 0.
+	// MySQL. (The parser turns unquoted TRUE and FALSE, MySQL's literals
+	// for 1 and 0, into FormInt.)
 	FormWord
 	// FormString is a quoted string literal in a SET statement. As in
 	// MySQL, a boolean accepts only the names 'ON' and 'OFF' and an enum
@@ -47,20 +47,15 @@ func (f Form) String() string {
 }
 
 // parseBool reads a boolean as f allows, ignoring case: SET statements
-// take the names ON and OFF as words or strings, TRUE and FALSE as words
-// (they are MySQL's literals 1 and 0) and integer literals 0 and 1; text and
-// option files take all of ON, OFF, TRUE, FALSE, 1 and 0.
+// take the names ON and OFF as words or strings and the integers 0 and 1
+// (unquoted TRUE and FALSE arrive as those); text and option files take all
+// of ON, OFF, TRUE, FALSE, 1 and 0.
 func parseBool(f Form, s string) (uint64, bool) {
 	switch f {
-	case FormString:
+	case FormString, FormWord:
 		return nameIndex([]string{"OFF", "ON"}, s)
 	case FormInt:
 		return parseOrdinal(s, 2)
-	case FormWord:
-		if v, ok := nameIndex([]string{"OFF", "ON"}, s); ok {
-			return v, true
-		}
-		return nameIndex([]string{"FALSE", "TRUE"}, s)
 	}
 	return parseAnyBool(s)
 }
@@ -74,8 +69,11 @@ func nameIndex(names []string, s string) (uint64, bool) {
 }
 
 // parseOrdinal reads a decimal integer below n (leading zeros allowed, as
-// in an SQL integer literal).
+// in an SQL integer literal; -0 is 0).
 func parseOrdinal(s string, n int) (uint64, bool) {
+	if rest, neg := strings.CutPrefix(s, "-"); neg && allDigits(rest) && strings.Trim(rest, "0") == "" {
+		s = rest
+	}
 	v, err := strconv.ParseUint(s, 10, 64)
 	return v, err == nil && v < uint64(n)
 }
@@ -97,6 +95,9 @@ func parseValue(v *Var, a Assignment) (uint64, error) {
 	d, name := v.def, v.String()
 	if a.Default {
 		return v.lim.def, nil
+	}
+	if int(a.Form) >= len(formNames) {
+		return 0, newError(ErrUnsupported, name, a.Value, "unknown value form "+a.Form.String())
 	}
 	if a.Form == FormDecimal {
 		return 0, newError(ErrWrongType, name, a.Value, "decimal "+a.Value+" given; "+wants(d))
@@ -140,7 +141,7 @@ func parseValue(v *Var, a Assignment) (uint64, error) {
 var boolWants = [...]string{
 	FormText:    "want ON, OFF, TRUE, FALSE, 1 or 0",
 	FormOption:  "want ON, OFF, TRUE, FALSE, 1 or 0",
-	FormWord:    "want ON, OFF, TRUE or FALSE",
+	FormWord:    "want ON, OFF, TRUE, FALSE, 1 or 0",
 	FormString:  "want 'ON' or 'OFF'",
 	FormInt:     "want 1 or 0",
 	FormDecimal: "want ON, OFF, 1 or 0",
@@ -180,13 +181,6 @@ func parseUint(v *Var, a Assignment) (uint64, error) {
 	d, name, s := v.def, v.String(), a.Value
 	switch a.Form {
 	case FormWord:
-		// TRUE and FALSE are integer literals in MySQL's SQL.
-		if strings.EqualFold(s, "TRUE") {
-			return 1, nil
-		}
-		if strings.EqualFold(s, "FALSE") {
-			return 0, nil
-		}
 		return 0, newError(ErrWrongType, name, s, "word "+s+" given; "+wants(d))
 	case FormString:
 		return 0, newError(ErrWrongType, name, s, "string '"+s+"' given; "+wants(d))

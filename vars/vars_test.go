@@ -210,6 +210,8 @@ func TestSetEveryVariable(t *testing.T) {
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 01", "rpl_semi_sync_source_enabled", "ON", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = true", "rpl_semi_sync_source_enabled", "ON", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = 'after_commit'", "rpl_semi_sync_source_wait_point", "AFTER_COMMIT", nil},
+		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = TRUE", "rpl_semi_sync_source_wait_point", "AFTER_COMMIT", nil}, // TRUE is 1
+		{my, "SET GLOBAL rpl_semi_sync_source_enabled = -0", "rpl_semi_sync_source_enabled", "OFF", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = `ON`", "rpl_semi_sync_source_enabled", "ON", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = OFF", "rpl_semi_sync_source_enabled", "OFF", func(c vars.Config) bool { return !c.SourceEnabled }},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = 0", "rpl_semi_sync_source_enabled", "OFF", nil},
@@ -234,6 +236,8 @@ func TestSetEveryVariable(t *testing.T) {
 		// wait point: names in any case, quoted or not, and ordinals (AFTER_SYNC=0, AFTER_COMMIT=1 in both servers)
 		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_COMMIT", "rpl_semi_sync_source_wait_point", "AFTER_COMMIT", func(c vars.Config) bool { return c.WaitPoint == vars.AfterCommit }},
 		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = 'after_commit'", "rpl_semi_sync_source_wait_point", "AFTER_COMMIT", nil},
+		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = TRUE", "rpl_semi_sync_source_wait_point", "AFTER_COMMIT", nil}, // TRUE is 1
+		{my, "SET GLOBAL rpl_semi_sync_source_enabled = -0", "rpl_semi_sync_source_enabled", "OFF", nil},
 		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = 1", "rpl_semi_sync_source_wait_point", "AFTER_COMMIT", nil},
 		{mdb, "SET GLOBAL rpl_semi_sync_master_wait_point = 0", "rpl_semi_sync_master_wait_point", "AFTER_SYNC", func(c vars.Config) bool { return c.WaitPoint == vars.AfterSync }},
 		{mdb, "SET GLOBAL rpl_semi_sync_master_wait_point = After_Sync", "rpl_semi_sync_master_wait_point", "AFTER_SYNC", nil},
@@ -334,6 +338,7 @@ func TestExecErrors(t *testing.T) {
 		{my, `SET GLOBAL rpl_semi_sync_source_enabled = "True"`, vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "True", "want 'ON' or 'OFF'"},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = '1'", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "1", "want 'ON' or 'OFF'"},
 		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = '1'", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_wait_point", "1", "want AFTER_SYNC or AFTER_COMMIT"},
+		{my, "SET GLOBAL rpl_semi_sync_source_enabled = `TRUE`", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "TRUE", "want ON, OFF"},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = NULL", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "NULL", "'NULL'"},
 		{my, "SET GLOBAL rpl_semi_sync_source_enabled = ''", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_enabled", "", "value of ''"},
 		{my, "SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_FLUSH", vars.ErrWrongValue, 1231, "rpl_semi_sync_source_wait_point", "AFTER_FLUSH", "want AFTER_SYNC or AFTER_COMMIT"},
@@ -692,7 +697,9 @@ func TestApplyForms(t *testing.T) {
 		{vars.Assignment{Name: "rpl_semi_sync_source_wait_point", Value: "after_commit", Form: vars.FormDecimal}, "", vars.ErrWrongType},
 		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE", Form: vars.FormString}, "", vars.ErrWrongValue},
 		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "on", Form: vars.FormString}, "ON", 0},
-		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE", Form: vars.FormWord}, "ON", 0},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE", Form: vars.FormWord}, "", vars.ErrWrongValue},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "ON", Form: vars.Form(9)}, "", vars.ErrUnsupported},
+		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "-0", Form: vars.FormInt}, "OFF", 0},
 		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "TRUE"}, "ON", 0},
 		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "1", Form: vars.FormInt}, "ON", 0},
 		{vars.Assignment{Name: "rpl_semi_sync_source_enabled", Value: "1", Form: vars.FormString}, "", vars.ErrWrongValue},
