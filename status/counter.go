@@ -3,7 +3,7 @@ package status
 import "strconv"
 
 // Counter names one of the source's counters or gauges. The source package
-// records into them with [Source.Add] or a [Batch]; hosts read them through
+// records into them with [Source.Add] or [Source.Update]; hosts read them through
 // [Source.Snapshot].
 //
 // Each constant's comment says exactly when MySQL changes the value (spec §2,
@@ -65,7 +65,7 @@ const (
 	// TxWaits counts successful wakeups of commit waits (tx_waits): +1 per
 	// wakeup that was not a timeout; a session woken several times before
 	// its ACK arrives counts several times (spec §5.2 step 5f). Record it in
-	// the same [Batch] as TxWaitTime (or use [Source.RecordTxWait]) so that
+	// the same [Source.Update] as TxWaitTime (or use [Source.RecordTxWait]) so that
 	// snapshots see both. Unit: wakeups.
 	TxWaits
 	// TxWaitTime is the total commit wait time (tx_wait_time), in

@@ -13,15 +13,17 @@
 // A [Source] (one per source instance, never global) holds the source-side
 // counters as atomics. Any goroutine may record at any time without
 // allocating: [Source.Add] for one counter is a single atomic operation that
-// never waits; [Source.Begin] … [Batch.End] groups several counters that
-// belong together (TxWaits and TxWaitTime, or the status flag with NoTimes
-// in [Source.SwitchOff]) under the shared side of a reader/writer lock, so
-// batches never wait for each other. [Source.Snapshot] takes the exclusive
-// side for the moment it copies, so every batch is either entirely in a
-// [SourceSnapshot] or entirely absent, and a snapshot always finishes
-// however busy the recorders are (a waiting exclusive locker goes ahead of
-// new shared ones). [Source.ResetMaster] does the same, so it never lands
-// inside a batch. Batches must stay short and never block.
+// never waits; [Source.Update] groups several counters that belong together
+// (TxWaits and TxWaitTime in [Source.RecordTxWait], the status flag with
+// NoTimes in [Source.SwitchOff]) under the shared side of a reader/writer
+// lock, so grouped updates never wait for each other. [Source.Snapshot]
+// takes the exclusive side for the moment it copies, so every group is
+// either entirely in a [SourceSnapshot] or entirely absent, and a snapshot
+// always finishes however busy the recorders are (a waiting exclusive
+// locker goes ahead of new shared ones). [Source.ResetMaster] does the same,
+// so it never lands inside a group. Grouped updates wait only while a
+// snapshot or reset is pending or copying; they must stay short and never
+// block. The histogram and the ledger are lock-free.
 //
 // Gauges (Clients, WaitSessions) never go below zero. As in MySQL this
 // matters because RESET MASTER ([Source.ResetMaster]) may zero wait_sessions

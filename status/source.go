@@ -14,12 +14,13 @@ import (
 // where a method says otherwise.
 //
 // Single updates ([Source.Add], [Source.SetStatus]) are one atomic
-// operation each and never wait. A [Batch] takes the shared side of a
-// reader/writer lock, so batches never wait for each other; only
-// [Source.Snapshot] and [Source.ResetMaster] take the exclusive side, for
-// the few hundred nanoseconds they need to copy or zero the counters. Go's
-// RWMutex lets a waiting exclusive locker in ahead of new shared lockers, so
-// a snapshot always finishes, however busy the recorders are.
+// operation each and never wait. Grouped updates ([Source.Update],
+// [Source.RecordTxWait], [Source.SwitchOff]) take the shared side of a
+// reader/writer lock, so they never wait for each other, only for
+// [Source.Snapshot] or [Source.ResetMaster], which take the exclusive side
+// for the few hundred nanoseconds they need to copy or zero the counters.
+// Go's RWMutex lets a waiting exclusive locker in ahead of new shared
+// lockers, so a snapshot always finishes, however busy the recorders are.
 //
 // The source package records; hosts read with [Source.Snapshot].
 type Source struct {
@@ -40,50 +41,36 @@ type Source struct {
 	Replicas Ledger
 }
 
-// Batch groups counter updates that a snapshot must see together or not at
-// all, such as TxWaits and TxWaitTime. Get one from [Source.Begin], update
-// through it, and call [Batch.End] once, on the same goroutine and without
-// blocking in between: snapshots and ResetMaster wait while any batch is
-// open. Calls on a Batch after End, or on the zero Batch, do nothing. Do not
-// copy a Batch (go vet reports copies): ending two copies would end the
-// batch twice.
+// Batch records counter updates that a snapshot must see together or not
+// at all, such as TxWaits and TxWaitTime. A Batch exists only inside the
+// function given to [Source.Update]; do not keep it after that function
+// returns (its updates would then no longer be grouped). The zero Batch
+// does nothing.
+type Batch struct{ s *Source }
+
+// Update runs fn with a [Batch]: every update fn makes through it is
+// entirely in a [SourceSnapshot] or entirely absent, and [Source.ResetMaster]
+// never lands in the middle. fn runs under the shared side of a
+// reader/writer lock: updates never wait for each other, only for a
+// snapshot or reset that is copying or zeroing the counters (a few hundred
+// nanoseconds), and a snapshot always gets its turn. The lock is released
+// when fn returns or panics. Update does not allocate when fn does not
+// escape (a func literal passed directly does not).
 //
-// While a batch is open, its goroutine must not call [Source.Begin],
-// [Source.Snapshot], [Source.ResetMaster], [Source.SwitchOff] or
-// [Source.RecordTxWait] on the same Source: the batch holds a read lock,
-// and a nested one deadlocks as soon as a snapshot is waiting. Use the
-// Batch's own methods instead; [Source.Add] and [Source.SetStatus] are
-// fine.
-type Batch struct {
-	_ noCopy
-	s *Source
-}
-
-// noCopy makes go vet's copylocks check report copies of the struct that
-// holds it.
-type noCopy struct{}
-
-func (*noCopy) Lock()   {}
-func (*noCopy) Unlock() {}
-
-// Begin opens a batch of updates. It does not allocate.
-func (s *Source) Begin() Batch {
+// fn must be short and must not block. It must not call Update, Snapshot,
+// SnapshotInto, ResetMaster, SwitchOff or RecordTxWait on the same Source:
+// taking the read lock again deadlocks as soon as a snapshot is waiting.
+// [Source.Add] and [Source.SetStatus] are fine.
+func (s *Source) Update(fn func(Batch)) {
 	s.cut.RLock()
-	return Batch{s: s}
-}
-
-// End closes the batch. Further calls do nothing.
-func (b *Batch) End() {
-	if b.s != nil {
-		b.s.cut.RUnlock()
-		b.s = nil
-	}
+	defer s.cut.RUnlock()
+	fn(Batch{s})
 }
 
 // Add adds delta to counter c and returns the new value. A result that would
 // be negative is stored as zero (MySQL guards wait_sessions this way). An
 // undefined Counter is ignored and 0 returned.
-func (b *Batch) Add(c Counter, delta int64) uint64 {
+func (b Batch) Add(c Counter, delta int64) uint64 {
 	if b.s == nil || !c.Valid() {
 		return 0
 	}
@@ -92,7 +79,7 @@ func (b *Batch) Add(c Counter, delta int64) uint64 {
 
 // SetStatus sets the status flag (Rpl_semi_sync_source_status): ON while
 // the source runs semisynchronously, OFF after a switch-off (spec §4).
-func (b *Batch) SetStatus(on bool) {
+func (b Batch) SetStatus(on bool) {
 	if b.s != nil {
 		b.s.status.Store(on)
 	}
@@ -102,7 +89,7 @@ func (b *Batch) SetStatus(on bool) {
 // reason's count +1 (spec §4.4). Recording all three together keeps the sum
 // of [SourceSnapshot.SwitchOffs] equal to NoTimes. An undefined reason is
 // counted as [ReasonInternal].
-func (b *Batch) SwitchOff(r SwitchOffReason) {
+func (b Batch) SwitchOff(r SwitchOffReason) {
 	if b.s == nil {
 		return
 	}
@@ -133,9 +120,7 @@ func (s *Source) SetStatus(on bool) { s.status.Store(on) }
 // SwitchOff records one switch_off() as one update; see [Batch.SwitchOff].
 // For MariaDB's accounting, call it only on a real ON→OFF transition.
 func (s *Source) SwitchOff(r SwitchOffReason) {
-	b := s.Begin()
-	b.SwitchOff(r)
-	b.End()
+	s.Update(func(b Batch) { b.SwitchOff(r) })
 }
 
 // RecordTxWait records one wakeup of a commit wait that was not a timeout,
@@ -144,14 +129,14 @@ func (s *Source) SwitchOff(r SwitchOffReason) {
 // sinceStart means the clock went backwards and counts TimefuncFailures
 // instead. It does not touch WaitLatency.
 func (s *Source) RecordTxWait(sinceStart time.Duration) {
-	b := s.Begin()
 	if sinceStart < 0 {
-		b.Add(TimefuncFailures, 1)
-	} else {
+		s.Add(TimefuncFailures, 1)
+		return
+	}
+	s.Update(func(b Batch) {
 		b.Add(TxWaits, 1)
 		b.Add(TxWaitTime, sinceStart.Microseconds())
-	}
-	b.End()
+	})
 }
 
 // ResetMaster zeroes, as one update, what RESET MASTER (RESET BINARY LOGS

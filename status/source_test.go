@@ -139,25 +139,38 @@ func TestRecordTxWait(t *testing.T) {
 
 func TestBatchMisuseIsHarmless(t *testing.T) {
 	var s status.Source
-	b := s.Begin()
-	b.Add(status.TxWaits, 1)
-	b.End()
-	b.End() // a second End must not unlock twice
-	require.Zero(t, b.Add(status.TxWaits, 1), "Add after End does nothing")
-	b.SetStatus(true)
-	b.SwitchOff(status.ReasonTimeout)
+	var kept status.Batch
+	s.Update(func(b status.Batch) {
+		b.Add(status.TxWaits, 1)
+		kept = b
+	})
+	// A Batch kept past its Update still records, ungrouped, and breaks
+	// nothing.
+	require.Equal(t, uint64(2), kept.Add(status.TxWaits, 1))
 
 	var zero status.Batch
-	zero.Add(status.YesTx, 1)
-	zero.End()
+	require.Zero(t, zero.Add(status.YesTx, 1))
+	zero.SetStatus(true)
+	zero.SwitchOff(status.ReasonTimeout)
+
+	// A panic inside Update releases the lock.
+	require.Panics(t, func() {
+		s.Update(func(b status.Batch) {
+			b.Add(status.TxWaitTime, 10)
+			panic("host bug")
+		})
+	})
 
 	require.Zero(t, s.Add(status.Counter(200), 1), "undefined counter is ignored")
 	require.Zero(t, s.Value(status.Counter(200)))
 
-	snap := s.Snapshot() // would deadlock or crash if End had unlocked twice
-	require.Equal(t, uint64(1), snap.TxWaits)
+	snap := s.Snapshot() // would deadlock if the panic had kept the lock
+	require.Equal(t, uint64(2), snap.TxWaits)
+	require.Equal(t, 10*time.Microsecond, snap.TxWaitTime)
 	require.False(t, snap.Status)
 	require.Zero(t, snap.NoTimes)
+	s.ResetMaster()
+	require.Zero(t, s.Snapshot().TxWaits)
 }
 
 func TestCounterAndReasonStrings(t *testing.T) {
@@ -186,10 +199,10 @@ func TestSnapshotSeesBatchesWhole(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for i := range perWriter {
-				b := s.Begin()
-				b.Add(status.TxWaits, 1)
-				b.Add(status.TxWaitTime, 10)
-				b.End()
+				s.Update(func(b status.Batch) {
+					b.Add(status.TxWaits, 1)
+					b.Add(status.TxWaitTime, 10)
+				})
 				if i%64 == 0 {
 					s.SwitchOff(status.SwitchOffReason(w % status.NumSwitchOffReasons))
 				}
@@ -290,11 +303,12 @@ func TestRecordingDoesNotAllocate(t *testing.T) {
 	}{
 		{"Add", func() { s.Add(status.YesTx, 1) }},
 		{"Add negative", func() { s.Add(status.WaitSessions, -1) }},
-		{"Batch", func() {
-			b := s.Begin()
-			b.Add(status.TxWaits, 1)
-			b.Add(status.TxWaitTime, 5)
-			b.End()
+		{"Update", func() {
+			us := int64(5)
+			s.Update(func(b status.Batch) {
+				b.Add(status.TxWaits, 1)
+				b.Add(status.TxWaitTime, us)
+			})
 		}},
 		{"SwitchOff", func() { s.SwitchOff(status.ReasonTimeout) }},
 		{"RecordTxWait", func() { s.RecordTxWait(time.Millisecond) }},
