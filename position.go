@@ -33,8 +33,8 @@ var ErrInvalidPosition = errors.New("semisync: invalid position")
 // [Position.CompareBytewise] reproduces MySQL's order for compatibility tests.
 // More precisely, a file name splits into a stem and a trailing run of ASCII
 // digits (the index); positions compare by stem (byte-wise), then index
-// (numerically), then the whole name (byte-wise, which only separates names
-// such as binlog.01 and binlog.1), then offset. All LSN positions come before
+// (numerically, of any length), then the whole name (byte-wise, which only
+// separates names such as binlog.01 and binlog.1), then offset. All LSN positions come before
 // all file positions; a host should not mix the two.
 //
 // The zero Position is LSN 0, the least position of all: "nothing yet".
@@ -56,10 +56,7 @@ func LSN(n uint64) Position { return Position{off: n} }
 // splitIndex finds the trailing run of ASCII digits in name and returns where
 // it starts and its value, saturated at MaxUint64.
 func splitIndex(name string) (stem int, index uint64) {
-	stem = len(name)
-	for stem > 0 && name[stem-1] >= '0' && name[stem-1] <= '9' {
-		stem--
-	}
+	stem = stemLen(name)
 	for i := stem; i < len(name); i++ {
 		d := uint64(name[i] - '0')
 		if index > (math.MaxUint64-d)/10 {
@@ -77,7 +74,8 @@ func (p Position) File() string { return p.file }
 func (p Position) Offset() uint64 { return p.off }
 
 // FileIndex returns the numeric suffix of the file name (123 for
-// "binlog.000123") and whether the name has one.
+// "binlog.000123") and whether the name has one. A suffix too large for a
+// uint64 reads as MaxUint64 (ordering does not depend on this value).
 func (p Position) FileIndex() (uint64, bool) {
 	stem, index := splitIndex(p.file)
 	return index, stem < len(p.file)
@@ -101,17 +99,31 @@ func (p Position) Compare(q Position) int {
 }
 
 // compareFiles orders two different file names by stem, then numeric
-// index, then byte-wise (see [Position]).
+// index, then byte-wise (see [Position]). Indexes compare as numbers of any
+// length: without their leading zeros, a longer run of digits is larger,
+// and runs of equal length compare byte-wise.
 func compareFiles(a, b string) int {
-	sa, ia := splitIndex(a)
-	sb, ib := splitIndex(b)
+	sa, sb := stemLen(a), stemLen(b)
 	if c := strings.Compare(a[:sa], b[:sb]); c != 0 {
 		return c
 	}
-	if c := compareUint(ia, ib); c != 0 {
+	da, db := strings.TrimLeft(a[sa:], "0"), strings.TrimLeft(b[sb:], "0")
+	if c := compareUint(uint64(len(da)), uint64(len(db))); c != 0 {
+		return c
+	}
+	if c := strings.Compare(da, db); c != 0 {
 		return c
 	}
 	return strings.Compare(a, b)
+}
+
+// stemLen returns the length of name without its trailing ASCII digits.
+func stemLen(name string) int {
+	i := len(name)
+	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+		i--
+	}
+	return i
 }
 
 // Less reports whether p is before q.

@@ -1,7 +1,9 @@
 package semisync_test
 
 import (
+	"cmp"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +26,9 @@ func TestPositionOrder(t *testing.T) {
 		semisync.FilePos("binlog.000002", 4),
 		semisync.FilePos("binlog.999999", 1<<40),
 		semisync.FilePos("binlog.1000000", 4),
-		semisync.FilePos("binlog.99999999999999999999999", 4), // index saturates
+		semisync.FilePos("binlog.99999999999999999999", 4), // beyond uint64
+		semisync.FilePos("binlog.100000000000000000000", 4),
+		semisync.FilePos("binlog.99999999999999999999999", 4),
 		semisync.FilePos("mysql-bin.000001", 4),
 	}
 	for i := range ordered {
@@ -171,6 +175,26 @@ func TestPositionTotalOrderProperty(t *testing.T) {
 		back, err := semisync.ParsePosition(a.String())
 		if err != nil || back != a {
 			t.Fatalf("round trip of %v gave %v, %v", a, back, err)
+		}
+	})
+}
+
+// File indexes order numerically whatever their width and zero padding.
+func TestPositionIndexOrderProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		stem := rapid.SampledFrom([]string{"binlog.", "mysql-bin.", "x", ""}).Draw(t, "stem")
+		m := rapid.Uint64().Draw(t, "m")
+		n := rapid.Uint64().Draw(t, "n")
+		pm := strings.Repeat("0", rapid.IntRange(0, 7).Draw(t, "padm"))
+		pn := strings.Repeat("0", rapid.IntRange(0, 7).Draw(t, "padn"))
+		a := semisync.FilePos(stem+pm+strconv.FormatUint(m, 10), 9)
+		b := semisync.FilePos(stem+pn+strconv.FormatUint(n, 10), 4)
+		want := cmp.Compare(m, n)
+		if want == 0 {
+			return // same index, different padding: ordered byte-wise
+		}
+		if got := a.Compare(b); got != want {
+			t.Fatalf("%v vs %v: Compare = %d, want %d", a, b, got, want)
 		}
 	})
 }
