@@ -34,8 +34,8 @@ var ErrInvalidPosition = errors.New("semisync: invalid position")
 // More precisely, a file name splits into a stem and a trailing run of ASCII
 // digits (the index); positions compare by stem (byte-wise), then index
 // (numerically, of any length), then the whole name (byte-wise, which only
-// separates names such as binlog.01 and binlog.1), then offset. All LSN positions come before
-// all file positions; a host should not mix the two.
+// separates names such as binlog.01 and binlog.1), then offset. All LSN
+// positions come before all file positions; a host should not mix the two.
 //
 // The zero Position is LSN 0, the least position of all: "nothing yet".
 type Position struct {
