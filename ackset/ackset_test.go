@@ -252,3 +252,26 @@ func TestAckDoesNotAllocate(t *testing.T) {
 		require.Equal(t, at(off), s.Quorum(), p.String())
 	}
 }
+
+func TestCurrentFollowsConnectedReplicas(t *testing.T) {
+	s := mustNew(t, ackset.Count(2))
+	_, ok := s.Current()
+	require.False(t, ok, "no replicas: the policy is not satisfied")
+	s.Connect(1, at(4))
+	_, ok = s.Current()
+	require.False(t, ok, "one replica cannot satisfy COUNT 2")
+	s.Connect(2, at(4))
+	s.Ack(1, at(500))
+	s.Ack(2, at(400))
+	cur, ok := s.Current()
+	require.True(t, ok)
+	require.Equal(t, at(400), cur)
+
+	// Replica 2 reconnects from an earlier position: the quorum keeps 400,
+	// but what the connected replicas hold now is 100.
+	s.Connect(2, at(100))
+	cur, ok = s.Current()
+	require.True(t, ok)
+	require.Equal(t, at(100), cur)
+	require.Equal(t, at(400), s.Quorum())
+}

@@ -119,6 +119,14 @@ func (s *Set) Policy() Policy { return s.policy }
 // Position if nothing is acknowledged yet.
 func (s *Set) Quorum() semisync.Position { return s.quorum }
 
+// Current returns the position the connected replicas acknowledge right
+// now under the policy, ignoring what earlier sessions acknowledged, and
+// whether they satisfy the policy at all. It can be below [Set.Quorum] after
+// a replica disconnects or reconnects from an earlier position. A source uses
+// it to decide when replicas have caught up (MySQL's switch-on rule, spec
+// §4.5), which must be judged on the replicas that are there now.
+func (s *Set) Current() (semisync.Position, bool) { return s.candidate() }
+
 // Len returns the number of connected replicas.
 func (s *Set) Len() int { return len(s.order) }
 

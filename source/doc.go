@@ -1,0 +1,122 @@
+// Package source is the source (primary) side of semisynchronous
+// replication: the logic of MySQL's rpl_semi_sync_source plugin as a Go
+// value that a host drives. It decides; the host moves bytes. It holds
+//
+//   - the state machine: enabled (rpl_semi_sync_source_enabled) versus
+//     status ON/OFF (Rpl_semi_sync_source_status), every switch-off and
+//     switch-on trigger of MySQL 8.0 (spec §4);
+//   - the commit waiters: a commit blocks in Source.Wait until a quorum of
+//     replicas acknowledges its position, its deadline passes (and the source
+//     falls back to asynchronous mode), the source switches off, or its
+//     context ends — and Wait says which (Outcome);
+//   - the replica sessions: per event, whether to set the reply-required
+//     flag (MySQL's updateSyncHeader), and the acknowledgements;
+//   - every status counter of spec §2 (package status), kept as MySQL keeps
+//     them, plus a wait-latency histogram, a per-replica ledger and
+//     switch-offs by reason;
+//   - events for an Observer, and the un-acknowledged tail for crash
+//     recovery.
+//
+// # The host's duties, step by step
+//
+//  1. Create the source with New, giving it the host's vars.Registry (or let
+//     it create one), and Close it at shutdown. Route SET GLOBAL statements to
+//     the registry: the source follows the changes.
+//  2. When a replica's dump request arrives on a connection that declared
+//     itself semisync (wire package), call Source.Register with its server
+//     ID and start position, whether or not the source is enabled. Close the
+//     Session when the connection ends, for whatever reason.
+//  3. For every event sent on that connection, in order, ask
+//     Session.ReplyRequired(eventEnd) and put the answer in the event's
+//     semisync header. Hand every well-formed ACK packet to Session.Ack.
+//     Report events the replica is not sent because it does not need them
+//     with Session.Skipped. When a heartbeat is due, ask Session.SolicitAck
+//     and, if it says so, flag the heartbeat.
+//  4. For every commit group, after writing it to the binlog and before the
+//     replicas can see it, call Source.Flushed with the group's end position
+//     (MySQL's after_flush), in binlog order.
+//  5. At the wait point (package waitpoint runs this order for you), call
+//     Source.Wait with the transaction's (or group's) end position and the
+//     committing session's context. The commit has happened locally
+//     whatever the outcome; tell the client what your policy says.
+//  6. On RESET MASTER call Source.ResetMaster. When demoting or shutting
+//     down, read Source.Unacknowledged to learn which transactions no quorum
+//     may hold.
+//
+// # Concurrency and cost
+//
+// Every method is safe for concurrent use. The source keeps one mutex; the
+// already-acknowledged case of Wait takes no lock at all (a few
+// nanoseconds). A blocked wait allocates nothing: waiters are pooled, kept
+// in position order, and each is woken by its own one-slot channel, only
+// when its outcome is known — never a broadcast to every waiter. Timeouts
+// use one timer, armed for the earliest deadline and re-armed lazily, not a
+// timer per wait. The source starts one goroutine, for that timer and for
+// event delivery; Close stops it.
+//
+// # Semantics
+//
+// The behaviour is MySQL 8.0's (spec §3–§7) in every flavor; the flavor
+// only names the variables and counters, and MariaDB counts no_times on real
+// ON→OFF transitions only. In particular:
+//
+//   - Register counts the start position as an acknowledgement; a caught-up
+//     replica that reconnects releases commits and switches the source ON.
+//   - A wait's deadline is computed once, when the wait begins
+//     (rpl_semi_sync_source_timeout later); a timeout change applies to waits
+//     that begin afterwards. The first wait to time out switches the source
+//     OFF, which releases every other waiter (SwitchedOff, reason timeout).
+//   - While OFF, commits return at once (Async) and the source keeps asking
+//     replicas to acknowledge events at or after the newest write; when the
+//     replicas connected now — under the quorum policy, so N of them with
+//     wait_for_replica_count N (MDEV-37116) — acknowledge the newest write,
+//     the source switches ON (catch-up).
+//   - Setting wait_no_replica OFF→ON forces status ON without any check.
+//     Enabling sets status ON when wait_no_replica is ON or the connected
+//     replicas can satisfy the policy. Disabling switches off and releases
+//     every waiter.
+//   - Changing wait_for_replica_count re-evaluates the quorum at once, which
+//     may release waiting commits.
+//   - yes_tx, no_tx, tx_waits, tx_wait_time, wait_sessions,
+//     wait_pos_backtraverse, net_waits, no_times, clients follow spec §2 and
+//     §5.2 step by step.
+//
+// # Where this differs from MySQL, and why
+//
+//   - Replica loss. MySQL's documentation says that with wait_no_replica
+//     OFF, status goes OFF as soon as the number of semisync replicas falls
+//     below the wait count; its code checks clients == wait_count − 1 on a
+//     disconnect only (so raising the wait count, or skipping past that
+//     value, never switches off: spec §4.4, B22). Here the documented rule
+//     holds as an invariant: whenever a replica leaves, the wait count or
+//     policy changes, or wait_no_replica goes OFF, the source switches OFF
+//     if the connected replicas cannot satisfy the policy. For the same
+//     reason a catch-up never switches ON while they cannot.
+//   - Precise release. MySQL wakes a waiter when an ACK reaches the end of
+//     the waiter's group; an ACK in the middle of a group (a dump start
+//     position, a skipped event) leaves it waiting. Here a waiter is
+//     released as soon as the quorum position reaches its own position.
+//   - Acknowledged stays acknowledged. MySQL forgets the acknowledged
+//     position (reply_pos) when it switches off or is disabled; here the
+//     quorum position is kept until ResetMaster, so a commit a quorum
+//     already holds is never made to wait again.
+//   - Skipped events count as acknowledged whether or not MySQL would have
+//     flagged them (MDEV-38486), once everything sent before them is
+//     acknowledged.
+//   - The N-of-M quorum is exact (mysql-server PR #509; see package ackset),
+//     and a disconnected replica's old acknowledgements stop counting.
+//   - Cancellation. MySQL 8.0 does not abort a commit wait on KILL (B21);
+//     here the context ends the wait (Cancelled, counted as no_tx, not in
+//     tx_waits). Commit order is unaffected: the transaction is committed.
+//   - Concurrent timeouts. When several waits reach their deadlines at the
+//     same moment, each reports TimedOut and counts in wait_timeouts, but
+//     the source switches off once (MySQL's count depends on thread
+//     scheduling).
+//   - A binlog write out of order is rejected (ErrOutOfOrder) whether or not
+//     the source is enabled.
+//   - Fail-closed. Options.FailClosed never falls back: no timeouts, no
+//     replica-loss switch-off; commits wait for a quorum or their context.
+//
+// The package depends on ackset (quorum math), status (counters) and vars
+// (variables); it does no I/O.
+package source

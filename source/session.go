@@ -1,0 +1,239 @@
+package source
+
+import (
+	"time"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/ackset"
+	"github.com/semisync-go/semisync/status"
+)
+
+// Session is one replica connection that asked for semisync: MySQL's
+// semisync dump thread as the source sees it (spec §7). The host (or the
+// transport package) creates it with Source.Register when the replica's dump
+// request arrives, asks it per event whether to set the reply-required flag,
+// hands it every acknowledgement, and closes it when the connection ends.
+//
+// A Session's methods may be called from different goroutines (typically
+// ReplyRequired from the sending one, Ack from the receiving one); they
+// serialise on the source's lock.
+type Session struct {
+	src   *Source
+	id    semisync.ReplicaID
+	entry *status.LedgerEntry
+
+	// Guarded by src.mu.
+	closed     bool
+	superseded bool // a newer session registered the same ID
+	sent       semisync.Position
+	skipAfter  semisync.Position // a skipped event waits for an ACK of this
+	skipTo     semisync.Position
+	skipping   bool
+	lastHeard  time.Time // registration, last ACK or last solicitation
+}
+
+// Register starts a semisync session for replica id whose dump begins at
+// start (the position it asked to receive from). As in MySQL (spec §7.1):
+// the session counts in clients even while the source is disabled (MySQL
+// Bug #80122), and start counts as an acknowledgement from the replica, so a
+// replica that reconnects having everything can release commits and switch
+// the source back ON at once. A second session under the same ID replaces
+// the first for the quorum (MySQL kills the older dump thread); the older
+// one still counts in clients until it is closed.
+func (s *Source) Register(id semisync.ReplicaID, start semisync.Position) (*Session, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	now := time.Now()
+	sess := &Session{src: s, id: id, lastHeard: now}
+	if old := s.sessions[id]; old != nil {
+		old.superseded = true
+	}
+	s.sessions[id] = sess
+	s.clients++
+	s.st.Add(status.Clients, 1)
+	sess.entry = s.st.Replicas.Join(id, start, now)
+	s.emit(Event{Kind: EventReplicaJoined, Replica: id, Position: start}, now)
+	chain := s.afterAck(s.acks.Connect(id, start), now, true)
+	s.publish()
+	s.mu.Unlock()
+	wake(chain)
+	return sess, nil
+}
+
+// ID returns the replica's identity.
+func (x *Session) ID() semisync.ReplicaID { return x.id }
+
+// ReplyRequired answers, for an event about to be sent to this replica that
+// ends at end, whether to set the reply-required flag (0x01) in its semisync
+// header: MySQL's updateSyncHeader (spec §7.2), exactly.
+//
+//   - Disabled: never.
+//   - Status ON: when end is the end of a commit group written while ON,
+//     not yet acknowledged by the quorum, and not before the smallest
+//     position a commit currently waits for (MySQL's wait_pos).
+//   - Status OFF: when end is at or after the newest group written (or
+//     nothing was written since enable), so the source notices when the
+//     replica catches up.
+//
+// A true answer counts one ACK request (net_waits): the host is expected to
+// send the event with the flag. Call it for every event sent on the session
+// (heartbeats excluded), in stream order.
+func (x *Session) ReplyRequired(end semisync.Position) bool {
+	s := x.src
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if end.Compare(x.sent) > 0 {
+		x.sent = end
+	}
+	if !x.flag(end) {
+		return false
+	}
+	s.st.Add(status.NetWaits, 1)
+	return true
+}
+
+// flag is updateSyncHeader. Called with the source's lock held.
+func (x *Session) flag(end semisync.Position) bool {
+	s := x.src
+	switch {
+	case s.closed || x.closed || !s.enabled:
+		return false
+	case s.on:
+		return end.Compare(s.acks.Quorum()) > 0 &&
+			(!s.waitSet || end.Compare(s.waitPos) >= 0) &&
+			s.nodes.contains(end)
+	default:
+		return !s.commitSet || end.Compare(s.commitPos) >= 0
+	}
+}
+
+// Ack records an acknowledgement from this replica that it holds everything
+// up to pos: MySQL's handleAck and reportReplyBinlog (spec §5.4, §6.1).
+// Commits the quorum now covers are released; if the source is
+// asynchronous and the replicas have caught up with the newest write, it
+// switches back ON. Duplicate, stale and superseded-session
+// acknowledgements are classified and change nothing else. Each call counts
+// one ACK packet (MariaDB's get_ack).
+func (x *Session) Ack(pos semisync.Position) ackset.AckResult {
+	s := x.src
+	s.mu.Lock()
+	if s.closed || x.closed || x.superseded {
+		s.mu.Unlock()
+		return ackset.AckUnknownReplica
+	}
+	now := time.Now()
+	s.st.Add(status.GetAck, 1)
+	x.entry.RecordAck(pos, now)
+	x.lastHeard = now
+	u := s.acks.Ack(x.id, pos)
+	res := u.Ack
+	if x.skipping && pos.Compare(x.skipAfter) >= 0 {
+		x.skipping = false
+		u2 := s.acks.Ack(x.id, x.skipTo)
+		u.Quorum, u.Advanced = u2.Quorum, u.Advanced || u2.Advanced
+	}
+	chain := s.afterAck(u, now, true)
+	s.publish()
+	s.mu.Unlock()
+	wake(chain)
+	return res
+}
+
+// Skipped tells the session that the host did not send the event ending at
+// end because the replica does not need it: GTID auto-positioning found the
+// replica already has the transaction, or a filter (skip_replication)
+// removed it. MySQL treats a skipped event as acknowledged only if its
+// header would have carried the flag (spec §7.2); events it does not flag
+// are never acknowledged, which stalls commits (MDEV-38486). Here every
+// skipped event counts as acknowledged by this replica, as soon as the
+// replica has acknowledged everything sent before it (so an event still in
+// flight is never counted).
+func (x *Session) Skipped(end semisync.Position) {
+	s := x.src
+	s.mu.Lock()
+	if s.closed || x.closed || x.superseded {
+		s.mu.Unlock()
+		return
+	}
+	if acked, _ := s.acks.Acked(x.id); acked.Compare(x.sent) < 0 {
+		x.skipping, x.skipAfter, x.skipTo = true, x.sent, end
+		s.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	chain := s.afterAck(s.acks.Ack(x.id, end), now, true)
+	s.publish()
+	s.mu.Unlock()
+	wake(chain)
+}
+
+// SolicitAck reports whether the host should ask this replica for a fresh
+// acknowledgement now, for instance by setting the reply-required flag on
+// the next heartbeat. It is the remedy for a lost ACK (MySQL Bug #104015,
+// vitess#17749): commits have waited at least Options.SolicitAfter, this
+// replica's acknowledgement could release some of them, and it has been
+// silent (no ACK, no solicitation) for SolicitAfter. A true answer counts one
+// ACK request (net_waits). Call it whenever a heartbeat is due.
+func (x *Session) SolicitAck() bool {
+	s := x.src
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.solicitAfter < 0 || s.closed || x.closed || x.superseded || !s.enabled || !s.on || s.whead == nil {
+		return false
+	}
+	now := time.Now()
+	if now.Sub(x.lastHeard) < s.solicitAfter {
+		return false
+	}
+	acked, _ := s.acks.Acked(x.id)
+	waiting := false
+	for w := s.whead; w != nil; w = w.next {
+		if w.pos.Compare(acked) > 0 && now.Sub(w.start) >= s.solicitAfter {
+			waiting = true
+			break
+		}
+	}
+	if !waiting {
+		return false
+	}
+	x.lastHeard = now
+	s.st.Add(status.NetWaits, 1)
+	return true
+}
+
+// Close ends the session: clients −1 and, when it is the replica's current
+// session, its acknowledgements stop counting. With wait_no_replica OFF,
+// if the remaining replicas can no longer satisfy the quorum policy, the
+// source switches to asynchronous mode (spec §4.4 #2, see the package
+// documentation for how MySQL's code differs). Close is idempotent.
+func (x *Session) Close() {
+	s := x.src
+	s.mu.Lock()
+	if x.closed {
+		s.mu.Unlock()
+		return
+	}
+	x.closed = true
+	now := time.Now()
+	s.clients--
+	s.st.Add(status.Clients, -1)
+	s.st.Replicas.Leave(x.entry, now)
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.emit(Event{Kind: EventReplicaLeft, Replica: x.id}, now)
+	var chain *waiter
+	if !x.superseded {
+		delete(s.sessions, x.id)
+		u, _ := s.acks.Disconnect(x.id)
+		chain = s.afterAck(u, now, false)
+		chain = s.checkReplicaLoss(now, chain)
+	}
+	s.publish()
+	s.mu.Unlock()
+	wake(chain)
+}
