@@ -30,10 +30,16 @@
 //     naming flavor, plus wait-latency histograms, switch-off counts by
 //     reason and a per-replica acknowledgement ledger.
 //
-// Still to come: source (the commit-wait state machine), waitpoint (the
-// commit order: flush, sync, wait, engine commit), replica, wire (MySQL's
-// semisync packets), transport (a Go-to-Go transport over net.Conn), and
-// runnable examples.
+//   - source: the semisync state machine of a source. Commit waits with
+//     typed outcomes, MySQL's fallback to asynchronous mode and re-entry,
+//     replica sessions (the reply-required flag, acknowledgements), every
+//     counter, events, and the un-acknowledged tail for crash recovery.
+//   - waitpoint: the commit order as code (flush, sync, wait if AFTER_SYNC,
+//     engine commit, wait if AFTER_COMMIT) with group commit, around the
+//     host's own binlog and engine.
+//
+// Still to come: replica, wire (MySQL's semisync packets), transport (a
+// Go-to-Go transport over net.Conn).
 //
 // # The host's duties
 //
@@ -54,7 +60,19 @@
 //
 // # Usage
 //
-// Today, the quorum math and the variables can be used on their own:
+// A source in ten lines (errors elided; see package source for the rest):
+//
+//	src, _ := source.New(source.Options{})           // MySQL names, defaults
+//	_ = src.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON")
+//	r1, _ := src.Register(1, semisync.FilePos("binlog.000001", 4))
+//	end := semisync.FilePos("binlog.000001", 900)
+//	_ = src.Flushed(end)                             // after writing the group
+//	flag := r1.ReplyRequired(end)                    // when sending it: true
+//	r1.Ack(end)                                      // the replica's ACK
+//	res, _ := src.Wait(ctx, end)                     // at the wait point
+//	// res.Outcome is source.Acknowledged.
+//
+// The quorum math and the variables can also be used on their own:
 //
 //	set, _ := ackset.New(ackset.Count(2))
 //	set.Connect(1, semisync.FilePos("binlog.000001", 4))

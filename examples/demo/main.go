@@ -1,27 +1,32 @@
 // Command demo shows the pieces of semisync that exist today working
 // together, with no network and no disk: system variables read from a
-// my.cnf and changed with SET GLOBAL, the quorum math deciding which commits
-// three replicas have acknowledged, a runtime change of the wait count
-// releasing commits at once, and SHOW STATUS-style counters with a
-// per-replica ledger.
+// my.cnf and changed with SET GLOBAL; a source whose commits wait for three
+// in-process replicas, released by their acknowledgements (with the exact
+// N-of-M quorum) and by a runtime change of the wait count; a timeout that
+// switches the source to asynchronous mode and the replicas' catch-up that
+// switches it back; and the SHOW STATUS counters, wait-latency histogram,
+// per-replica ledger and events that result.
 //
 //	go run ./examples/demo [-flavor mysql|mysql-legacy|mariadb]
 //
-// Its output is deterministic: the "replicas" are a scripted sequence of
-// acknowledgements and the clock is fixed.
+// Its output is deterministic except for the measured wait times, printed on
+// one line.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/semisync-go/semisync"
-	"github.com/semisync-go/semisync/ackset"
+	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/status"
 	"github.com/semisync-go/semisync/vars"
 )
@@ -108,98 +113,164 @@ func demo(w io.Writer, f semisync.Flavor) error {
 		return err
 	}
 
-	p("\n== 2. Quorum: which commits do enough replicas hold?\n\n")
-	cfg := reg.Config()
-	set3, err := ackset.New(ackset.Count(int(cfg.WaitForReplicaCount)))
+	p("\n== 2. A source and three replicas (in process, no network)\n\n")
+	var evMu sync.Mutex
+	var events []source.Event
+	src, err := source.New(source.Options{Vars: reg, Observer: source.ObserverFunc(func(e source.Event) {
+		evMu.Lock()
+		events = append(events, e)
+		evMu.Unlock()
+	})})
 	if err != nil {
 		return err
 	}
-	var st status.Source
-	st.SetStatus(cfg.SourceEnabled)
-	clock := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	defer src.Close()
 	start := semisync.FilePos("binlog.000001", 4)
-	entries := map[semisync.ReplicaID]*status.LedgerEntry{}
+	replicas := map[semisync.ReplicaID]*source.Session{}
 	for id := semisync.ReplicaID(1); id <= 3; id++ {
-		set3.Connect(id, start)
-		entries[id] = st.Replicas.Join(id, start, clock)
-		st.Add(status.Clients, 1)
-	}
-	p("policy %v; replicas 1, 2 and 3 connected at %v\n", set3.Policy(), start)
-	commits := []semisync.Position{
-		semisync.FilePos("binlog.000001", 50),
-		semisync.FilePos("binlog.000001", 100),
-		semisync.FilePos("binlog.000001", 200),
-	}
-	st.Replicas.SetHead(commits[len(commits)-1])
-	p("commits waiting at %v, %v and %v\n", commits[0], commits[1], commits[2])
-	t0, released := clock, 0
-	release := func(u ackset.Update) {
-		for u.Advanced && released < len(commits) && commits[released].Compare(u.Quorum) <= 0 {
-			wait := clock.Sub(t0)
-			p("    commit at %v acknowledged after %v\n", commits[released], wait)
-			st.RecordTxWait(wait)
-			st.WaitLatency.Record(wait)
-			st.Add(status.YesTx, 1)
-			released++
-		}
-	}
-	ack := func(id semisync.ReplicaID, pos semisync.Position, note string) {
-		clock = clock.Add(150 * time.Microsecond)
-		u := set3.Ack(id, pos)
-		entries[id].RecordAck(pos, clock)
-		st.Add(status.GetAck, 1)
-		p("replica %d acks %v -> %s, quorum %v%s\n", id, pos, u.Ack, u.Quorum, note)
-		release(u)
-	}
-	ack(1, commits[1], "")
-	ack(2, commits[0], "")
-	note := ""
-	if set3.Policy().N() == 3 {
-		note = " (MySQL's AckContainer says 100 here: mysql-server PR #509)"
-	}
-	ack(3, commits[2], note)
-	ack(2, commits[0], "")
-
-	if f != semisync.FlavorMariaDB { // MariaDB has no wait count to change
-		p("\n== 3. A runtime change releases commits at once\n\n")
-		cancel := reg.OnChange(func(prev, next vars.Config) {
-			if prev.WaitForReplicaCount == next.WaitForReplicaCount {
-				return
-			}
-			u, err := set3.SetPolicy(ackset.Count(int(next.WaitForReplicaCount)))
-			if err != nil {
-				p("policy change refused: %v\n", err)
-				return
-			}
-			p("wait count %d -> %d: quorum %v\n", prev.WaitForReplicaCount, next.WaitForReplicaCount, u.Quorum)
-			release(u)
-		})
-		stmt := "SET GLOBAL " + n("rpl_semi_sync_source_wait_for_replica_count") + " = 2"
-		p("mysql> %s;\n", stmt)
-		err := reg.Exec(stmt)
-		cancel()
-		if err != nil {
+		if replicas[id], err = src.Register(id, start); err != nil {
 			return err
 		}
 	}
-	ack(2, commits[2], "")
-	ack(1, commits[2], "")
-	if released != len(commits) {
-		return fmt.Errorf("%d of %d commits acknowledged", released, len(commits))
+	p("policy %v; replicas 1, 2 and 3 registered at %v\n", src.State().Policy, start)
+	at := func(off uint64) semisync.Position { return semisync.FilePos("binlog.000001", off) }
+	type result struct {
+		pos  semisync.Position
+		line string
 	}
+	results := make(chan result, 16)
+	commit := func(off uint64) error {
+		if err := src.Flushed(at(off)); err != nil {
+			return err
+		}
+		go func() {
+			res, err := src.Wait(context.Background(), at(off))
+			if err != nil {
+				results <- result{at(off), fmt.Sprintf("%v: %v", at(off), err)}
+				return
+			}
+			results <- result{at(off), fmt.Sprintf("%v: %v", at(off), res)}
+		}()
+		return nil
+	}
+	// settle waits until the source has n commits waiting.
+	settle := func(n int) {
+		for src.State().Waiting != n {
+			runtime.Gosched()
+		}
+	}
+	// released prints the commits one source call released: the calls
+	// unlink them before returning, so the count is exact.
+	released := func(before int) {
+		var rs []result
+		for range before - src.State().Waiting {
+			rs = append(rs, <-results)
+		}
+		slices.SortFunc(rs, func(a, b result) int { return a.pos.Compare(b.pos) })
+		for _, r := range rs {
+			p("    commit at %s\n", r.line)
+		}
+	}
+	for i, off := range []uint64{50, 100, 200} {
+		if err := commit(off); err != nil {
+			return err
+		}
+		settle(i + 1) // one at a time, so the output does not depend on scheduling
+	}
+	p("commits at :50, :100 and :200 wait; reply-required flags for replica 1: %v %v %v\n",
+		replicas[1].ReplyRequired(at(50)), replicas[1].ReplyRequired(at(100)), replicas[1].ReplyRequired(at(200)))
+	ack := func(id semisync.ReplicaID, off uint64, note string) {
+		before, wasOn := src.State().Waiting, src.State().On
+		r := replicas[id].Ack(at(off))
+		if !wasOn && src.State().On {
+			note += " (caught up: status ON)"
+		}
+		p("replica %d acks %v -> %s, quorum %v%s\n", id, at(off), r, src.State().Acknowledged, note)
+		released(before)
+	}
+	ack(1, 100, "")
+	ack(2, 50, "")
+	note := ""
+	if src.State().Policy.N() == 3 {
+		note = " (MySQL's AckContainer says 100 here: mysql-server PR #509)"
+	}
+	ack(3, 200, note)
+	ack(2, 50, "")
 
-	p("\n== 4. Status\n\n")
-	snap := st.Snapshot()
-	p("mysql> SHOW STATUS LIKE 'Rpl_semi_sync_%%';\n")
-	if err := semisync.WriteTable(w, status.Show(f, "Rpl_semi_sync_%", &snap, nil)); err != nil {
+	if f != semisync.FlavorMariaDB { // MariaDB has no wait count to change
+		p("\n== 3. A runtime change releases commits at once\n\n")
+		stmt := "SET GLOBAL " + n("rpl_semi_sync_source_wait_for_replica_count") + " = 2"
+		p("mysql> %s;\n", stmt)
+		before := src.State().Waiting
+		if err := reg.Exec(stmt); err != nil {
+			return err
+		}
+		p("quorum %v\n", src.State().Acknowledged)
+		released(before)
+	}
+	ack(2, 200, "")
+	ack(1, 200, "")
+
+	p("\n== 4. The replicas fall silent: timeout, asynchronous mode, re-entry\n\n")
+	stmt := "SET GLOBAL " + n("rpl_semi_sync_source_timeout") + " = 50"
+	p("mysql> %s;\n", stmt)
+	if err := reg.Exec(stmt); err != nil {
+		return err
+	}
+	if err := commit(300); err != nil {
+		return err
+	}
+	settle(1)
+	p("commit at :300 waits; nobody acknowledges it for 50ms\n")
+	p("    commit at %s\n", (<-results).line)
+	p("status %s; the next commit does not wait:\n", onOff(src.State().On))
+	if err := commit(400); err != nil {
+		return err
+	}
+	p("    commit at %s\n", (<-results).line)
+	p("while asynchronous, every event at or after the newest write asks for an ACK: flag for :400 %v\n",
+		replicas[1].ReplyRequired(at(400)))
+	ack(1, 400, "")
+	ack(2, 400, "")
+	if err := commit(500); err != nil {
+		return err
+	}
+	settle(1)
+	ack(3, 500, "")
+	ack(1, 500, "")
+
+	p("\n== 5. Status\n\n")
+	snap := src.Snapshot()
+	p("mysql> SHOW STATUS LIKE 'Rpl_semi_sync_%%';   -- wait times left out: they vary\n")
+	var rows []semisync.Row
+	for _, r := range src.Show("Rpl_semi_sync_%") {
+		if !strings.Contains(r.Name, "wait_time") {
+			rows = append(rows, r)
+		}
+	}
+	if err := semisync.WriteTable(w, rows); err != nil {
 		return err
 	}
 	h := snap.WaitLatency
-	p("\nwait latency: %d samples, p50 %v, p99 %v, max %v (bucket upper bounds)\n", h.Count, h.P50(), h.P99(), h.Max)
-	p("per-replica ledger (head %v):\n", st.Replicas.Head())
+	p("\nwait latency: %d waits, p50 %v, p99 %v, max %v\n", h.Count, h.P50(), h.P99(), h.Max)
+	p("switch-offs by reason: timeout %d\n", snap.SwitchOffs[status.ReasonTimeout])
+	p("per-replica ledger (head %v):\n", src.Counters().Replicas.Head())
 	for _, r := range snap.Replicas {
-		p("    replica %d: acked %v, %d acks (%d stale), %d bytes behind, last ack %s\n",
-			r.ID, r.Acked, r.Acks, r.StaleAcks, r.Lag.Bytes, r.LastAck.UTC().Format("15:04:05.000000"))
+		p("    replica %d: acked %v, %d acks (%d stale), %d bytes behind\n", r.ID, r.Acked, r.Acks, r.StaleAcks, r.Lag.Bytes)
+	}
+	if err := src.Close(); err != nil { // delivers the remaining events
+		return err
+	}
+	p("events:\n")
+	for _, e := range events {
+		p("    %v\n", e)
 	}
 	return nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "ON"
+	}
+	return "OFF"
 }
