@@ -29,7 +29,6 @@
 //   - status: every semisync status variable with MySQL's meaning, in every
 //     naming flavor, plus wait-latency histograms, switch-off counts by
 //     reason and a per-replica acknowledgement ledger.
-//
 //   - source: the semisync state machine of a source. Commit waits with
 //     typed outcomes, MySQL's fallback to asynchronous mode and re-entry,
 //     replica sessions (the reply-required flag, acknowledgements), every
