@@ -275,3 +275,20 @@ func TestCurrentFollowsConnectedReplicas(t *testing.T) {
 	require.Equal(t, at(100), cur)
 	require.Equal(t, at(400), s.Quorum())
 }
+
+func TestPolicyCounts(t *testing.T) {
+	for _, tc := range []struct {
+		p    ackset.Policy
+		id   semisync.ReplicaID
+		want bool
+	}{
+		{ackset.Count(2), 9, true},
+		{ackset.AnyOf(1, 1, 2), 2, true},
+		{ackset.AnyOf(1, 1, 2), 3, false},
+		{ackset.FirstOf(1, 3, 1), 1, true},
+		{ackset.FirstOf(1, 3, 1), 2, false},
+		{ackset.Spread(2, 2, map[semisync.ReplicaID]string{1: "a"}), 5, true},
+	} {
+		require.Equal(t, tc.want, tc.p.Counts(tc.id), "%v counts %d", tc.p, tc.id)
+	}
+}

@@ -97,6 +97,16 @@ func (p Policy) K() int { return p.k }
 // nil for the other kinds.
 func (p Policy) Members() []semisync.ReplicaID { return slices.Clone(p.members) }
 
+// Counts reports whether replica id's acknowledgements can ever count
+// towards the policy: a member of the set ([AnyOf]) or list ([FirstOf]);
+// any replica for [Count] and [Spread].
+func (p Policy) Counts(id semisync.ReplicaID) bool {
+	if p.kind == KindAny || p.kind == KindFirst {
+		return slices.Contains(p.members, id)
+	}
+	return true
+}
+
 // Group returns the group of replica id under a [Spread] policy.
 func (p Policy) Group(id semisync.ReplicaID) (string, bool) {
 	g, ok := p.groups[id]

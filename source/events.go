@@ -112,7 +112,9 @@ func (e Event) String() string {
 
 // Observer receives a Source's events. Observe is called on one goroutine
 // owned by the Source, in order, never while the Source holds a lock, so it
-// may call the Source's methods. A slow Observer never delays a commit or an
+// may call the Source's methods, except Close (which waits for that
+// goroutine to end). Events still queued when Close is called are delivered
+// before Close returns. A slow Observer never delays a commit or an
 // acknowledgement: events that do not fit in the buffer
 // (Options.EventBuffer) are dropped and counted (Source.DroppedEvents).
 type Observer interface {

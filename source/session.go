@@ -24,8 +24,8 @@ type Session struct {
 
 	// Guarded by src.mu.
 	closed     bool
-	superseded bool // a newer session registered the same ID
-	sent       semisync.Position
+	superseded bool              // a newer session registered the same ID
+	flagged    semisync.Position // the last event sent with the flag
 	skipAfter  semisync.Position // a skipped event waits for an ACK of this
 	skipTo     semisync.Position
 	skipping   bool
@@ -80,16 +80,17 @@ func (x *Session) ID() semisync.ReplicaID { return x.id }
 //
 // A true answer counts one ACK request (net_waits): the host is expected to
 // send the event with the flag. Call it for every event sent on the session
-// (heartbeats excluded), in stream order.
+// (heartbeats excluded), in stream order. A superseded session (see
+// Source.Register) is never asked to reply.
 func (x *Session) ReplyRequired(end semisync.Position) bool {
 	s := x.src
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if end.Compare(x.sent) > 0 {
-		x.sent = end
-	}
 	if !x.flag(end) {
 		return false
+	}
+	if end.Compare(x.flagged) > 0 {
+		x.flagged = end
 	}
 	s.st.Add(status.NetWaits, 1)
 	return true
@@ -99,7 +100,7 @@ func (x *Session) ReplyRequired(end semisync.Position) bool {
 func (x *Session) flag(end semisync.Position) bool {
 	s := x.src
 	switch {
-	case s.closed || x.closed || !s.enabled:
+	case s.closed || x.closed || x.superseded || !s.enabled:
 		return false
 	case s.on:
 		return end.Compare(s.acks.Quorum()) > 0 &&
@@ -148,9 +149,12 @@ func (x *Session) Ack(pos semisync.Position) ackset.AckResult {
 // removed it. MySQL treats a skipped event as acknowledged only if its
 // header would have carried the flag (spec §7.2); events it does not flag
 // are never acknowledged, which stalls commits (MDEV-38486). Here every
-// skipped event counts as acknowledged by this replica, as soon as the
-// replica has acknowledged everything sent before it (so an event still in
-// flight is never counted).
+// skipped event counts as acknowledged by this replica, but not before the
+// replica has acknowledged every event sent to it with the flag (MySQL
+// counts it at once): an acknowledgement the replica still owes is never
+// taken as given. Events sent without the flag are, as in MySQL, taken as
+// received once a later acknowledgement covers them. While a skip waits,
+// SolicitAck asks for a fresh acknowledgement at once.
 func (x *Session) Skipped(end semisync.Position) {
 	s := x.src
 	s.mu.Lock()
@@ -158,8 +162,11 @@ func (x *Session) Skipped(end semisync.Position) {
 		s.mu.Unlock()
 		return
 	}
-	if acked, _ := s.acks.Acked(x.id); acked.Compare(x.sent) < 0 {
-		x.skipping, x.skipAfter, x.skipTo = true, x.sent, end
+	if acked, _ := s.acks.Acked(x.id); acked.Compare(x.flagged) < 0 {
+		if !x.skipping {
+			x.skipTo = end
+		}
+		x.skipping, x.skipAfter, x.skipTo = true, x.flagged, semisync.Max(x.skipTo, end)
 		s.mu.Unlock()
 		return
 	}
@@ -174,21 +181,31 @@ func (x *Session) Skipped(end semisync.Position) {
 // acknowledgement now, for instance by setting the reply-required flag on
 // the next heartbeat. It is the remedy for a lost ACK (MySQL Bug #104015,
 // vitess#17749): commits have waited at least Options.SolicitAfter, this
-// replica's acknowledgement could release some of them, and it has been
-// silent (no ACK, no solicitation) for SolicitAfter. A true answer counts one
-// ACK request (net_waits). Call it whenever a heartbeat is due.
+// replica's acknowledgement could release some of them (it counts for the
+// policy and is behind a waiting commit), and it has been silent (no ACK, no
+// solicitation) for SolicitAfter. While a skipped event waits (see
+// Skipped) and commits wait, it answers true at once. A true answer counts
+// one ACK request (net_waits). Call it whenever a heartbeat is due.
 func (x *Session) SolicitAck() bool {
 	s := x.src
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.solicitAfter < 0 || s.closed || x.closed || x.superseded || !s.enabled || !s.on || s.whead == nil {
+	if s.solicitAfter < 0 || s.closed || x.closed || x.superseded || !s.enabled || !s.on || s.whead == nil ||
+		!s.acks.Policy().Counts(x.id) {
 		return false
 	}
 	now := time.Now()
+	acked, _ := s.acks.Acked(x.id)
+	if x.skipping && s.wtail.pos.Compare(acked) > 0 {
+		// A skipped event waits for an acknowledgement of what was sent
+		// before it, and commits wait: ask at once.
+		x.lastHeard = now
+		s.st.Add(status.NetWaits, 1)
+		return true
+	}
 	if now.Sub(x.lastHeard) < s.solicitAfter {
 		return false
 	}
-	acked, _ := s.acks.Acked(x.id)
 	waiting := false
 	for w := s.whead; w != nil; w = w.next {
 		if w.pos.Compare(acked) > 0 && now.Sub(w.start) >= s.solicitAfter {

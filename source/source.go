@@ -367,6 +367,10 @@ func (s *Source) ResetMaster() {
 	if s.on {
 		s.eras.openAt(semisync.Position{})
 	}
+	for _, x := range s.sessions {
+		x.flagged, x.skipping = semisync.Position{}, false
+		x.skipAfter, x.skipTo = semisync.Position{}, semisync.Position{}
+	}
 	s.st.Replicas.SetHead(semisync.Position{})
 	s.st.ResetMaster()
 	s.publish()
@@ -541,8 +545,15 @@ func (s *Source) checkReplicaLoss(now time.Time, chain *waiter) *waiter {
 
 // publish refreshes the fast path's copy of the state. Called with s.mu held
 // after every change.
+//
+// The fast path accepts positions up to the quorum and, because only written
+// positions are tracked, up to the newest write as of this call; a write
+// after it only makes the fast path more conservative until the next call.
 func (s *Source) publish() {
 	q := s.acks.Quorum()
+	if s.lastWritten.Compare(q) < 0 {
+		q = s.lastWritten
+	}
 	open := s.enabled && s.on && !s.closed
 	from, _ := s.eras.current()
 	v := s.view.Load()

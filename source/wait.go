@@ -50,7 +50,10 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 		s.mu.Unlock()
 		return Result{Outcome: Disabled}, nil
 	}
-	tracked := s.on && s.eras.covers(pos)
+	// A transaction is tracked (MySQL: it has an active-list node, spec
+	// §5.2 step 1) when it was written while status was ON. A position
+	// beyond every write has no node: MySQL does not wait for it.
+	tracked := s.on && pos.Compare(s.lastWritten) <= 0 && s.eras.covers(pos)
 	if pos.Compare(s.acks.Quorum()) <= 0 {
 		s.mu.Unlock()
 		if tracked {
@@ -258,7 +261,7 @@ func (s *Source) onTimer() {
 	if timedOut {
 		// The timed-out waiter calls switch_off (spec §5.2 step 5f).
 		chain = s.switchOff(status.ReasonTimeout, now, chain)
-		next = time.Time{}
+		next, oldest = time.Time{}, nil
 	}
 	if s.stallAfter > 0 && oldest != nil {
 		due := oldest.start.Add(s.stallAfter)
