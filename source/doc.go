@@ -51,8 +51,8 @@
 // in position order, and each is woken by its own one-slot channel, only
 // when its outcome is known — never a broadcast to every waiter. Timeouts
 // use one timer, armed for the earliest deadline and re-armed lazily, not a
-// timer per wait. The source starts one goroutine, for that timer and for
-// event delivery; Close stops it.
+// timer per wait. The source starts one goroutine for that timer and, with
+// an Observer, one that delivers events; Close stops both.
 //
 // # Semantics
 //
@@ -112,6 +112,14 @@
 //     same moment, each reports TimedOut and counts in wait_timeouts, but
 //     the source switches off once (MySQL's count depends on thread
 //     scheduling).
+//   - The active list. MySQL 8.0 keeps its list of un-acknowledged group ends
+//     across a switch-off; here, as in MySQL 5.5 and MariaDB, a switch-off
+//     clears it, so after a forced switch-on (wait_no_replica OFF→ON) the
+//     groups written before the switch-off are not flagged again; a later
+//     flagged event or SolicitAck covers them. Which transactions were
+//     written while ON is remembered for the last 64 ON stretches; a commit
+//     from an older one that has still not waited is treated as written
+//     while asynchronous.
 //   - A binlog write out of order is rejected (ErrOutOfOrder) whether or not
 //     the source is enabled.
 //   - Fail-closed. Options.FailClosed never falls back: no timeouts, no

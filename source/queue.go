@@ -74,7 +74,7 @@ type epoch struct {
 // maxEpochs bounds the remembered ON stretches. A commit whose position lies
 // in a stretch older than that (maxEpochs switch-ons ago) is treated as
 // written while asynchronous.
-const maxEpochs = 16
+const maxEpochs = 64
 
 // epochs remembers the last maxEpochs ON stretches, newest last.
 type epochs struct {

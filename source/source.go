@@ -129,8 +129,8 @@ type fastView struct {
 	from semisync.Position // the current ON stretch starts after this
 }
 
-// New returns a running Source. It starts one goroutine (timeouts and event
-// delivery), which Close stops. An error wraps ErrInvalidOptions.
+// New returns a running Source. It starts one goroutine for timeouts and,
+// with an Observer, one for event delivery; Close stops them. An error wraps ErrInvalidOptions.
 func New(o Options) (*Source, error) {
 	reg := o.Vars
 	if reg == nil {
@@ -200,7 +200,11 @@ func New(o Options) (*Source, error) {
 	s.configure(reg.Config())
 
 	s.wg.Add(1)
-	go s.run()
+	go s.runTimer()
+	if s.observer != nil {
+		s.wg.Add(1)
+		go s.runEvents()
+	}
 	return s, nil
 }
 
@@ -354,10 +358,14 @@ func (s *Source) Flushed(end semisync.Position) error {
 // semisync (spec §4.6): the acknowledged, waiting and written positions are
 // forgotten, because the binlog starts again; the counters of spec §2 are
 // zeroed; status is unchanged. Commits still waiting keep waiting (for their
-// old positions) until acknowledged, timed out or released.
+// old positions) until acknowledged, timed out or released. After Close it
+// does nothing.
 func (s *Source) ResetMaster() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	s.acks.Reset()
 	s.commitPos, s.commitSet = semisync.Position{}, false
 	s.lastWritten = semisync.Position{}
@@ -578,20 +586,32 @@ func (s *Source) emit(e Event, now time.Time) {
 	}
 }
 
-// run is the source's goroutine: it fires timeouts and stall reports and
-// delivers events.
-func (s *Source) run() {
+// runTimer fires timeouts and stall reports. It never calls the observer,
+// so a blocked observer cannot hold up a timeout.
+func (s *Source) runTimer() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.timer.C:
+			s.onTimer()
+		}
+	}
+}
+
+// runEvents delivers events to the observer, in order; at Close it
+// delivers what is still queued and ends.
+func (s *Source) runEvents() {
 	defer s.wg.Done()
 	for {
 		select {
 		case <-s.done:
 			s.deliver()
 			return
-		case <-s.timer.C:
-			s.onTimer()
 		case <-s.kick:
+			s.deliver()
 		}
-		s.deliver()
 	}
 }
 
