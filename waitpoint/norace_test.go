@@ -1,0 +1,5 @@
+//go:build !race
+
+package waitpoint_test
+
+const raceEnabled = false
