@@ -33,9 +33,8 @@
 //     deadlocks.
 //  4. Read the error: nil means committed, a *StepError says at which stage
 //     the commit stopped (StageQueue, StageFlush: nothing was written, roll
-//     back), any
-//     other error is the wait's (committed; the context ended, or the
-//     source closed). Result.Wait.Outcome says whether a quorum of replicas
+//     back; later stages: the group is in the binlog), any other error is
+//     the wait's (committed; the context ended, or the source closed). Result.Wait.Outcome says whether a quorum of replicas
 //     holds the transaction; tell the client what your policy says. MySQL
 //     says success whatever happened (spec §4.5).
 //  5. Change the wait point with SET GLOBAL rpl_semi_sync_source_wait_point
@@ -79,10 +78,15 @@
 // is held during the wait. One wait serves the whole group, for its end
 // position, because MySQL calls its after_sync hook once per group with the
 // last position (spec §5.1(2)): each member's Result.Wait is the group's,
-// and yes_tx/no_tx count once per group, as in MySQL. The group waits with
-// its leader's context; followers cannot abandon the wait, because the
-// engine commit of the group, and of every group after it, must happen in
-// order. A transaction that is in the binlog but not acknowledged when the
+// and yes_tx/no_tx count once per group, as in MySQL. A group of one waits
+// with its member's context. A larger group waits as MySQL does, without a
+// context: it ends with an acknowledgement, the timeout or a switch-off
+// (disable, Close), never because one member's context ended, since that
+// would commit every other member's transaction without its ACK. Under
+// Options.FailClosed of package source, only an acknowledgement, disabling
+// or closing the source ends such a wait. No member can abandon the wait:
+// the engine commit of the group, and of every group after it, must happen
+// in order. A transaction that is in the binlog but not acknowledged when the
 // source crashes is committed by the host's crash recovery without any
 // replica having it (spec §11 B2): see source.Source.Unacknowledged.
 //

@@ -14,13 +14,14 @@ const (
 	// group was formed. Nothing was written; the transaction is not part of
 	// the binlog, and the host may roll it back.
 	StageQueue Stage = iota + 1
-	// StageFlush: Steps.Flush failed, or returned end positions that are not
-	// strictly increasing (ErrBadEnds). Flush's contract is that a failed
+	// StageFlush: Steps.Flush failed. Flush's contract is that a failed
 	// Flush leaves nothing of the group in the binlog.
 	StageFlush
-	// StageFlushed: reporting the group to the source failed, for instance
-	// with source.ErrOutOfOrder (a host bug: the binlog went backwards). The
-	// group is in the binlog but was neither synced nor committed; MySQL
+	// StageFlushed: Flush succeeded but returned end positions that are not
+	// strictly increasing (ErrBadEnds), or reporting the group to the
+	// source failed, for instance with source.ErrOutOfOrder (a host bug: the
+	// binlog went backwards). The group is in the binlog, which needs
+	// repair, but was neither synced nor committed; MySQL
 	// treats a failed after_flush hook as a binlog write error
 	// (binlog_error_action).
 	StageFlushed
@@ -75,7 +76,7 @@ var (
 	// ErrInvalidOptions is wrapped by the errors New returns for a nil
 	// source or steps, or bad Options.
 	ErrInvalidOptions = errors.New("waitpoint: invalid options")
-	// ErrBadEnds is wrapped by the StageFlush error of a group whose Flush
+	// ErrBadEnds is wrapped by the StageFlushed error of a group whose Flush
 	// returned end positions that are zero or not strictly increasing: the
 	// source could not track them, so the group stops before the source
 	// hears of it.

@@ -39,6 +39,10 @@ type Steps[T any] interface {
 	// Replicas must not be able to read the group yet (see Sync), and no
 	// other session may see the transactions. On error nothing of the group
 	// may remain in the binlog.
+	//
+	// The context each step receives carries the leader's values but not
+	// its cancellation, and is valid only until the step returns: a step
+	// must not keep it.
 	Flush(ctx context.Context, txs []T, ends []semisync.Position) error
 	// Sync makes the binlog durable up to end, the group's last position
 	// (fsync, or nothing if the host trades durability for speed, as MySQL
@@ -341,10 +345,6 @@ func (p *Pipeline[T]) leaveCommit() {
 
 // run leads the group that starts with m, which is in the flush stage.
 func (p *Pipeline[T]) run(ctx context.Context, m *member[T]) (Result, error) {
-	// The wait point is read once per group, now that every member has
-	// joined it: a commit that called Commit after a change uses the new
-	// value, and a group never waits twice or not at all.
-	wp := p.src.WaitPoint()
 	n := 0
 	for x := m; x != nil; x = x.next {
 		m.txs = append(m.txs, x.tx)
@@ -357,7 +357,7 @@ func (p *Pipeline[T]) run(ctx context.Context, m *member[T]) (Result, error) {
 	clear(m.ends)
 	m.ctx.parent = ctx
 
-	w, serr, werr := p.stages(ctx, m, wp)
+	wp, w, serr, werr := p.stages(ctx, m)
 	p.deliver(m, wp, w, serr, werr)
 
 	res := Result{WaitPoint: wp, Group: n, Wait: w}
@@ -385,7 +385,7 @@ func (p *Pipeline[T]) run(ctx context.Context, m *member[T]) (Result, error) {
 // stopped the group, or nil and the AFTER_SYNC wait's result and error. It
 // returns having left both stages. If a step panics, it hands the followers
 // an error and lets the panic go on.
-func (p *Pipeline[T]) stages(ctx context.Context, m *member[T], wp vars.WaitPoint) (w source.Result, serr *StepError, werr error) {
+func (p *Pipeline[T]) stages(ctx context.Context, m *member[T]) (wp vars.WaitPoint, w source.Result, serr *StepError, werr error) {
 	stage, inFlush, inCommit, ok := StageFlush, true, false, false
 	defer func() {
 		if inFlush {
@@ -402,14 +402,21 @@ func (p *Pipeline[T]) stages(ctx context.Context, m *member[T], wp vars.WaitPoin
 			}
 		}
 	}()
+	// The wait point is read once per group, now that every member has
+	// joined it: a commit that called Commit after a change uses the new
+	// value, and a group never waits twice or not at all. It is read inside
+	// the protected region: a panicking Source must not jam the stages.
+	wp = p.src.WaitPoint()
 	sctx := &m.ctx
 	err := p.steps.Flush(sctx, m.txs, m.ends)
-	if err == nil {
-		err = checkEnds(m.ends)
-	}
 	end := m.ends[len(m.ends)-1]
 	if err == nil {
+		// Bad end positions: the group is in the binlog, but the source
+		// cannot be told where it ends.
 		stage = StageFlushed
+		err = checkEnds(m.ends)
+	}
+	if err == nil {
 		// A closed source no longer holds commits back: the group goes on,
 		// as MySQL's commits do without the plugin, and the wait reports
 		// source.ErrClosed.
@@ -430,7 +437,14 @@ func (p *Pipeline[T]) stages(ctx context.Context, m *member[T], wp vars.WaitPoin
 			// MySQL's after_sync hook: once per group, for its last
 			// position, before the engine commit (spec §5.1(2)).
 			stage = StageWait
-			w, werr = p.src.Wait(ctx, end)
+			wctx := ctx
+			if len(m.ends) > 1 {
+				// A group of several waits as MySQL's does, without a
+				// context: one member's cancelled context must not make
+				// the others' commits asynchronous.
+				wctx = sctx
+			}
+			w, werr = p.src.Wait(wctx, end)
 		}
 		stage = StageCommit
 		err = p.steps.Commit(sctx, m.txs)
@@ -439,7 +453,7 @@ func (p *Pipeline[T]) stages(ctx context.Context, m *member[T], wp vars.WaitPoin
 	if err != nil {
 		serr = &StepError{Stage: stage, Err: err}
 	}
-	return w, serr, werr
+	return wp, w, serr, werr
 }
 
 // deliver hands every follower of m's group its result and wakes it. Under

@@ -265,7 +265,7 @@ func TestStepErrors(t *testing.T) {
 	}{
 		{"flush", vars.AfterSync, waitpoint.StageFlush, nil, waitpoint.StageFlush, errInjected,
 			[]string{"flush b,c,d failed"}, 200},
-		{"bad-ends", vars.AfterSync, 0, repeated, waitpoint.StageFlush, waitpoint.ErrBadEnds,
+		{"bad-ends", vars.AfterSync, 0, repeated, waitpoint.StageFlushed, waitpoint.ErrBadEnds,
 			[]string{"flush b,c,d"}, 500},
 		{"out-of-order", vars.AfterSync, 0, outOfOrder, waitpoint.StageFlushed, source.ErrOutOfOrder,
 			[]string{"flush b,c,d", "flushed 30"}, 500},
@@ -523,15 +523,37 @@ func TestCancelLeaderAfterSync(t *testing.T) {
 
 		f.ack(100)
 		require.NoError(t, (<-a).err)
+		synctest.Wait()
+		require.False(t, f.e.Visible("c"), "the leader's cancelled context does not end the group's wait")
+		f.ack(300)
 		for _, ch := range []<-chan done{b, c} {
 			d := <-ch
-			require.ErrorIs(t, d.err, context.Canceled)
-			require.Equal(t, source.Cancelled, d.res.Wait.Outcome)
+			require.NoError(t, d.err)
+			require.Equal(t, source.Acknowledged, d.res.Wait.Outcome)
 			require.Equal(t, 2, d.res.Group)
 		}
 		require.True(t, f.e.Visible("c"))
 		requireJournal(t, f.j, "flush a", "flushed 100", "sync 100", "wait 100",
-			"flush b,c", "flushed 300", "sync 300", "ack 100", "commit a", "wait 300", "commit b,c")
+			"flush b,c", "flushed 300", "sync 300", "ack 100", "commit a", "wait 300", "ack 300", "commit b,c")
+	})
+}
+
+// A group of one under AFTER_SYNC waits with its member's context:
+// cancelling it ends the wait (Cancelled), and the transaction is committed.
+func TestCancelSoleMemberAfterSync(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, vars.AfterSync, waitpoint.Options{}, gated)
+		ctx, cancel := context.WithCancel(t.Context())
+		a := f.start(ctx, "a")
+		f.release()
+		synctest.Wait()
+		require.False(t, f.e.Visible("a"), "waiting for its ACK")
+		cancel()
+		d := <-a
+		require.ErrorIs(t, d.err, context.Canceled)
+		require.Equal(t, source.Cancelled, d.res.Wait.Outcome)
+		require.Equal(t, 1, d.res.Group)
+		require.True(t, f.e.Visible("a"), "committed whatever the wait's outcome")
 	})
 }
 
@@ -621,4 +643,35 @@ func TestStepErrorText(t *testing.T) {
 			require.ErrorIs(t, err, errInjected)
 		})
 	}
+}
+
+// panickySource panics in WaitPoint once.
+type panickySource struct {
+	waitpoint.Source
+	armed bool
+}
+
+func (p *panickySource) WaitPoint() vars.WaitPoint {
+	if p.armed {
+		p.armed = false
+		panic("wrapper bug")
+	}
+	return p.Source.WaitPoint()
+}
+
+// A Source whose WaitPoint panics fails that group, not the pipeline: the
+// stages are released and the next commit goes through.
+func TestWaitPointPanicReleasesStages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, vars.AfterSync, waitpoint.Options{}, nil)
+		f.ack(10_000)
+		ps := &panickySource{Source: f.src, armed: true}
+		p, err := waitpoint.New(ps, f.e, waitpoint.Options{})
+		require.NoError(t, err)
+		require.Panics(t, func() { _, _ = p.Commit(t.Context(), "a") })
+		res, err := p.Commit(t.Context(), "b")
+		require.NoError(t, err)
+		require.Equal(t, source.Acknowledged, res.Wait.Outcome)
+		require.True(t, f.e.Visible("b"))
+	})
 }
