@@ -101,8 +101,18 @@
 //     quorum position is kept until ResetMaster, so a commit a quorum
 //     already holds is never made to wait again.
 //   - Skipped events count as acknowledged whether or not MySQL would have
-//     flagged them (MDEV-38486), once everything sent before them is
-//     acknowledged.
+//     flagged them (MDEV-38486), once the replica has acknowledged every
+//     event it was sent with the flag (MySQL does not wait for that). Events
+//     sent without the flag are, as in MySQL, taken as received once a
+//     later acknowledgement covers them.
+//   - Which commits wait. MySQL waits for a transaction if any group end
+//     written while ON lies at or after its position (spec §5.2 step 1), so
+//     a transaction written while OFF can wait after a forced switch-on.
+//     Here a commit waits only if it was itself written while ON; the
+//     others return Async (no_tx), as they would in MySQL had no later group
+//     been written.
+//   - RESET MASTER releases the commits still waiting (Outcome Reset), whose
+//     old positions mean nothing in the new binlog; MySQL lets them wait on.
 //   - The N-of-M quorum is exact (mysql-server PR #509; see package ackset),
 //     and a disconnected replica's old acknowledgements stop counting.
 //   - Cancellation. MySQL 8.0 does not abort a commit wait on KILL (B21);

@@ -290,7 +290,7 @@ func (m *mdlModel) finish(w *mdlWaiter, o source.Outcome, r status.SwitchOffReas
 		m.c.yes++
 		m.c.txWaits++
 		m.c.txWaitTime += waited.Truncate(time.Microsecond)
-	case source.SwitchedOff:
+	case source.SwitchedOff, source.Reset:
 		m.c.no++
 		m.c.txWaits++
 		m.c.txWaitTime += waited.Truncate(time.Microsecond)
@@ -700,6 +700,11 @@ func (m *mdlModel) resetMaster() {
 	c.yes, c.no, c.noTimes, c.waitSessions, c.backtraverse = 0, 0, 0, 0, 0
 	c.txWaits, c.txWaitTime, c.netWaits = 0, 0, 0
 	c.switchOffs = [status.NumSwitchOffReasons]uint64{}
+	// The waits still blocked are released (Outcome Reset); they count
+	// after the zeroing, as they return after it.
+	for _, w := range slices.Clone(m.pending) {
+		m.finish(w, source.Reset, 0)
+	}
 }
 
 func (m *mdlModel) close() {

@@ -46,6 +46,10 @@ const (
 	// stays committed locally and may still be acknowledged later.
 	// Counted as no_tx.
 	Cancelled
+	// Reset: RESET MASTER (Source.ResetMaster) forgot the binlog the
+	// transaction was in while it waited; it is released unacknowledged.
+	// Counted as no_tx, with its wait time (tx_waits).
+	Reset
 )
 
 var outcomeNames = [...]string{
@@ -56,6 +60,7 @@ var outcomeNames = [...]string{
 	Disabled:     "disabled",
 	NoPosition:   "no-position",
 	Cancelled:    "cancelled",
+	Reset:        "reset",
 }
 
 // String returns a lower-case name such as "timed-out".

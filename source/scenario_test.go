@@ -262,7 +262,9 @@ func (sc *scenario) cmdNew(args []string) error {
 		case "failclosed":
 			o.FailClosed = true
 		case "policy":
-			o.Policy, err = scnPolicy(val)
+			var pol ackset.Policy
+			pol, err = scnPolicy(val)
+			o.Policy = &pol
 		case "stall":
 			o.StallAfter, err = time.ParseDuration(val)
 		case "solicit":

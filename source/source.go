@@ -27,10 +27,10 @@ type Options struct {
 	// the registry's flavor is used). MariaDB counts no_times only on real
 	// ON→OFF transitions; the MySQL flavors count every switch-off.
 	Flavor semisync.Flavor
-	// Policy, if set, replaces MySQL's rule (any wait_for_replica_count
-	// distinct replicas) with another quorum policy; the variable is then
-	// ignored. The zero Policy means "follow the variable".
-	Policy ackset.Policy
+	// Policy, if not nil, replaces MySQL's rule (any
+	// wait_for_replica_count distinct replicas) with another quorum policy;
+	// the variable is then ignored. New rejects an invalid policy.
+	Policy *ackset.Policy
 	// FailClosed makes the source never fall back to asynchronous mode: a
 	// commit waits until a quorum acknowledges it, its context ends, or the
 	// source is disabled or closed. The timeout and wait_no_replica are
@@ -98,7 +98,9 @@ type Source struct {
 	// Waiters in position order (ties in arrival order).
 	whead, wtail *waiter
 	nwait        int
-	pool         sync.Pool
+	// free is a stack of idle waiters: pushed lock-free by returning
+	// waits, popped only under mu (one consumer, so no ABA problem).
+	free atomic.Pointer[waiter]
 
 	sessions map[semisync.ReplicaID]*Session
 	clients  int
@@ -124,9 +126,14 @@ type Source struct {
 // fastView is what the fast path needs besides the quorum offset. It is
 // replaced (allocated) only when one of its fields changes.
 type fastView struct {
-	file string            // the quorum's file
-	open bool              // enabled, status ON, not closed
-	from semisync.Position // the current ON stretch starts after this
+	file string // the quorum's file
+	open bool   // enabled, status ON, not closed, and the stretch allows it
+	// The current ON stretch starts after (file, fromOff): in the quorum's
+	// file when fromSame, else in an earlier file (so every position in the
+	// quorum's file is after it).
+	fromSame bool
+	fromOff  uint64
+	from     semisync.Position
 }
 
 // New returns a running Source. It starts one goroutine for timeouts and,
@@ -173,10 +180,9 @@ func New(o Options) (*Source, error) {
 		}
 		s.events.buf = make([]Event, n)
 	}
-	s.pool.New = func() any { return &waiter{ch: make(chan struct{}, 1)} }
-	policy := o.Policy
-	if policy.N() != 0 {
-		s.customPolicy = true
+	var policy ackset.Policy
+	if o.Policy != nil {
+		policy, s.customPolicy = *o.Policy, true
 	} else {
 		policy = ackset.Count(int(max(1, reg.Config().WaitForReplicaCount)))
 	}
@@ -188,16 +194,17 @@ func New(o Options) (*Source, error) {
 	s.timer = time.NewTimer(idleTimer)
 	s.timer.Stop()
 
-	// Subscribe before reading the values, so no change is missed; the
-	// callback and the first apply both take s.mu.
+	// Subscribe before reading the values, and apply them before the
+	// callback can run (it takes s.mu too), so no change is missed and none
+	// is overwritten by an older value.
 	s.mu.Lock()
 	s.cancelSub = reg.OnChange(func(_, next vars.Config) { s.configure(next) })
 	s.cfg = reg.Config()
 	s.cfg.SourceEnabled = false
 	s.st.SetStatus(false)
+	s.configureLocked(reg.Config(), time.Now())
 	s.publish()
 	s.mu.Unlock()
-	s.configure(reg.Config())
 
 	s.wg.Add(1)
 	go s.runTimer()
@@ -283,7 +290,9 @@ func (t Tail) String() string { return "(" + t.Acknowledged.String() + ", " + t.
 // (MySQL Bug #99370). A host records the tail when it demotes or closes the
 // source (and, for crashes, persists Acknowledged as it advances), and after
 // a restart truncates or marks the transactions in it, as MariaDB does with
-// --init-rpl-role=SLAVE. It works after Close.
+// --init-rpl-role=SLAVE. Nothing announces that the acknowledged position
+// advanced: a host that persists it polls (State is cheap). It works after
+// Close.
 func (s *Source) Unacknowledged() Tail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -357,15 +366,27 @@ func (s *Source) Flushed(end semisync.Position) error {
 // ResetMaster does what RESET MASTER (RESET BINARY LOGS AND GTIDS) does to
 // semisync (spec §4.6): the acknowledged, waiting and written positions are
 // forgotten, because the binlog starts again; the counters of spec §2 are
-// zeroed; status is unchanged. Commits still waiting keep waiting (for their
-// old positions) until acknowledged, timed out or released. After Close it
-// does nothing.
+// zeroed; status is unchanged. Commits still waiting are released with
+// Outcome Reset: their positions belong to the old binlog, and no
+// acknowledgement in the new one can vouch for them (MySQL lets them wait
+// on, to be released by an unrelated position of the new binlog or by the
+// timeout). After Close it does nothing.
 func (s *Source) ResetMaster() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
+	var chain *waiter
+	for w := s.whead; w != nil; {
+		next := w.next
+		s.unlink(w)
+		w.outcome = Reset
+		w.relNext, chain = chain, w
+		w = next
+	}
+	defer wake(chain)
+	defer s.mu.Unlock()
 	s.acks.Reset()
 	s.commitPos, s.commitSet = semisync.Position{}, false
 	s.lastWritten = semisync.Position{}
@@ -416,7 +437,15 @@ func (s *Source) configure(next vars.Config) {
 		s.mu.Unlock()
 		return
 	}
-	now := time.Now()
+	chain := s.configureLocked(next, time.Now())
+	s.publish()
+	s.mu.Unlock()
+	wake(chain)
+}
+
+// configureLocked is configure with s.mu held; it returns the waiters to
+// wake.
+func (s *Source) configureLocked(next vars.Config, now time.Time) *waiter {
 	prev := s.cfg
 	s.cfg = next
 	var chain *waiter
@@ -442,9 +471,7 @@ func (s *Source) configure(next vars.Config) {
 		}
 		chain = s.checkReplicaLoss(now, chain)
 	}
-	s.publish()
-	s.mu.Unlock()
-	wake(chain)
+	return chain
 }
 
 // enable is MySQL's enable_master (spec §4.3).
@@ -567,7 +594,11 @@ func (s *Source) publish() {
 	v := s.view.Load()
 	s.seq.Add(1)
 	if v == nil || v.file != q.File() || v.open != open || v.from != from {
-		s.view.Store(&fastView{file: q.File(), open: open, from: from})
+		nv := &fastView{file: q.File(), open: open, from: from, fromSame: from.File() == q.File(), fromOff: from.Offset()}
+		if !nv.fromSame && from.Compare(q) > 0 {
+			nv.open = false // the stretch starts in a later file: slow path
+		}
+		s.view.Store(nv)
 	}
 	s.off.Store(q.Offset())
 	s.seq.Add(1)

@@ -16,6 +16,7 @@ type waiter struct {
 	deadline   time.Time // zero in fail-closed mode
 	prev, next *waiter   // position order, while linked
 	relNext    *waiter   // the release chain, between unlock and wake
+	freeNext   *waiter   // the free stack
 	linked     bool
 	outcome    Outcome
 	reason     status.SwitchOffReason
@@ -74,7 +75,7 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 		return Result{Outcome: Cancelled}, err
 	}
 
-	w := s.pool.Get().(*waiter)
+	w := s.getWaiter()
 	now := time.Now()
 	w.pos, w.start, w.outcome, w.reason = pos, now, 0, 0
 	// MySQL's wait_pos bookkeeping (spec §5.2 step 5c).
@@ -122,7 +123,7 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 			b.Add(status.YesTx, 1)
 			recordTxWait(b, waited)
 		})
-	case SwitchedOff:
+	case SwitchedOff, Reset:
 		s.st.Update(func(b status.Batch) {
 			b.Add(status.NoTx, 1)
 			recordTxWait(b, waited)
@@ -135,8 +136,34 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 	}
 	s.st.WaitLatency.Record(waited)
 	w.pos = semisync.Position{}
-	s.pool.Put(w)
+	s.putWaiter(w)
 	return res, err
+}
+
+// getWaiter pops an idle waiter, or makes one. Called with s.mu held: the
+// only consumer of the free stack.
+func (s *Source) getWaiter() *waiter {
+	for {
+		w := s.free.Load()
+		if w == nil {
+			return &waiter{ch: make(chan struct{}, 1)}
+		}
+		if s.free.CompareAndSwap(w, w.freeNext) {
+			w.freeNext = nil
+			return w
+		}
+	}
+}
+
+// putWaiter pushes an idle waiter, lock-free.
+func (s *Source) putWaiter(w *waiter) {
+	for {
+		top := s.free.Load()
+		w.freeNext = top
+		if s.free.CompareAndSwap(top, w) {
+			return
+		}
+	}
 }
 
 // recordTxWait is status.Source.RecordTxWait inside a batch, so that yes_tx
@@ -163,7 +190,7 @@ func (s *Source) fastAcked(pos semisync.Position) bool {
 	if s.seq.Load() != s1 || v == nil || !v.open {
 		return false
 	}
-	return pos.File() == v.file && pos.Offset() <= off && v.from.Compare(pos) < 0
+	return pos.File() == v.file && pos.Offset() <= off && (!v.fromSame || v.fromOff < pos.Offset())
 }
 
 // insert links w in position order, after any waiter for the same position.
