@@ -46,8 +46,8 @@
 // # Concurrency and cost
 //
 // Every method is safe for concurrent use. The source keeps one mutex; the
-// already-acknowledged case of Wait takes no lock at all (a few
-// nanoseconds). A blocked wait allocates nothing: waiters are pooled, kept
+// already-acknowledged case of Wait takes no lock at all (under 10 ns, most
+// of it the yes_tx counter). A blocked wait allocates nothing: waiters are pooled, kept
 // in position order, and each is woken by its own one-slot channel, only
 // when its outcome is known — never a broadcast to every waiter. Timeouts
 // use one timer, armed for the earliest deadline and re-armed lazily, not a

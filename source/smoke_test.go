@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/ackset"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/status"
 )
@@ -61,4 +62,22 @@ func TestSmoke(t *testing.T) {
 		require.Equal(t, uint64(1), snap.NoTimes)
 		require.Equal(t, uint64(1), snap.SwitchOffs[status.ReasonTimeout])
 	})
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	zero := ackset.Count(0)
+	anyNone := ackset.AnyOf(0, 1, 2)
+	for name, o := range map[string]source.Options{
+		"count 0":      {Policy: &zero},
+		"any 0":        {Policy: &anyNone},
+		"flavor":       {Flavor: semisync.Flavor(9)},
+		"event buffer": {EventBuffer: -1},
+		"stall after":  {StallAfter: -time.Second},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := source.New(o)
+			require.ErrorIs(t, err, source.ErrInvalidOptions)
+			require.Nil(t, s)
+		})
+	}
 }
