@@ -377,15 +377,7 @@ func (s *Source) ResetMaster() {
 		s.mu.Unlock()
 		return
 	}
-	var chain *waiter
-	for w := s.whead; w != nil; {
-		next := w.next
-		s.unlink(w)
-		w.outcome = Reset
-		w.relNext, chain = chain, w
-		w = next
-	}
-	defer wake(chain)
+	defer wake(s.releaseAll(Reset, 0, nil))
 	defer s.mu.Unlock()
 	s.acks.Reset()
 	s.commitPos, s.commitSet = semisync.Position{}, false
@@ -523,14 +515,7 @@ func (s *Source) switchOff(r status.SwitchOffReason, now time.Time, chain *waite
 	s.waitPos, s.waitSet = semisync.Position{}, false
 	s.nodes.clear()
 	s.emit(Event{Kind: EventSwitchedOff, Reason: r}, now)
-	for w := s.whead; w != nil; {
-		next := w.next
-		s.unlink(w)
-		w.outcome, w.reason = SwitchedOff, r
-		w.relNext, chain = chain, w
-		w = next
-	}
-	return chain
+	return s.releaseAll(SwitchedOff, r, chain)
 }
 
 // afterAck is MySQL's reportReplyBinlog after the ACK container (spec §5.4):
@@ -557,12 +542,8 @@ func (s *Source) afterAck(u ackset.Update, now time.Time, tryOn bool) *waiter {
 		s.waitSet = false
 	}
 	var chain *waiter
-	for w := s.whead; w != nil && w.pos.Compare(q) <= 0; {
-		next := w.next
-		s.unlink(w)
-		w.outcome = Acknowledged
-		w.relNext, chain = chain, w
-		w = next
+	for s.whead != nil && s.whead.pos.Compare(q) <= 0 {
+		chain = s.release(s.whead, Acknowledged, 0, chain)
 	}
 	return chain
 }

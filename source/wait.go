@@ -231,6 +231,23 @@ func (s *Source) unlink(w *waiter) {
 	s.nwait--
 }
 
+// release unlinks w with its outcome and prepends it to the release chain,
+// which wake walks once the lock is dropped.
+func (s *Source) release(w *waiter, o Outcome, r status.SwitchOffReason, chain *waiter) *waiter {
+	s.unlink(w)
+	w.outcome, w.reason = o, r
+	w.relNext = chain
+	return w
+}
+
+// releaseAll releases every waiter with the same outcome.
+func (s *Source) releaseAll(o Outcome, r status.SwitchOffReason, chain *waiter) *waiter {
+	for s.whead != nil {
+		chain = s.release(s.whead, o, r, chain)
+	}
+	return chain
+}
+
 // wake sends each released waiter its wake-up. Called without the lock.
 func wake(w *waiter) {
 	for w != nil {
@@ -271,9 +288,7 @@ func (s *Source) onTimer() {
 		nw := w.next
 		switch {
 		case !w.deadline.IsZero() && !w.deadline.After(now):
-			s.unlink(w)
-			w.outcome, w.reason = TimedOut, status.ReasonTimeout
-			w.relNext, chain = chain, w
+			chain = s.release(w, TimedOut, status.ReasonTimeout, chain)
 			timedOut = true
 		default:
 			if !w.deadline.IsZero() && (next.IsZero() || w.deadline.Before(next)) {
