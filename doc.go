@@ -37,8 +37,17 @@
 //     engine commit, wait if AFTER_COMMIT) with group commit, around the
 //     host's own binlog and engine.
 //
-// Still to come: replica, wire (MySQL's semisync packets), transport (a
-// Go-to-Go transport over net.Conn).
+//   - replica: the replica side. Negotiation decided per connection, events
+//     written through the host's relay log, and one acknowledgement for
+//     everything that became durable (flushed, or fsynced) together.
+//   - wire: MySQL's semisync bytes: the event header, the ACK packet,
+//     COM_QUIT, the sequence-id rules, packet framing, and the negotiation
+//     statements for both sides. Fuzzed.
+//   - transport: a ready Go-to-Go transport over any net.Conn, in MySQL's
+//     framing, with a separate ACK reader per connection, heartbeats,
+//     dead-peer detection and a clean Close.
+//   - examples/binlog: an in-memory binlog and relay log for examples and
+//     tests.
 //
 // # The host's duties
 //

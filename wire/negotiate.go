@@ -190,6 +190,9 @@ func Negotiate(ctx context.Context, f semisync.Flavor, q Querier) (Negotiation, 
 		return Negotiation{}, fmt.Errorf("wire: negotiate: invalid flavor %v", f)
 	}
 	for _, p := range Probes(f) {
+		if err := ctx.Err(); err != nil {
+			return Negotiation{}, &NegotiationError{Stmt: p.Stmt, Err: err}
+		}
 		rows, err := q.Query(ctx, p.Stmt)
 		if ctx.Err() != nil {
 			return Negotiation{}, &NegotiationError{Stmt: p.Stmt, Err: ctx.Err()}
@@ -204,7 +207,11 @@ func Negotiate(ctx context.Context, f semisync.Flavor, q Querier) (Negotiation, 
 			}
 			return Negotiation{}, &NegotiationError{Stmt: p.Stmt, Err: err}
 		case Unsupported:
-			return Negotiation{Variable: p.Variable, Reason: "source does not support semisync; replicating asynchronously"}, nil
+			reason := "source does not support semisync; replicating asynchronously"
+			if err != nil {
+				reason = fmt.Sprintf("probing the source failed (%v); replicating asynchronously", err)
+			}
+			return Negotiation{Variable: p.Variable, Reason: reason}, nil
 		}
 		stmt := DeclareStatement(f)
 		if _, err := q.Query(ctx, stmt); err != nil {

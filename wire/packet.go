@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Framing of the MySQL client/server protocol: every packet is a 3-byte
@@ -46,6 +47,9 @@ type PacketReader struct {
 	max  int
 	buf  []byte
 	next uint8
+	// hdr receives each packet header: a local array would escape to the
+	// heap through io.ReadFull and cost an allocation per packet.
+	hdr [PacketHeaderLen]byte
 }
 
 // NewPacketReader returns a reader of packets from r whose payloads are at
@@ -81,7 +85,7 @@ func (pr *PacketReader) Buffered() bool {
 // between packets; io.ErrUnexpectedEOF that it ended inside one.
 func (pr *PacketReader) ReadPacket() (seq uint8, payload []byte, err error) {
 	pr.buf = pr.buf[:0]
-	var h [PacketHeaderLen]byte
+	h := &pr.hdr
 	for part := 0; ; part++ {
 		if _, err := io.ReadFull(pr.r, h[:]); err != nil {
 			if part > 0 && err == io.EOF {
@@ -118,7 +122,7 @@ func (pr *PacketReader) readN(n int) error {
 	for n > 0 {
 		chunk := min(n, 64<<10)
 		start := len(pr.buf)
-		pr.buf = append(pr.buf, make([]byte, chunk)...)[:start+chunk]
+		pr.buf = slices.Grow(pr.buf, chunk)[:start+chunk]
 		if _, err := io.ReadFull(pr.r, pr.buf[start:]); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF

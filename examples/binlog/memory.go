@@ -1,0 +1,255 @@
+// Package binlog holds reference binlogs and relay logs for the examples
+// and tests: simple, correct implementations of the host interfaces of
+// packages transport and replica. The core packages never import it.
+//
+// Memory is an in-memory binlog in MySQL's shape: events in numbered files
+// ("binlog.000001", ...), each event's position its end offset in the file,
+// the first event of a file starting at offset 4 (after the magic bytes).
+// An appended event stays invisible to readers until Publish, as MySQL's
+// dump threads read only up to the binlog end position updated after the
+// sync: a host calls source.Flushed between the two, so the source knows a
+// group before any replica can be sent it. It implements transport.Binlog. Relay is an in-memory relay log that
+// implements replica.RelayLog and replica.Syncer.
+package binlog
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/transport"
+)
+
+// FirstOffset is the offset of the first event in a binlog file: MySQL's
+// files begin with 4 magic bytes.
+const FirstOffset = 4
+
+type entry struct {
+	end   semisync.Position
+	start int // index of the event's first byte in Memory.data
+}
+
+// Memory is an in-memory binlog. Its methods are safe for concurrent use:
+// one writer appends while cursors read.
+type Memory struct {
+	base string
+
+	mu      sync.Mutex
+	file    int
+	name    string // the current file's name
+	off     uint64
+	data    []byte
+	entries []entry
+	visible int // entries cursors may read
+	waiters []chan struct{}
+	closed  bool
+}
+
+// NewMemory returns an empty binlog whose files are named base.000001,
+// base.000002, ...
+func NewMemory(base string) *Memory {
+	return &Memory{base: base, file: 1, name: fileName(base, 1), off: FirstOffset}
+}
+
+// Head returns the end of the last event appended, or the start of the
+// current file when it holds none.
+func (m *Memory) Head() semisync.Position {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.head()
+}
+
+func (m *Memory) head() semisync.Position { return semisync.FilePos(m.name, m.off) }
+
+// Append writes one event and returns its end position. The bytes are
+// copied. The event stays invisible to cursors until Publish.
+func (m *Memory) Append(event []byte) semisync.Position {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	start := len(m.data)
+	m.data = append(m.data, event...)
+	m.off += uint64(len(event))
+	end := m.head()
+	m.entries = append(m.entries, entry{end: end, start: start})
+	return end
+}
+
+// Publish makes every appended event visible to cursors (MySQL's update of
+// the binlog end position after the sync) and wakes cursors waiting at
+// the end.
+func (m *Memory) Publish() {
+	m.mu.Lock()
+	if m.visible == len(m.entries) {
+		m.mu.Unlock()
+		return
+	}
+	m.visible = len(m.entries)
+	ws := m.waiters
+	m.mu.Unlock()
+	for _, w := range ws {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Rotate starts the next file and returns its first position.
+func (m *Memory) Rotate() semisync.Position {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.file++
+	m.name = fileName(m.base, m.file)
+	m.off = FirstOffset
+	return m.head()
+}
+
+// Len returns the number of events appended, published or not.
+func (m *Memory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
+
+func fileName(base string, n int) string { return fmt.Sprintf("%s.%06d", base, n) }
+
+// ErrClosed is returned by a closed cursor.
+var ErrClosed = errors.New("binlog: closed")
+
+// Open returns a cursor whose first event is the first ending after start.
+func (m *Memory) Open(start semisync.Position) (transport.Cursor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := 0
+	for i < len(m.entries) && m.entries[i].end.Compare(start) <= 0 {
+		i++
+	}
+	c := &cursor{m: m, next: i, wake: make(chan struct{}, 1)}
+	m.waiters = append(m.waiters[:len(m.waiters):len(m.waiters)], c.wake)
+	return c, nil
+}
+
+type cursor struct {
+	m      *Memory
+	next   int
+	wake   chan struct{}
+	closed bool
+}
+
+func (c *cursor) Next() (transport.Event, bool, error) {
+	if c.closed {
+		return transport.Event{}, false, ErrClosed
+	}
+	m := c.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c.next >= m.visible {
+		return transport.Event{}, false, nil
+	}
+	e := m.entries[c.next]
+	stop := len(m.data)
+	if c.next+1 < len(m.entries) {
+		stop = m.entries[c.next+1].start
+	}
+	c.next++
+	// The slice stays valid: data is only ever appended to, and a
+	// reallocation leaves the old array intact for readers holding it.
+	return transport.Event{Data: m.data[e.start:stop:stop], End: e.end}, true, nil
+}
+
+func (c *cursor) Wait() <-chan struct{} { return c.wake }
+
+func (c *cursor) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	m := c.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Copy on write: Append wakes a snapshot of the slice outside the lock.
+	ws := make([]chan struct{}, 0, len(m.waiters))
+	for _, w := range m.waiters {
+		if w != c.wake {
+			ws = append(ws, w)
+		}
+	}
+	m.waiters = ws
+	return nil
+}
+
+// Relay is an in-memory relay log: it implements replica.RelayLog and
+// replica.Syncer, keeping every event written with its end position.
+// Writes become visible to Events only when flushed. Safe for concurrent
+// use.
+type Relay struct {
+	mu      sync.Mutex
+	pending []RelayEvent
+	events  []RelayEvent
+	flushes int
+	syncs   int
+}
+
+// RelayEvent is one event held by a Relay.
+type RelayEvent struct {
+	Data []byte
+	End  semisync.Position
+}
+
+// Write copies the event into the relay log's unflushed buffer.
+func (r *Relay) Write(event []byte, end semisync.Position) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = append(r.pending, RelayEvent{Data: append([]byte(nil), event...), End: end})
+	return nil
+}
+
+// Flush makes the written events visible.
+func (r *Relay) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, r.pending...)
+	r.pending = r.pending[:0]
+	r.flushes++
+	return nil
+}
+
+// Sync counts a sync; memory has nothing more to do.
+func (r *Relay) Sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.syncs++
+	return nil
+}
+
+// Events returns a copy of the flushed events.
+func (r *Relay) Events() []RelayEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]RelayEvent(nil), r.events...)
+}
+
+// Len returns the number of flushed events.
+func (r *Relay) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.events)
+}
+
+// Last returns the end of the last flushed event, or the zero position.
+func (r *Relay) Last() semisync.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.events) == 0 {
+		return semisync.Position{}
+	}
+	return r.events[len(r.events)-1].End
+}
+
+// Counts returns the number of Flush and Sync calls.
+func (r *Relay) Counts() (flushes, syncs int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.flushes, r.syncs
+}
