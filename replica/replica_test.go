@@ -608,7 +608,7 @@ func TestNegotiate(t *testing.T) {
 					require.ErrorIs(t, err, wantErr)
 					var ne *wire.NegotiationError
 					require.ErrorAs(t, err, &ne)
-					require.Len(t, q.stmts, 1, "the dump must not start")
+					require.LessOrEqual(t, len(q.stmts), 1, "the dump must not start")
 					return
 				case src.semisync:
 					require.NoError(t, err)
