@@ -61,6 +61,16 @@ type Syncer interface {
 	Sync() error
 }
 
+// Discarder is implemented by a RelayLog that can drop what was written
+// since its last Flush. Stream.Close calls it when the stream ends with
+// such writes, so that the next connection, which resumes from
+// Stream.Durable, does not find them in the relay log a second time (MySQL
+// cuts its relay log back to the last complete event on restart).
+type Discarder interface {
+	// Discard drops every event written since the last Flush.
+	Discard()
+}
+
 // AckSender sends ACK packets to the source, on the connection that
 // carries the dump (the transport package, or the host's MySQL client).
 // A Stream calls it from the goroutine that drives the stream.
@@ -437,13 +447,18 @@ func (s *Stream) Durable() semisync.Position { return s.durable }
 
 // Close ends the stream: MySQL's IO thread stopping, which turns the
 // replica's status OFF (spec §9.1) unless another stream of the replica is
-// still open. Events written but not flushed are not acknowledged. Close is
+// still open. Events written but not flushed are not acknowledged; if the
+// relay log is a Discarder they are discarded. Close is
 // idempotent.
 func (s *Stream) Close() {
 	if s.closed {
 		return
 	}
 	s.closed = true
+	if d, ok := s.log.(Discarder); ok && s.dirty {
+		d.Discard()
+		s.written, s.dirty = s.durable, false
+	}
 	s.publish()
 	r := s.r
 	r.mu.Lock()

@@ -916,3 +916,39 @@ func TestStatusWithOverlappingStreams(t *testing.T) {
 	c.Close()
 	require.Equal(t, "OFF", statusOf())
 }
+
+// discardLog is a relay log that can drop unflushed writes.
+type discardLog struct {
+	written, flushed []semisync.Position
+}
+
+func (l *discardLog) Write(_ []byte, end semisync.Position) error {
+	l.written = append(l.written, end)
+	return nil
+}
+
+func (l *discardLog) Flush() error {
+	l.flushed = append(l.flushed, l.written...)
+	l.written = nil
+	return nil
+}
+
+func (l *discardLog) Discard() { l.written = nil }
+
+// Close drops what was written but never flushed, so a reconnect from
+// Durable does not hold those events twice.
+func TestCloseDiscardsUnflushed(t *testing.T) {
+	r, err := replica.New(replica.Options{Flavor: semisync.FlavorMySQL})
+	require.NoError(t, err)
+	log := &discardLog{}
+	s, err := r.Open(start, log, fakeAcks{newRecorder()})
+	require.NoError(t, err)
+	require.NoError(t, s.Queue([]byte{1}, pos(100), false))
+	require.NoError(t, s.Flush())
+	require.NoError(t, s.Queue([]byte{2}, pos(200), false))
+	s.Close()
+	require.Empty(t, log.written, "the unflushed write is discarded")
+	require.Equal(t, []semisync.Position{pos(100)}, log.flushed)
+	require.Equal(t, pos(100), s.Durable())
+	require.Equal(t, pos(100), s.Stats().Written)
+}

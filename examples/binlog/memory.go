@@ -15,6 +15,8 @@ package binlog
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/semisync-go/semisync"
@@ -43,7 +45,6 @@ type Memory struct {
 	entries []entry
 	visible int // entries cursors may read
 	waiters []chan struct{}
-	closed  bool
 }
 
 // NewMemory returns an empty binlog whose files are named base.000001,
@@ -114,16 +115,38 @@ func (m *Memory) Len() int {
 
 func fileName(base string, n int) string { return fmt.Sprintf("%s.%06d", base, n) }
 
+// isFileStart reports whether p is the first position of one of the files
+// written so far.
+func (m *Memory) isFileStart(p semisync.Position) bool {
+	n, ok := strings.CutPrefix(p.File(), m.base+".")
+	k, err := strconv.Atoi(n)
+	return ok && err == nil && p.Offset() == FirstOffset && k >= 1 && k <= m.file && p.File() == fileName(m.base, k)
+}
+
 // ErrClosed is returned by a closed cursor.
 var ErrClosed = errors.New("binlog: closed")
 
+// ErrUnknownPosition is wrapped by the error Open returns for a start
+// position the binlog does not have: past its end, in a file it never had,
+// or inside an event. MySQL refuses such a dump request with error 1236
+// ("position > file size", "impossible position"); serving it would let the
+// source take the position as the replica's acknowledgement (spec §7.1) and
+// release commits the replica never got.
+var ErrUnknownPosition = errors.New("binlog: start position not in the binlog")
+
 // Open returns a cursor whose first event is the first ending after start.
+// start must be the zero Position (the beginning), the first position of
+// one of the binlog's files, or the end of an event; otherwise Open returns
+// an error wrapping ErrUnknownPosition.
 func (m *Memory) Open(start semisync.Position) (transport.Cursor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i := 0
 	for i < len(m.entries) && m.entries[i].end.Compare(start) <= 0 {
 		i++
+	}
+	if !start.IsZero() && !m.isFileStart(start) && (i == 0 || m.entries[i-1].end != start) {
+		return nil, fmt.Errorf("%w: %v (the binlog ends at %v)", ErrUnknownPosition, start, m.head())
 	}
 	c := &cursor{m: m, next: i, wake: make(chan struct{}, 1)}
 	m.waiters = append(m.waiters[:len(m.waiters):len(m.waiters)], c.wake)
@@ -213,6 +236,17 @@ func (r *Relay) Flush() error {
 	r.pending = r.pending[:0]
 	r.flushes++
 	return nil
+}
+
+// Discard drops the events written since the last Flush (replica.Discarder).
+// A connection that ends between a Write and the Flush after it leaves them
+// behind, and the next connection, resuming from Last, receives them again;
+// replica.Stream.Close calls Discard, as a relay log file is cut back to
+// what was flushed.
+func (r *Relay) Discard() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = r.pending[:0]
 }
 
 // Sync counts a sync; memory has nothing more to do.

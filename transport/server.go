@@ -1,0 +1,570 @@
+package transport
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/wire"
+)
+
+// Event is one event of the host's binlog as a Cursor returns it.
+type Event struct {
+	// Data is the event's bytes, sent to the replica as they are. The
+	// transport does not keep it past the next call to Cursor.Next.
+	Data []byte
+	// End is the position just after the event: what a replica
+	// acknowledges once it holds the event. Positions increase along the
+	// binlog.
+	End semisync.Position
+}
+
+// Binlog is the host's binlog, as the source side of the transport reads
+// it. Open is called from the goroutine serving a replica connection,
+// concurrently for different connections.
+type Binlog interface {
+	// Open returns a cursor whose first event is the first one that ends
+	// after start, the position the replica asked to start from. An error
+	// (for instance a purged start position) refuses the replica.
+	Open(start semisync.Position) (Cursor, error)
+}
+
+// Cursor reads a Binlog forward for one replica connection. One goroutine
+// uses it.
+type Cursor interface {
+	// Next returns the next event if one has been written, without
+	// blocking; ok is false at the end of what is written so far. An error
+	// ends the connection.
+	Next() (ev Event, ok bool, err error)
+	// Wait returns a channel that becomes ready (receives a value, or is
+	// closed) when events may have been written after Next last reported
+	// the end. Spurious wake-ups are allowed; a missed one is not: a write
+	// that happens after Next reported the end must make the channel ready.
+	Wait() <-chan struct{}
+	// Close releases the cursor.
+	Close() error
+}
+
+// ServerOptions configure a Server. Zero values select the defaults.
+type ServerOptions struct {
+	// HeartbeatPeriod is how often an idle connection gets a heartbeat, and
+	// how often the source asks a silent semisync replica to show it is
+	// alive (a heartbeat with the reply flag) and considers
+	// Session.SolicitAck. Default 1s.
+	HeartbeatPeriod time.Duration
+	// PeerTimeout is how long a semisync replica may stay silent after
+	// being asked to reply before the source declares it dead, closes the
+	// connection and so counts it out (spec §4.4). It is checked once per
+	// heartbeat period, so a dead replica is found between PeerTimeout and
+	// PeerTimeout plus one period after the first unanswered probe; any
+	// value works, even one shorter than the period. Default 3 heartbeat
+	// periods.
+	PeerTimeout time.Duration
+	// WriteTimeout bounds how long a write to a replica may block (a
+	// replica that does not read). It is enforced with a granularity of
+	// one heartbeat period. Default 10s.
+	WriteTimeout time.Duration
+	// HandshakeTimeout bounds the replica's hello. Default 10s.
+	HandshakeTimeout time.Duration
+	// MaxAckPacket bounds a packet read from a replica; longer ones end the
+	// connection. Default 64 KiB (an ACK is at most 520 bytes).
+	MaxAckPacket int
+	// OnError, if set, is told why each replica connection ended (nil for
+	// a replica that quit or a server that closed). It is called on the
+	// connection's goroutine, once everything about the connection is
+	// over: the connection and its session are closed (the source has
+	// counted the replica out) and Stats no longer counts it as active.
+	// It must not block.
+	OnError func(id semisync.ReplicaID, err error)
+}
+
+func (o *ServerOptions) defaults() {
+	if o.HeartbeatPeriod <= 0 {
+		o.HeartbeatPeriod = time.Second
+	}
+	if o.PeerTimeout <= 0 {
+		o.PeerTimeout = 3 * o.HeartbeatPeriod
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 10 * time.Second
+	}
+	if o.MaxAckPacket <= 0 {
+		o.MaxAckPacket = 64 << 10
+	}
+}
+
+// ServerStats are a Server's counters since it was created.
+type ServerStats struct {
+	// Connections is the number of replica connections accepted (hello
+	// read and answered); Semisync those that were granted semisync.
+	Connections, Semisync uint64
+	// Active is the number of connections being served now.
+	Active int64
+	// Acks is the number of well-formed ACKs handed to sessions.
+	Acks uint64
+	// MalformedAcks is the number of packets from replicas that were not
+	// well-formed ACKs (bad magic, too short, name too long, wrong sequence
+	// id, or anything from a replica that is not semisync). They are
+	// ignored and the connection stays, as in MySQL (spec §6.3).
+	MalformedAcks uint64
+	// Quits is the number of replicas that said COM_QUIT.
+	Quits uint64
+	// DeadPeers is the number of connections closed because the replica
+	// did not answer within PeerTimeout.
+	DeadPeers uint64
+	// Heartbeats is the number of heartbeats sent; Probes those that
+	// asked for a reply.
+	Heartbeats, Probes uint64
+}
+
+// Server is the source side of the transport: it accepts replica
+// connections, registers semisync replicas with the Source, streams the
+// binlog to them with the semisync header and the session's flag decision,
+// and reads their ACKs on a separate goroutine per connection, so events
+// and ACKs flow at the same time (MySQL 5.7's ACK receiver, spec §6.3).
+type Server struct {
+	src *source.Source
+	log Binlog
+	o   ServerOptions
+
+	mu     sync.Mutex
+	closed bool
+	lns    map[net.Listener]struct{}
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+	done   chan struct{}
+
+	connections, semisync, acks, malformed, quits, dead, heartbeats, probes atomic.Uint64
+	active                                                                  atomic.Int64
+}
+
+// ErrServerClosed is returned by Serve and ServeConn after Close.
+var ErrServerClosed = errors.New("transport: server closed")
+
+// NewServer returns a server that streams log to replicas on behalf of
+// src. The server does not own src or log: close them after the server.
+func NewServer(src *source.Source, log Binlog, o ServerOptions) (*Server, error) {
+	if src == nil || log == nil {
+		return nil, errors.New("transport: NewServer needs a source and a binlog")
+	}
+	o.defaults()
+	return &Server{src: src, log: log, o: o, lns: map[net.Listener]struct{}{},
+		conns: map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() ServerStats {
+	return ServerStats{
+		Connections: s.connections.Load(), Semisync: s.semisync.Load(), Active: s.active.Load(),
+		Acks: s.acks.Load(), MalformedAcks: s.malformed.Load(), Quits: s.quits.Load(),
+		DeadPeers: s.dead.Load(), Heartbeats: s.heartbeats.Load(), Probes: s.probes.Load(),
+	}
+}
+
+// Serve accepts connections on ln and serves each on a goroutine of its
+// own until Close, which closes ln. It returns ErrServerClosed after
+// Close, or the listener's error.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.lns[ln] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.lns, ln)
+		s.mu.Unlock()
+	}()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		if !s.track(conn) {
+			conn.Close()
+			return ErrServerClosed
+		}
+		go func() {
+			defer s.wg.Done()
+			s.serve(conn)
+		}()
+	}
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// track registers conn so that Close closes it, and counts it in the wait
+// group; false after Close.
+func (s *Server) track(conn net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[conn] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(conn net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, conn)
+	s.mu.Unlock()
+}
+
+// ServeConn serves one replica connection on the calling goroutine until
+// it ends, and closes it. It returns nil when the replica quit or the
+// server closed, and otherwise why the connection ended.
+func (s *Server) ServeConn(conn net.Conn) error {
+	if !s.track(conn) {
+		conn.Close()
+		return ErrServerClosed
+	}
+	defer s.wg.Done()
+	return s.serve(conn)
+}
+
+// Close stops accepting, closes every connection (their sessions close and
+// the source counts the replicas out), and waits for every goroutine the
+// server started and every ServeConn call to return. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+		for ln := range s.lns {
+			ln.Close()
+		}
+		for c := range s.conns {
+			c.Close()
+		}
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// conn is one replica connection on the source.
+type conn struct {
+	s    *Server
+	c    net.Conn
+	id   semisync.ReplicaID
+	sess *source.Session // nil for an asynchronous replica
+
+	heard  atomic.Int64 // unix nanos of the last packet from the replica
+	quit   atomic.Bool
+	readEr error // why readAcks stopped; read after it has
+
+	// The sending goroutine's own state.
+	probed int64 // unix nanos of the oldest unanswered probe; 0 if none
+	dead   bool  // a probe stayed unanswered for PeerTimeout
+}
+
+func (s *Server) serve(nc net.Conn) (err error) {
+	c := &conn{s: s, c: nc}
+	// Deferred first, so it runs last: OnError learns of the end once the
+	// connection is closed, the session too and Active counts it no more.
+	defer func() {
+		if s.isClosed() && !errors.Is(err, ErrProtocol) {
+			err = nil
+		}
+		if s.o.OnError != nil {
+			s.o.OnError(c.id, err)
+		}
+	}()
+	defer s.untrack(nc)
+	defer nc.Close()
+	s.active.Add(1)
+	defer s.active.Add(-1)
+
+	br := bufio.NewReaderSize(nc, 4096)
+	pr := wire.NewPacketReader(br, s.o.MaxAckPacket)
+	h, cur, err := c.handshake(pr)
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	if c.sess != nil {
+		defer c.sess.Close()
+		s.semisync.Add(1)
+	}
+	s.connections.Add(1)
+	c.heard.Store(time.Now().UnixNano())
+
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		c.readAcks(pr)
+	}()
+	err = c.send(cur, h.start, readerDone)
+	nc.Close()
+	<-readerDone
+	switch {
+	case c.quit.Load():
+		return nil
+	case c.dead:
+		return fmt.Errorf("transport: replica %v silent for %v: %w", c.id, s.o.PeerTimeout, os.ErrDeadlineExceeded)
+	case err == nil || errors.Is(err, net.ErrClosed):
+		if c.readEr != nil && !errors.Is(c.readEr, net.ErrClosed) {
+			return c.readEr
+		}
+	}
+	return err
+}
+
+// handshake reads the replica's hello, opens the binlog, registers a
+// semisync replica with the source (c.sess) and answers. The session exists
+// before the accept is sent, so that a source that cannot take the replica
+// refuses it with a reason rather than granting semisync and hanging up.
+func (c *conn) handshake(pr *wire.PacketReader) (hello, Cursor, error) {
+	s := c.s
+	c.c.SetDeadline(time.Now().Add(s.o.HandshakeTimeout))
+	seq, p, err := pr.ReadPacket()
+	if err != nil {
+		return hello{}, nil, fmt.Errorf("transport: reading the replica's hello: %w", err)
+	}
+	refuse := func(code uint16, err error) (hello, Cursor, error) {
+		out, _ := wire.AppendPacket(nil, seq+1, appendRefuse(nil, code, err.Error()))
+		c.c.Write(out)
+		return hello{}, nil, err
+	}
+	h, err := parseHello(p)
+	if err != nil {
+		return refuse(codeBadHello, err)
+	}
+	c.id = h.id
+	if s.isClosed() {
+		return refuse(codeShuttingOff, ErrServerClosed)
+	}
+	cur, err := s.log.Open(h.start)
+	if err != nil {
+		return refuse(codeBinlog, fmt.Errorf("transport: opening the binlog at %v: %w", h.start, err))
+	}
+	if h.semisync {
+		if c.sess, err = s.src.Register(h.id, h.start); err != nil {
+			cur.Close()
+			return refuse(codeSource, fmt.Errorf("transport: registering replica %v with the source: %w", h.id, err))
+		}
+	}
+	out, _ := wire.AppendPacket(nil, seq+1, appendAccept(nil, h.semisync, uint32(s.o.HeartbeatPeriod/time.Millisecond)))
+	if _, err := c.c.Write(out); err != nil {
+		if c.sess != nil {
+			c.sess.Close()
+			c.sess = nil
+		}
+		cur.Close()
+		return hello{}, nil, err
+	}
+	c.c.SetDeadline(time.Time{})
+	return h, cur, nil
+}
+
+// readAcks is the ACK receiver of one connection: it reads until the
+// connection fails, hands well-formed ACKs to the session, counts and
+// ignores malformed ones, and stops at COM_QUIT.
+func (c *conn) readAcks(pr *wire.PacketReader) {
+	s := c.s
+	var nm names
+	for {
+		seq, p, err := pr.ReadPacket()
+		if err != nil {
+			c.readEr = err
+			c.c.Close()
+			return
+		}
+		c.heard.Store(time.Now().UnixNano())
+		if wire.IsQuit(p) {
+			c.quit.Store(true)
+			s.quits.Add(1)
+			c.c.Close()
+			return
+		}
+		name, off, err := wire.ParseAck(p)
+		if err != nil || seq != wire.AckSeq || c.sess == nil {
+			s.malformed.Add(1)
+			continue
+		}
+		// Counted first, so that whoever sees the commits this ACK
+		// releases also sees it in Stats.
+		s.acks.Add(1)
+		c.sess.Ack(semisync.FilePos(nm.intern(name), off))
+	}
+}
+
+// send streams the binlog to the replica until the cursor fails, the
+// connection fails, the reader stops or the server closes.
+func (c *conn) send(cur Cursor, start semisync.Position, readerDone <-chan struct{}) error {
+	s := c.s
+	w := bufio.NewWriterSize(c.c, 64<<10)
+	tick := time.NewTicker(s.o.HeartbeatPeriod)
+	defer tick.Stop()
+	c.c.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))
+	sw := sender{w: w, seq: 2, semisync: c.sess != nil, last: start}
+	for {
+		ev, ok, err := cur.Next()
+		if err != nil {
+			return fmt.Errorf("transport: reading the binlog: %w", err)
+		}
+		if ok {
+			flag := c.sess != nil && c.sess.ReplyRequired(ev.End)
+			if err := sw.write(kindEvent, ev.End, ev.Data, flag); err != nil {
+				return err
+			}
+			select {
+			case now := <-tick.C:
+				if err := c.tick(&sw, now); err != nil {
+					return err
+				}
+			default:
+			}
+			continue
+		}
+		// Caught up: send what is buffered. MySQL flushes after every
+		// flagged event (spec §7.2); here a flagged event waits in the
+		// buffer only while further events are ready to go after it, so
+		// events written together leave in one write, and the replica can
+		// acknowledge them with one ACK.
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		select {
+		case <-cur.Wait():
+		case <-readerDone:
+			return nil
+		case <-s.done:
+			return nil
+		case now := <-tick.C:
+			if err := c.tick(&sw, now); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// tick runs once per heartbeat period: it extends the write deadline,
+// declares a semisync replica dead when a probe has gone unanswered for
+// PeerTimeout, and sends a heartbeat if nothing was sent since the last
+// tick, or a heartbeat with the reply flag (a probe) if the replica has been
+// silent for a period or the session solicits an ACK.
+//
+// The sender decides deadness rather than a read deadline on the ACK
+// reader: only the sender could move such a deadline, once per period, so a
+// replica that answered a probe at once would still run into a deadline set
+// before its answer whenever PeerTimeout is shorter than two periods.
+func (c *conn) tick(sw *sender, now time.Time) error {
+	s := c.s
+	c.c.SetWriteDeadline(now.Add(s.o.WriteTimeout))
+	probe, hb := false, !sw.sent
+	if c.sess != nil {
+		heard := c.heard.Load()
+		switch {
+		case c.probed == 0:
+		case heard >= c.probed: // any packet after the probe answers it
+			c.probed = 0
+		case now.UnixNano()-c.probed >= int64(s.o.PeerTimeout):
+			c.dead = true
+			s.dead.Add(1)
+			return errPeerSilent
+		}
+		probe = c.sess.SolicitAck() || now.Sub(time.Unix(0, heard)) >= s.o.HeartbeatPeriod
+	}
+	sw.sent = false
+	if !probe && !hb {
+		return nil
+	}
+	if err := sw.write(kindHeartbeat, sw.last, nil, probe); err != nil {
+		return err
+	}
+	s.heartbeats.Add(1)
+	if probe {
+		s.probes.Add(1)
+		if c.probed == 0 {
+			c.probed = now.UnixNano()
+		}
+	}
+	return sw.w.Flush()
+}
+
+// errPeerSilent ends a connection whose replica left a probe unanswered for
+// PeerTimeout; serve reports it with the replica's ID.
+var errPeerSilent = errors.New("transport: replica silent")
+
+// sender frames events for one connection.
+type sender struct {
+	w        *bufio.Writer
+	seq      uint8
+	semisync bool
+	last     semisync.Position // end of the last event sent
+	sent     bool              // an event was sent since the last tick
+	scratch  []byte
+}
+
+// write frames one event or heartbeat as a protocol packet with the
+// semisync prefix (on a semisync connection) into the buffered writer.
+func (sw *sender) write(kind byte, end semisync.Position, data []byte, flag bool) error {
+	prefix := 1
+	if sw.semisync {
+		prefix = wire.EventHeaderLen
+	}
+	n := prefix + envelopeLen(end, data)
+	var err error
+	if n < wire.MaxPacketLen {
+		// The common case: frame in place, with no copy of data beyond the
+		// one into the writer's buffer.
+		h := sw.scratch[:0]
+		h = append(h, byte(n), byte(n>>8), byte(n>>16), sw.seq)
+		if sw.semisync {
+			h = wire.AppendEventHeader(h, flag)
+		} else {
+			h = append(h, wire.StatusOK)
+		}
+		h = appendEnvelope(h, kind, end, nil)
+		sw.scratch = h
+		if _, err = sw.w.Write(h); err == nil {
+			_, err = sw.w.Write(data)
+		}
+		sw.seq++
+	} else {
+		p := sw.scratch[:0]
+		if sw.semisync {
+			p = wire.AppendEventHeader(p, flag)
+		} else {
+			p = append(p, wire.StatusOK)
+		}
+		p = appendEnvelope(p, kind, end, data)
+		var out []byte
+		out, sw.seq = wire.AppendPacket(nil, sw.seq, p)
+		sw.scratch = p[:0]
+		_, err = sw.w.Write(out)
+	}
+	sw.seq = wire.SeqAfterEvent(sw.seq, flag && sw.semisync)
+	if kind == kindEvent {
+		sw.last, sw.sent = end, true
+	}
+	return err
+}
