@@ -18,41 +18,32 @@
 // output.
 //
 // # Packages
-//
 //   - ackset: the quorum math. Per-replica acknowledged positions in, the
 //     highest position acknowledged by the required quorum out (MySQL's N
 //     replicas, ANY N of a set, FIRST N by priority, N spanning K groups).
 //     Pure: no locks, no time, no I/O.
-//
 //   - vars: every semisync system variable, typed, with MySQL's value syntax,
 //     SET statements, option files and SHOW VARIABLES; live values a running
 //     source or replica reads without locking.
-//
 //   - status: every semisync status variable with MySQL's meaning, in every
 //     naming flavor, plus wait-latency histograms, switch-off counts by
 //     reason and a per-replica acknowledgement ledger.
-//
 //   - source: the semisync state machine of a source. Commit waits with
 //     typed outcomes, MySQL's fallback to asynchronous mode and re-entry,
 //     replica sessions (the reply-required flag, acknowledgements), every
 //     counter, events, and the un-acknowledged tail for crash recovery.
-//
 //   - waitpoint: the commit order as code (flush, sync, wait if AFTER_SYNC,
 //     engine commit, wait if AFTER_COMMIT) with group commit, around the
 //     host's own binlog and engine.
-//
 //   - replica: the replica side. Negotiation decided per connection, events
 //     written through the host's relay log, and one acknowledgement for
 //     everything that became durable (flushed, or fsynced) together.
-//
 //   - wire: MySQL's semisync bytes: the event header, the ACK packet,
 //     COM_QUIT, the sequence-id rules, packet framing, and the negotiation
 //     statements for both sides. Fuzzed.
-//
 //   - transport: a ready Go-to-Go transport over any net.Conn, in MySQL's
 //     framing, with a separate ACK reader per connection, heartbeats,
 //     dead-peer detection and a clean Close.
-//
 //   - examples/binlog: an in-memory binlog and relay log for examples and
 //     tests.
 //
