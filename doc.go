@@ -18,6 +18,7 @@
 // output.
 //
 // # Packages
+//
 //   - ackset: the quorum math. Per-replica acknowledged positions in, the
 //     highest position acknowledged by the required quorum out (MySQL's N
 //     replicas, ANY N of a set, FIRST N by priority, N spanning K groups).
