@@ -26,12 +26,16 @@ type ReplicaConfig struct {
 	Start semisync.Position
 	// RelayLog receives the events.
 	RelayLog replica.RelayLog
-	// PeerTimeout is how long the replica waits for any packet (event or
-	// heartbeat) before declaring the source dead. Default: three of the
+	// PeerTimeout is how long the replica waits for any byte (of an event
+	// or heartbeat) before declaring the source dead; a big event that
+	// keeps arriving is never cut. Default: three of the
 	// source's heartbeat periods, as announced in its accept.
 	PeerTimeout time.Duration
 	// MaxPacket bounds an event packet; default wire.DefaultMaxPayload.
 	MaxPacket int
+	// HandshakeTimeout bounds sending the hello and reading the source's
+	// answer. Default 10s.
+	HandshakeTimeout time.Duration
 }
 
 // ReplicaResult says how far a connection got.
@@ -94,11 +98,16 @@ func Replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig) (ReplicaRe
 func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replica.Stream, as *ackSender, streaming *atomic.Bool) (ReplicaResult, error) {
 	var res ReplicaResult
 	hs, _ := wire.AppendPacket(nil, 0, appendHello(nil, hello{semisync: st.Enabled(), id: cfg.ID, start: cfg.Start}))
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	hsTimeout := cfg.HandshakeTimeout
+	if hsTimeout <= 0 {
+		hsTimeout = 10 * time.Second
+	}
+	conn.SetDeadline(time.Now().Add(hsTimeout))
 	if _, err := conn.Write(hs); err != nil {
 		return res, fmt.Errorf("transport: sending the hello: %w", err)
 	}
-	pr := wire.NewPacketReader(bufio.NewReaderSize(conn, 64<<10), cfg.MaxPacket)
+	rd := &progressReader{c: conn, timeout: hsTimeout}
+	pr := wire.NewPacketReader(bufio.NewReaderSize(rd, 64<<10), cfg.MaxPacket)
 	seq, p, err := pr.ReadPacket()
 	if err != nil {
 		return res, fmt.Errorf("transport: reading the source's answer: %w", err)
@@ -121,9 +130,10 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 	// write deadline (ackSender), since a relay-log flush may take longer
 	// than timeout and the ACK after it must not inherit a deadline that
 	// passed meanwhile.
-	conn.SetDeadline(time.Now().Add(timeout))
 	refreshed := time.Now()
+	conn.SetDeadline(refreshed.Add(timeout))
 	as.timeout, as.refreshed = timeout, refreshed
+	rd.timeout, rd.set = timeout, refreshed
 
 	var nm names
 	want := uint8(2)
@@ -134,10 +144,9 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 			if err := st.Flush(); err != nil {
 				return res, err
 			}
-			if now := time.Now(); now.Sub(refreshed) > timeout/8 {
-				conn.SetReadDeadline(now.Add(timeout))
-				refreshed = now
-			}
+			// A flush may have outlasted the deadline: move it before
+			// waiting. While a packet arrives, each read moves it on.
+			rd.arm(time.Now())
 		}
 		seq, p, err := pr.ReadPacket()
 		if err != nil {

@@ -35,8 +35,19 @@
 // or the session solicits an ACK (Session.SolicitAck: a lost ACK), the
 // heartbeat carries the reply flag (a probe); a replica that leaves a probe
 // unanswered for PeerTimeout is dead, its connection closes and the source
-// counts it out. A write that blocks for WriteTimeout ends the connection
-// too.
+// counts it out. A write that makes no progress for WriteTimeout ends the
+// connection too.
+//
+// Where this differs from MySQL's ACK receiver: an ACK with a wrong sequence
+// id is counted as malformed and ignored, where MySQL's read fails and it
+// stops reading that replica; an ACK for a position beyond what the
+// connection has sent is ignored and counted (ServerStats.AcksAhead), since
+// no replica can hold what it was never sent (MySQL takes it and may
+// release commits no replica has). A replica that connects again under the
+// same ID closes its older connection, as MySQL kills the older dump
+// thread. An asynchronous replica is never asked to reply, so a dead one is
+// found only when a write to it makes no progress for WriteTimeout or TCP
+// keep-alive gives up.
 //
 // # Replica side
 //

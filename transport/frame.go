@@ -48,10 +48,15 @@ var ErrProtocol = errors.New("transport: protocol error")
 
 // RefusedError is the source's refusal of a replica's hello.
 type RefusedError struct {
-	Code    uint16
+	// Code says why: 1 a malformed hello, 2 the binlog could not be opened
+	// at the start position, 3 the source could not register the replica,
+	// 4 the server is closing.
+	Code uint16
+	// Message is the source's explanation.
 	Message string
 }
 
+// Error returns the code and the source's message.
 func (e *RefusedError) Error() string {
 	return fmt.Sprintf("transport: source refused the replica (code %d): %s", e.Code, e.Message)
 }

@@ -32,7 +32,11 @@ type Event struct {
 type Binlog interface {
 	// Open returns a cursor whose first event is the first one that ends
 	// after start, the position the replica asked to start from. An error
-	// (for instance a purged start position) refuses the replica.
+	// refuses the replica. Open must refuse a start the binlog does not
+	// hold (beyond its end, inside an event, purged), as MySQL does with
+	// error 1236: the source takes the start as the replica's
+	// acknowledgement (spec §7.1), so an unchecked start could release
+	// commits the replica never received.
 	Open(start semisync.Position) (Cursor, error)
 }
 
@@ -64,12 +68,15 @@ type ServerOptions struct {
 	// connection and so counts it out (spec §4.4). It is checked once per
 	// heartbeat period, so a dead replica is found between PeerTimeout and
 	// PeerTimeout plus one period after the first unanswered probe; any
-	// value works, even one shorter than the period. Default 3 heartbeat
-	// periods.
+	// value works, even one shorter than the period. A replica answers only
+	// after its relay-log flush (or fsync) returns, so keep it well above
+	// the longest disk stall you tolerate: MySQL never drops a replica for
+	// a missing ACK (its commits time out instead). Default 30s, or three
+	// heartbeat periods if that is longer.
 	PeerTimeout time.Duration
-	// WriteTimeout bounds how long a write to a replica may block (a
-	// replica that does not read). It is enforced with a granularity of
-	// one heartbeat period. Default 10s.
+	// WriteTimeout bounds how long a write to a replica may make no
+	// progress (a replica that does not read): a big event that keeps
+	// moving is never cut. Default 10s.
 	WriteTimeout time.Duration
 	// HandshakeTimeout bounds the replica's hello. Default 10s.
 	HandshakeTimeout time.Duration
@@ -77,7 +84,8 @@ type ServerOptions struct {
 	// connection. Default 64 KiB (an ACK is at most 520 bytes).
 	MaxAckPacket int
 	// OnError, if set, is told why each replica connection ended (nil for
-	// a replica that quit or a server that closed). It is called on the
+	// a replica that quit or a server that closed). It must not call
+	// Server.Close, which waits for the connection's goroutine. It is called on the
 	// connection's goroutine, once everything about the connection is
 	// over: the connection and its session are closed (the source has
 	// counted the replica out) and Stats no longer counts it as active.
@@ -90,7 +98,7 @@ func (o *ServerOptions) defaults() {
 		o.HeartbeatPeriod = time.Second
 	}
 	if o.PeerTimeout <= 0 {
-		o.PeerTimeout = 3 * o.HeartbeatPeriod
+		o.PeerTimeout = max(30*time.Second, 3*o.HeartbeatPeriod)
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
@@ -117,6 +125,13 @@ type ServerStats struct {
 	// id, or anything from a replica that is not semisync). They are
 	// ignored and the connection stays, as in MySQL (spec §6.3).
 	MalformedAcks uint64
+	// AcksAhead is the number of ACKs for positions beyond what the
+	// connection had sent: ignored, since no replica can hold what it was
+	// never sent (MySQL accepts them, and they release commits).
+	AcksAhead uint64
+	// Superseded is the number of connections closed because their replica
+	// connected again under the same ID.
+	Superseded uint64
 	// Quits is the number of replicas that said COM_QUIT.
 	Quits uint64
 	// DeadPeers is the number of connections closed because the replica
@@ -141,11 +156,12 @@ type Server struct {
 	closed bool
 	lns    map[net.Listener]struct{}
 	conns  map[net.Conn]struct{}
+	byID   map[semisync.ReplicaID]*conn
 	wg     sync.WaitGroup
 	done   chan struct{}
 
-	connections, semisync, acks, malformed, quits, dead, heartbeats, probes atomic.Uint64
-	active                                                                  atomic.Int64
+	connections, semisync, acks, malformed, ahead, quits, dead, heartbeats, probes, superseded atomic.Uint64
+	active                                                                                     atomic.Int64
 }
 
 // ErrServerClosed is returned by Serve and ServeConn after Close.
@@ -159,14 +175,15 @@ func NewServer(src *source.Source, log Binlog, o ServerOptions) (*Server, error)
 	}
 	o.defaults()
 	return &Server{src: src, log: log, o: o, lns: map[net.Listener]struct{}{},
-		conns: map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
+		conns: map[net.Conn]struct{}{}, byID: map[semisync.ReplicaID]*conn{}, done: make(chan struct{})}, nil
 }
 
 // Stats returns the server's counters.
 func (s *Server) Stats() ServerStats {
 	return ServerStats{
 		Connections: s.connections.Load(), Semisync: s.semisync.Load(), Active: s.active.Load(),
-		Acks: s.acks.Load(), MalformedAcks: s.malformed.Load(), Quits: s.quits.Load(),
+		Acks: s.acks.Load(), MalformedAcks: s.malformed.Load(), AcksAhead: s.ahead.Load(),
+		Superseded: s.superseded.Load(), Quits: s.quits.Load(),
 		DeadPeers: s.dead.Load(), Heartbeats: s.heartbeats.Load(), Probes: s.probes.Load(),
 	}
 }
@@ -189,18 +206,29 @@ func (s *Server) Serve(ln net.Listener) error {
 		delete(s.lns, ln)
 		s.mu.Unlock()
 	}()
+	var delay time.Duration
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// A transient failure (EMFILE, ECONNABORTED, ...): back off and
+			// accept again, as net/http does, rather than stop serving.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+				return ErrServerClosed
+			}
+			continue
 		}
+		delay = 0
 		if !s.track(conn) {
 			conn.Close()
 			return ErrServerClosed
@@ -234,6 +262,35 @@ func (s *Server) track(conn net.Conn) bool {
 func (s *Server) untrack(conn net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, conn)
+	s.mu.Unlock()
+}
+
+// replace makes c the connection of its replica ID and closes an older one
+// under the same ID, as MySQL kills the dump thread of a server_id that
+// connects again: otherwise a replica that reconnected before its old
+// connection died would be streamed to twice and counted twice in clients.
+// ID 0 (no identity) is never replaced.
+func (s *Server) replace(c *conn) {
+	if c.id == 0 {
+		return
+	}
+	s.mu.Lock()
+	old := s.byID[c.id]
+	s.byID[c.id] = c
+	s.mu.Unlock()
+	if old != nil {
+		old.c.Close()
+		s.superseded.Add(1)
+	}
+}
+
+// forget removes c as its replica's connection, unless a newer one took
+// its place.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	if s.byID[c.id] == c {
+		delete(s.byID, c.id)
+	}
 	s.mu.Unlock()
 }
 
@@ -276,17 +333,21 @@ type conn struct {
 	id   semisync.ReplicaID
 	sess *source.Session // nil for an asynchronous replica
 
-	heard  atomic.Int64 // unix nanos of the last packet from the replica
+	born   time.Time    // the clock's origin for heard and probed (monotonic)
+	heard  atomic.Int64 // nanoseconds from born to the last packet from the replica
 	quit   atomic.Bool
 	readEr error // why readAcks stopped; read after it has
 
+	sentMu sync.Mutex
+	sentTo semisync.Position // the end of the last event handed to the connection
+
 	// The sending goroutine's own state.
-	probed int64 // unix nanos of the oldest unanswered probe; 0 if none
+	probed int64 // nanoseconds from born to the oldest unanswered probe; 0 if none
 	dead   bool  // a probe stayed unanswered for PeerTimeout
 }
 
 func (s *Server) serve(nc net.Conn) (err error) {
-	c := &conn{s: s, c: nc}
+	c := &conn{s: s, c: nc, born: time.Now()}
 	// Deferred first, so it runs last: OnError learns of the end once the
 	// connection is closed, the session too and Active counts it no more.
 	defer func() {
@@ -304,6 +365,7 @@ func (s *Server) serve(nc net.Conn) (err error) {
 
 	br := bufio.NewReaderSize(nc, 4096)
 	pr := wire.NewPacketReader(br, s.o.MaxAckPacket)
+	defer s.forget(c)
 	h, cur, err := c.handshake(pr)
 	if err != nil {
 		return err
@@ -314,7 +376,8 @@ func (s *Server) serve(nc net.Conn) (err error) {
 		s.semisync.Add(1)
 	}
 	s.connections.Add(1)
-	c.heard.Store(time.Now().UnixNano())
+	c.heard.Store(c.since(time.Now()))
+	c.sentTo = h.start
 
 	readerDone := make(chan struct{})
 	go func() {
@@ -365,6 +428,7 @@ func (c *conn) handshake(pr *wire.PacketReader) (hello, Cursor, error) {
 	if err != nil {
 		return refuse(codeBinlog, fmt.Errorf("transport: opening the binlog at %v: %w", h.start, err))
 	}
+	s.replace(c)
 	if h.semisync {
 		if c.sess, err = s.src.Register(h.id, h.start); err != nil {
 			cur.Close()
@@ -397,7 +461,7 @@ func (c *conn) readAcks(pr *wire.PacketReader) {
 			c.c.Close()
 			return
 		}
-		c.heard.Store(time.Now().UnixNano())
+		c.heard.Store(c.since(time.Now()))
 		if wire.IsQuit(p) {
 			c.quit.Store(true)
 			s.quits.Add(1)
@@ -409,10 +473,18 @@ func (c *conn) readAcks(pr *wire.PacketReader) {
 			s.malformed.Add(1)
 			continue
 		}
+		pos := semisync.FilePos(nm.intern(name), off)
+		c.sentMu.Lock()
+		ahead := pos.Compare(c.sentTo) > 0
+		c.sentMu.Unlock()
+		if ahead {
+			s.ahead.Add(1)
+			continue
+		}
 		// Counted first, so that whoever sees the commits this ACK
 		// releases also sees it in Stats.
 		s.acks.Add(1)
-		c.sess.Ack(semisync.FilePos(nm.intern(name), off))
+		c.sess.Ack(pos)
 	}
 }
 
@@ -420,10 +492,9 @@ func (c *conn) readAcks(pr *wire.PacketReader) {
 // connection fails, the reader stops or the server closes.
 func (c *conn) send(cur Cursor, start semisync.Position, readerDone <-chan struct{}) error {
 	s := c.s
-	w := bufio.NewWriterSize(c.c, 64<<10)
+	w := bufio.NewWriterSize(&progressWriter{c: c.c, timeout: s.o.WriteTimeout}, chunk)
 	tick := time.NewTicker(s.o.HeartbeatPeriod)
 	defer tick.Stop()
-	c.c.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))
 	sw := sender{w: w, seq: 2, semisync: c.sess != nil, last: start}
 	for {
 		ev, ok, err := cur.Next()
@@ -431,6 +502,12 @@ func (c *conn) send(cur Cursor, start semisync.Position, readerDone <-chan struc
 			return fmt.Errorf("transport: reading the binlog: %w", err)
 		}
 		if ok {
+			if len(ev.End.File()) > semisync.MaxFileNameLen {
+				return fmt.Errorf("transport: binlog event ends in a file named with %d bytes, at most %d can be sent", len(ev.End.File()), semisync.MaxFileNameLen)
+			}
+			c.sentMu.Lock()
+			c.sentTo = ev.End
+			c.sentMu.Unlock()
 			flag := c.sess != nil && c.sess.ReplyRequired(ev.End)
 			if err := sw.write(kindEvent, ev.End, ev.Data, flag); err != nil {
 				return err
@@ -466,8 +543,7 @@ func (c *conn) send(cur Cursor, start semisync.Position, readerDone <-chan struc
 	}
 }
 
-// tick runs once per heartbeat period: it extends the write deadline,
-// declares a semisync replica dead when a probe has gone unanswered for
+// tick runs once per heartbeat period: it declares a semisync replica dead when a probe has gone unanswered for
 // PeerTimeout, and sends a heartbeat if nothing was sent since the last
 // tick, or a heartbeat with the reply flag (a probe) if the replica has been
 // silent for a period or the session solicits an ACK.
@@ -478,7 +554,6 @@ func (c *conn) send(cur Cursor, start semisync.Position, readerDone <-chan struc
 // before its answer whenever PeerTimeout is shorter than two periods.
 func (c *conn) tick(sw *sender, now time.Time) error {
 	s := c.s
-	c.c.SetWriteDeadline(now.Add(s.o.WriteTimeout))
 	probe, hb := false, !sw.sent
 	if c.sess != nil {
 		heard := c.heard.Load()
@@ -486,12 +561,12 @@ func (c *conn) tick(sw *sender, now time.Time) error {
 		case c.probed == 0:
 		case heard >= c.probed: // any packet after the probe answers it
 			c.probed = 0
-		case now.UnixNano()-c.probed >= int64(s.o.PeerTimeout):
+		case c.since(now)-c.probed >= int64(s.o.PeerTimeout):
 			c.dead = true
 			s.dead.Add(1)
 			return errPeerSilent
 		}
-		probe = c.sess.SolicitAck() || now.Sub(time.Unix(0, heard)) >= s.o.HeartbeatPeriod
+		probe = c.sess.SolicitAck() || time.Duration(c.since(now)-heard) >= s.o.HeartbeatPeriod
 	}
 	sw.sent = false
 	if !probe && !hb {
@@ -504,11 +579,15 @@ func (c *conn) tick(sw *sender, now time.Time) error {
 	if probe {
 		s.probes.Add(1)
 		if c.probed == 0 {
-			c.probed = now.UnixNano()
+			c.probed = max(c.since(now), 1)
 		}
 	}
 	return sw.w.Flush()
 }
+
+// since returns the monotonic time from the connection's start to t, in
+// nanoseconds: immune to steps of the wall clock.
+func (c *conn) since(t time.Time) int64 { return int64(t.Sub(c.born)) }
 
 // errPeerSilent ends a connection whose replica left a probe unanswered for
 // PeerTimeout; serve reports it with the replica's ID.

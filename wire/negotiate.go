@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,6 +27,7 @@ type ServerError struct {
 	Message string
 }
 
+// Error returns the code and the server's message.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("server error %d: %s", e.Code, e.Message)
 }
@@ -168,10 +170,14 @@ type Negotiation struct {
 // NegotiationError reports a failed statement that, in MySQL, aborts the
 // dump request (the IO thread stops with an error).
 type NegotiationError struct {
+	// Stmt is the statement that failed.
 	Stmt string
-	Err  error
+	// Err is its error (a *ServerError, a connection error, or the
+	// context's error).
+	Err error
 }
 
+// Error names the statement and its error.
 func (e *NegotiationError) Error() string {
 	return fmt.Sprintf("wire: semisync negotiation: %q: %v", e.Stmt, e.Err)
 }
@@ -242,7 +248,16 @@ func DeclaredSemisync(f semisync.Flavor, userVar func(name string) (string, bool
 	}
 	for _, n := range names {
 		if v, ok := userVar(n); ok {
-			if i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && i != 0 {
+			v = strings.TrimSpace(v)
+			if i, err := strconv.ParseInt(v, 10, 64); err == nil {
+				if i != 0 {
+					return true
+				}
+				continue
+			}
+			// MySQL converts a decimal or float value to an integer by
+			// rounding: 1.0, 1e0 and 0.5 are 1, 0.4 is 0.
+			if f, err := strconv.ParseFloat(v, 64); err == nil && math.Round(f) != 0 {
 				return true
 			}
 		}

@@ -147,9 +147,11 @@ func WritePacket(w io.Writer, scratch []byte, seq uint8, payload []byte) ([]byte
 // OrderError reports a packet whose sequence id is not the one the
 // protocol's rules require (MySQL's "Got packets out of order", ER 1156).
 type OrderError struct {
+	// Got is the sequence id read; Want the one the rules require.
 	Got, Want uint8
 }
 
+// Error says which id came and which was expected.
 func (e *OrderError) Error() string {
 	return fmt.Sprintf("wire: packet sequence id %d, want %d (packets out of order)", e.Got, e.Want)
 }
@@ -160,9 +162,11 @@ func (e *OrderError) Is(target error) bool { return target == ErrPacketOrder }
 // TooLargeError reports a payload over the reader's limit (MySQL's "Got a
 // packet bigger than 'max_allowed_packet' bytes", ER 1153).
 type TooLargeError struct {
+	// Len is how long the payload is at least; Max the reader's limit.
 	Len, Max int
 }
 
+// Error states the length and the limit.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("wire: packet payload of at least %d bytes exceeds the limit of %d", e.Len, e.Max)
 }

@@ -78,7 +78,9 @@ func (m *Memory) Append(event []byte) semisync.Position {
 
 // Publish makes every appended event visible to cursors (MySQL's update of
 // the binlog end position after the sync) and wakes cursors waiting at
-// the end.
+// the end. With several writers, Append, source.Flushed and Publish must
+// run as one step under the host's binlog lock (waitpoint does this), or
+// one writer's Publish shows another's event before its Flushed.
 func (m *Memory) Publish() {
 	m.mu.Lock()
 	if m.visible == len(m.entries) {
@@ -216,8 +218,10 @@ type Relay struct {
 
 // RelayEvent is one event held by a Relay.
 type RelayEvent struct {
+	// Data is the event's bytes.
 	Data []byte
-	End  semisync.Position
+	// End is its end position in the source's binlog.
+	End semisync.Position
 }
 
 // Write copies the event into the relay log's unflushed buffer.

@@ -1,10 +1,7 @@
 package transport_test
 
-// Review of issue 4: scenarios that show a defect. Each TestBug... states
-// the behaviour it expects and fails while the defect is there. They are
-// skipped unless REVIEW_BUGS=1, so that the suite stays green:
-//
-//	REVIEW_BUGS=1 go test -race -count=1 -run 'TestBug' ./transport/
+// Regression tests from the independent review of issue 4: each scenario
+// failed before its fix.
 
 import (
 	"bufio"
@@ -24,13 +21,6 @@ import (
 	"github.com/semisync-go/semisync/transport"
 	"github.com/semisync-go/semisync/wire"
 )
-
-func reviewBug(t *testing.T) {
-	t.Helper()
-	if os.Getenv("REVIEW_BUGS") == "" {
-		t.Skip("review finding; run with REVIEW_BUGS=1")
-	}
-}
 
 // slowConn delivers what it reads in chunks of at most chunk bytes, each
 // after delay: a link (or reader) that is slow but never stalls.
@@ -61,13 +51,12 @@ func slowWrite(c net.Conn, b []byte, chunk int, delay time.Duration) error {
 	return nil
 }
 
-// TestBugWriteTimeoutBelowPeriodCutsHealthyConn (server.go:426, :481): the
+// TestReviewWriteTimeoutBelowPeriodCutsHealthyConn (server.go:426, :481): the
 // write deadline is an absolute time moved only once per heartbeat period,
 // so with WriteTimeout < HeartbeatPeriod every write between
 // tick+WriteTimeout and the next tick fails at once, on a connection whose
 // replica reads everything.
-func TestBugWriteTimeoutBelowPeriodCutsHealthyConn(t *testing.T) {
-	reviewBug(t)
+func TestReviewWriteTimeoutBelowPeriodCutsHealthyConn(t *testing.T) {
 	pipeOnly(t, func(t *testing.T, nw *network) {
 		const period = time.Second
 		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{HeartbeatPeriod: period, WriteTimeout: period / 5}})
@@ -81,13 +70,12 @@ func TestBugWriteTimeoutBelowPeriodCutsHealthyConn(t *testing.T) {
 	})
 }
 
-// TestBugLargeEventSlowReaderCutBySource (server.go:426-436, :481): the
+// TestReviewLargeEventSlowReaderCutBySource (server.go:426-436, :481): the
 // sender extends its write deadline only between events, so one event
 // whose transfer takes longer than WriteTimeout is cut although the
 // replica reads it steadily; the replica reconnects and the same happens
 // again, for ever.
-func TestBugLargeEventSlowReaderCutBySource(t *testing.T) {
-	reviewBug(t)
+func TestReviewLargeEventSlowReaderCutBySource(t *testing.T) {
 	pipeOnly(t, func(t *testing.T, nw *network) {
 		const period = time.Second
 		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{HeartbeatPeriod: period, WriteTimeout: 3 * period,
@@ -102,13 +90,12 @@ func TestBugLargeEventSlowReaderCutBySource(t *testing.T) {
 	})
 }
 
-// TestBugLargeEventSlowLinkCutByReplica (client.go:137-142): the replica's
+// TestReviewLargeEventSlowLinkCutByReplica (client.go:137-142): the replica's
 // read deadline is set before a packet and not moved while its bytes
 // arrive, so an event whose transfer takes longer than PeerTimeout (three
 // heartbeat periods by default) ends Replicate with a timeout, although
 // data never stopped flowing; every reconnect fails the same way.
-func TestBugLargeEventSlowLinkCutByReplica(t *testing.T) {
-	reviewBug(t)
+func TestReviewLargeEventSlowLinkCutByReplica(t *testing.T) {
 	pipeOnly(t, func(t *testing.T, nw *network) {
 		end := semisync.FilePos("binlog.000001", 4+4<<20)
 		conn := nw.fakeSource(t, func(c net.Conn, _ []byte) error {
@@ -150,14 +137,13 @@ func TestBugLargeEventSlowLinkCutByReplica(t *testing.T) {
 	})
 }
 
-// TestBugAckBeyondSentReleasesCommit (server.go:407-415): the ACK reader
+// TestReviewAckBeyondSentReleasesCommit (server.go:407-415): the ACK reader
 // hands any position to the session, also one beyond everything the
 // connection has sent. A commit whose event no replica was ever sent is
 // reported Acknowledged. MySQL accepts such an ACK too (spec §11 checklist),
 // but this transport knows what it sent (sender.last) and could refuse or
 // clamp it; MySQL itself refuses a dump start beyond the binlog's end.
-func TestBugAckBeyondSentReleasesCommit(t *testing.T) {
-	reviewBug(t)
+func TestReviewAckBeyondSentReleasesCommit(t *testing.T) {
 	pipeOnly(t, func(t *testing.T, nw *network) {
 		r := newRig(t, nw, rigConfig{})
 		fr := r.dialRaw(t, 2, r.bl.Head(), rawOptions{semisync: true})
@@ -176,17 +162,18 @@ func TestBugAckBeyondSentReleasesCommit(t *testing.T) {
 		fr.send(t, wire.AckSeq, ack)
 		res := receive(t, "the commit", done)
 		require.NotEqual(t, source.Acknowledged, res.Outcome, "acknowledged an event never sent to any replica")
+		require.Equal(t, uint64(1), r.srv.Stats().AcksAhead)
+		require.Zero(t, r.srv.Stats().Acks)
 		r.bl.Publish()
 	})
 }
 
-// TestBugSupersededConnectionLingers (server.go:368-372): a replica that
+// TestReviewSupersededConnectionLingers (server.go:368-372): a replica that
 // reconnects under the same ID gets a new session, but the server leaves
 // the old connection streaming; the source keeps counting it in clients
 // (Rpl_semi_sync_source_clients 2 for one replica) for as long as the old
 // peer answers probes. MySQL kills the older dump thread of a server_id.
-func TestBugSupersededConnectionLingers(t *testing.T) {
-	reviewBug(t)
+func TestReviewSupersededConnectionLingers(t *testing.T) {
 	pipeOnly(t, func(t *testing.T, nw *network) {
 		const period = time.Second
 		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{HeartbeatPeriod: period}})
@@ -197,6 +184,7 @@ func TestBugSupersededConnectionLingers(t *testing.T) {
 		advance(10 * period)
 		require.Equal(t, 1, r.src.State().Clients, "one replica, one client")
 		require.Equal(t, int64(1), r.srv.Stats().Active, "the superseded connection is closed")
+		require.Equal(t, uint64(1), r.srv.Stats().Superseded)
 	})
 }
 
@@ -214,12 +202,11 @@ func (l *flakyListener) Accept() (net.Conn, error) {
 	return l.Listener.Accept()
 }
 
-// TestBugServeStopsOnTransientAcceptError (server.go:193-203): Serve
+// TestReviewServeStopsOnTransientAcceptError (server.go:193-203): Serve
 // returns on the first Accept error that is not a timeout, so one EMFILE
 // (a burst of connections) stops the source from accepting replicas for
 // good; net/http retries such errors with a back-off.
-func TestBugServeStopsOnTransientAcceptError(t *testing.T) {
-	reviewBug(t)
+func TestReviewServeStopsOnTransientAcceptError(t *testing.T) {
 	r := newRig(t, &network{pipe: true}, rigConfig{}) // no listener of the rig's own
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -238,4 +225,27 @@ func TestBugServeStopsOnTransientAcceptError(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.srv.Close())
 	require.True(t, errors.Is(<-served, transport.ErrServerClosed))
+}
+
+// TestReviewSlowRelayFlushCountsLiveReplicaDead (server.go:479-494): the
+// replica answers a probe only after its relay-log flush (or fsync)
+// returns, so a disk stall longer than PeerTimeout (3 s by default) makes
+// the source declare a live replica dead, close its session (a switch-off
+// with wait_no_replica OFF) and force a reconnect. MySQL never drops a
+// replica for a missing ACK; the commit times out instead. Real time over
+// TCP: with net.Pipe the probe write itself would block.
+func TestReviewSlowRelayFlushCountsLiveReplicaDead(t *testing.T) {
+	const period = 50 * time.Millisecond // PeerTimeout: 150 ms
+	r := newRig(t, &network{}, rigConfig{server: transport.ServerOptions{HeartbeatPeriod: period}})
+	relay := newRelayLog()
+	r.startReplica(t, 2, newReplica(t, semisync.FlavorMySQL, true), relay, r.bl.Head())
+	r.events.take(t, "replica 2 joined", eventKind(source.EventReplicaJoined, 2))
+	relay.hold() // a disk stall of 20 periods
+	_, wait := startCommit(t, r, eventData(0))
+	time.Sleep(20 * period)
+	require.Zero(t, r.srv.Stats().DeadPeers, "a replica whose disk stalled is not dead")
+	require.Equal(t, 1, r.src.State().Clients)
+	relay.release()
+	got := receive(t, "the commit", wait)
+	require.Equal(t, source.Acknowledged, got.res.Outcome)
 }
