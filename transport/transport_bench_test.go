@@ -270,19 +270,7 @@ func benchThroughput(b *testing.B, mode string, g int) {
 // timer and returns commits per second.
 func runCommitters(b *testing.B, g int, commit func()) float64 {
 	b.ResetTimer()
-	t0 := time.Now()
-	var left atomic.Int64
-	left.Store(int64(b.N))
-	var wg sync.WaitGroup
-	for range g {
-		wg.Go(func() {
-			for left.Add(-1) >= 0 {
-				commit()
-			}
-		})
-	}
-	wg.Wait()
-	return float64(b.N) / time.Since(t0).Seconds()
+	return measureRate(g, b.N, commit)
 }
 
 // measureRate runs n commits on g goroutines and returns commits per
@@ -314,7 +302,6 @@ type rawPipeline struct {
 	mu      sync.Mutex
 	head    uint64
 	sentTo  uint64
-	acked   atomic.Uint64
 	waiters []rawWaiter
 	kick    chan struct{}
 	conns   []net.Conn
@@ -378,12 +365,7 @@ func (p *rawPipeline) commit() {
 	case p.kick <- struct{}{}:
 	default:
 	}
-	if p.acked.Load() < pos {
-		<-ch
-	} else {
-		// Released already or about to be: take the token the reader sends.
-		<-ch
-	}
+	<-ch // the ACK reader sends one token when an ACK covers pos
 	p.pool.Put(ch)
 }
 
@@ -441,7 +423,6 @@ func (p *rawPipeline) readAcks(c net.Conn) {
 			return
 		}
 		pos := binary.LittleEndian.Uint64(ack[:])
-		p.acked.Store(pos)
 		p.mu.Lock()
 		i := 0
 		for i < len(p.waiters) && p.waiters[i].pos <= pos {
