@@ -1,0 +1,25 @@
+// Package binlog holds reference binlogs and relay logs for the examples
+// and tests: simple, correct implementations of the host interfaces of
+// packages transport and replica. The core packages never import it.
+//
+// Memory is an in-memory binlog in MySQL's shape: events in numbered files
+// ("binlog.000001", ...), each event's position its end offset in the file,
+// the first event of a file starting at offset 4 (after the magic bytes).
+// An appended event stays invisible to readers until Publish, as MySQL's
+// dump threads read only up to the binlog end position updated after the
+// sync: a host calls source.Flushed between the two, so the source knows a
+// group before any replica can be sent it. It implements transport.Binlog. Relay is an in-memory relay log that
+// implements replica.RelayLog and replica.Syncer.
+//
+// # Usage
+//
+// A source host appends each commit group, reports it, then publishes it:
+//
+//	end := bl.Append(event)
+//	_ = src.Flushed(end) // before any replica can read it
+//	bl.Publish()
+//	res, _ := src.Wait(ctx, end)
+//
+// and serves replicas with transport.NewServer(src, bl, ...). A replica host
+// passes a *Relay as the relay log and resumes from Relay.Last.
+package binlog
