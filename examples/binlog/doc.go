@@ -8,8 +8,9 @@
 // An appended event stays invisible to readers until Publish, as MySQL's
 // dump threads read only up to the binlog end position updated after the
 // sync: a host calls source.Flushed between the two, so the source knows a
-// group before any replica can be sent it. It implements transport.Binlog. Relay is an in-memory relay log that
-// implements replica.RelayLog and replica.Syncer.
+// group before any replica can be sent it. It implements transport.Binlog.
+// Relay is an in-memory relay log that implements replica.RelayLog,
+// replica.Syncer and replica.Discarder.
 //
 // # Usage
 //
