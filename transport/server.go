@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/semisync-go/semisync"
@@ -190,7 +191,9 @@ func (s *Server) Stats() ServerStats {
 
 // Serve accepts connections on ln and serves each on a goroutine of its
 // own until Close, which closes ln. It returns ErrServerClosed after
-// Close, or the listener's error.
+// Close, or the listener's error. Transient Accept errors (a timeout, out
+// of descriptors, buffers or memory, an aborted connection) do not stop
+// it: it backs off, from 5 ms up to 1 s, and accepts again.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -213,7 +216,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			if errors.Is(err, net.ErrClosed) {
+			if !transientAccept(err) {
 				return err
 			}
 			// A transient failure (EMFILE, ECONNABORTED, ...): back off and
@@ -238,6 +241,22 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.serve(conn)
 		}()
 	}
+}
+
+// transientAccept reports whether an Accept error is one a listener
+// recovers from: a timeout, or running out of descriptors, buffers or
+// memory, or a connection aborted before it was accepted.
+func transientAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) isClosed() bool {
@@ -265,16 +284,26 @@ func (s *Server) untrack(conn net.Conn) {
 	s.mu.Unlock()
 }
 
-// replace makes c the connection of its replica ID and closes an older one
-// under the same ID, as MySQL kills the dump thread of a server_id that
-// connects again: otherwise a replica that reconnected before its old
-// connection died would be streamed to twice and counted twice in clients.
-// ID 0 (no identity) is never replaced.
-func (s *Server) replace(c *conn) {
-	if c.id == 0 {
-		return
-	}
+// register makes c the connection of its replica ID, registering it with
+// the source first when it asked for semisync, and closes an older
+// connection under the same ID, as MySQL kills the dump thread of a
+// server_id that connects again: otherwise a replica that reconnected
+// before its old connection died would be streamed to twice and counted
+// twice in clients. The new session exists before the old connection
+// closes, so the old session is already superseded when it ends and its
+// end is not a replica loss. Both happen under the server's lock, so that
+// two handshakes under one ID agree on which is the newer in the source
+// and here (the source never calls back into the server).
+func (s *Server) register(c *conn, h hello) error {
 	s.mu.Lock()
+	if h.semisync {
+		sess, err := s.src.Register(h.id, h.start)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		c.sess = sess
+	}
 	old := s.byID[c.id]
 	s.byID[c.id] = c
 	s.mu.Unlock()
@@ -282,6 +311,7 @@ func (s *Server) replace(c *conn) {
 		old.c.Close()
 		s.superseded.Add(1)
 	}
+	return nil
 }
 
 // forget removes c as its replica's connection, unless a newer one took
@@ -428,12 +458,9 @@ func (c *conn) handshake(pr *wire.PacketReader) (hello, Cursor, error) {
 	if err != nil {
 		return refuse(codeBinlog, fmt.Errorf("transport: opening the binlog at %v: %w", h.start, err))
 	}
-	s.replace(c)
-	if h.semisync {
-		if c.sess, err = s.src.Register(h.id, h.start); err != nil {
-			cur.Close()
-			return refuse(codeSource, fmt.Errorf("transport: registering replica %v with the source: %w", h.id, err))
-		}
+	if err := s.register(c, h); err != nil {
+		cur.Close()
+		return refuse(codeSource, fmt.Errorf("transport: registering replica %v with the source: %w", h.id, err))
 	}
 	out, _ := wire.AppendPacket(nil, seq+1, appendAccept(nil, h.semisync, uint32(s.o.HeartbeatPeriod/time.Millisecond)))
 	if _, err := c.c.Write(out); err != nil {
