@@ -233,11 +233,10 @@ type Stream struct {
 	syncer Syncer
 	acks   AckSender
 
-	enabled    bool
-	on         bool // counted in Replica.on; guarded by Replica.mu
-	negotiated bool
-	semisync   bool
-	closed     bool
+	enabled  bool
+	on       bool // counted in Replica.on; guarded by Replica.mu
+	semisync bool
+	closed   bool
 
 	written semisync.Position // end of the last event written
 	dirty   bool              // written since the last flush
@@ -285,7 +284,6 @@ func (s *Stream) SetNegotiated(semisyncAgreed bool) {
 		// The replica's status belongs to the streams still open.
 		return
 	}
-	s.negotiated = true
 	s.semisync = s.enabled && semisyncAgreed
 	r := s.r
 	r.mu.Lock()

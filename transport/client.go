@@ -106,7 +106,7 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 	if _, err := conn.Write(hs); err != nil {
 		return res, fmt.Errorf("transport: sending the hello: %w", err)
 	}
-	rd := &progressReader{c: conn, timeout: hsTimeout}
+	rd := &progressReader{c: conn, d: lazyDeadline{timeout: hsTimeout}}
 	pr := wire.NewPacketReader(bufio.NewReaderSize(rd, 64<<10), cfg.MaxPacket)
 	seq, p, err := pr.ReadPacket()
 	if err != nil {
@@ -130,10 +130,10 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 	// write deadline (ackSender), since a relay-log flush may take longer
 	// than timeout and the ACK after it must not inherit a deadline that
 	// passed meanwhile.
-	refreshed := time.Now()
-	conn.SetDeadline(refreshed.Add(timeout))
-	as.timeout, as.refreshed = timeout, refreshed
-	rd.timeout, rd.set = timeout, refreshed
+	now := time.Now()
+	conn.SetDeadline(now.Add(timeout))
+	as.d = lazyDeadline{timeout: timeout, set: now}
+	rd.d = lazyDeadline{timeout: timeout, set: now}
 
 	var nm names
 	want := uint8(2)
@@ -179,19 +179,15 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 // timeout: the write deadline moves on when an eighth of it has passed, so
 // that most ACKs cost no deadline update.
 type ackSender struct {
-	c         net.Conn
-	timeout   time.Duration
-	refreshed time.Time // when the write deadline was last set
-	buf       []byte
+	c   net.Conn
+	d   lazyDeadline // zero timeout until the source has accepted
+	buf []byte
 }
 
 func (a *ackSender) SendAck(_ semisync.Position, payload []byte) error {
 	a.buf, _ = wire.AppendPacket(a.buf[:0], wire.AckSeq, payload)
-	if a.timeout > 0 {
-		if now := time.Now(); now.Sub(a.refreshed) > a.timeout/8 {
-			a.c.SetWriteDeadline(now.Add(a.timeout))
-			a.refreshed = now
-		}
+	if a.d.timeout > 0 {
+		a.d.move(time.Now(), a.c.SetWriteDeadline)
 	}
 	_, err := a.c.Write(a.buf)
 	return err

@@ -9,25 +9,39 @@ import (
 // event on a slow link keeps extending its deadline as it progresses.
 const chunk = 64 << 10
 
+// lazyDeadline moves a connection's deadline to now+timeout at most once
+// per timeout/8, so that most reads and writes cost no deadline update;
+// the deadline it keeps is then never less than 7/8 of timeout away from
+// the last progress.
+type lazyDeadline struct {
+	timeout time.Duration
+	set     time.Time // when the deadline was last moved
+}
+
+// move calls setDeadline with now+timeout unless the deadline was moved
+// less than timeout/8 ago.
+func (d *lazyDeadline) move(now time.Time, setDeadline func(time.Time) error) {
+	if now.Sub(d.set) > d.timeout/8 {
+		setDeadline(now.Add(d.timeout))
+		d.set = now
+	}
+}
+
 // progressWriter writes to a connection under a deadline that moves on as
 // long as bytes move: a write fails only when no chunk of it completes for
 // about timeout (between 7/8 of it and all of it), never because the
 // connection has been busy for long. MySQL's net_write_timeout works per
 // write call in the same way.
 type progressWriter struct {
-	c       net.Conn
-	timeout time.Duration
-	set     time.Time // when the deadline was last moved
+	c net.Conn
+	d lazyDeadline
 }
 
 func (w *progressWriter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		n := min(len(p), chunk)
-		if now := time.Now(); now.Sub(w.set) > w.timeout/8 {
-			w.c.SetWriteDeadline(now.Add(w.timeout))
-			w.set = now
-		}
+		w.d.move(time.Now(), w.c.SetWriteDeadline)
 		m, err := w.c.Write(p[:n])
 		written += m
 		if err != nil {
@@ -43,9 +57,8 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 // is still arriving. Before waiting for a new packet the reader's owner
 // calls arm, which moves the deadline if it has not moved lately.
 type progressReader struct {
-	c       net.Conn
-	timeout time.Duration
-	set     time.Time
+	c net.Conn
+	d lazyDeadline
 }
 
 func (r *progressReader) Read(p []byte) (int, error) {
@@ -58,9 +71,4 @@ func (r *progressReader) Read(p []byte) (int, error) {
 
 // arm moves the read deadline to now+timeout unless it was moved less than
 // timeout/8 ago.
-func (r *progressReader) arm(now time.Time) {
-	if now.Sub(r.set) > r.timeout/8 {
-		r.c.SetReadDeadline(now.Add(r.timeout))
-		r.set = now
-	}
-}
+func (r *progressReader) arm(now time.Time) { r.d.move(now, r.c.SetReadDeadline) }

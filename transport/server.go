@@ -519,7 +519,7 @@ func (c *conn) readAcks(pr *wire.PacketReader) {
 // connection fails, the reader stops or the server closes.
 func (c *conn) send(cur Cursor, start semisync.Position, readerDone <-chan struct{}) error {
 	s := c.s
-	w := bufio.NewWriterSize(&progressWriter{c: c.c, timeout: s.o.WriteTimeout}, chunk)
+	w := bufio.NewWriterSize(&progressWriter{c: c.c, d: lazyDeadline{timeout: s.o.WriteTimeout}}, chunk)
 	tick := time.NewTicker(s.o.HeartbeatPeriod)
 	defer tick.Stop()
 	sw := sender{w: w, seq: 2, semisync: c.sess != nil, last: start}

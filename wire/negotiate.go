@@ -369,6 +369,16 @@ var mysqlEscapes = func() (t [256]byte) {
 	return t
 }()
 
+// The source's enabled variable under its two names.
+const (
+	masterEnabled = "rpl_semi_sync_master_enabled"
+	sourceEnabled = "rpl_semi_sync_source_enabled"
+)
+
+// isEnabledVar reports whether v (lower case) names the source's enabled
+// variable under either name.
+func isEnabledVar(v string) bool { return v == masterEnabled || v == sourceEnabled }
+
 // ProbeAnswer is how a source answers a replica's probe statement.
 type ProbeAnswer struct {
 	// Columns names the result's columns; Rows holds its rows.
@@ -395,20 +405,22 @@ var (
 // real server. Only the enabled variable is answered; for other variables
 // ok is false.
 func AnswerProbe(f semisync.Flavor, stmt string, enabled bool) (ans ProbeAnswer, ok bool) {
-	name := "rpl_semi_sync_master_enabled"
+	name := masterEnabled
 	if f == semisync.FlavorMySQL {
-		name = "rpl_semi_sync_source_enabled"
+		name = sourceEnabled
 	}
-	other := map[string]bool{"rpl_semi_sync_master_enabled": true, "rpl_semi_sync_source_enabled": true}
-	onOff := map[bool]string{true: "ON", false: "OFF"}
+	onOff, oneZero := "OFF", "0"
+	if enabled {
+		onOff, oneZero = "ON", "1"
+	}
 	if m := selectVar.FindStringSubmatch(stmt); m != nil {
 		// MySQL names the column after the expression as written.
 		v := strings.ToLower(m[2])
 		switch {
 		case v == name:
 			return ProbeAnswer{Columns: []string{m[1]},
-				Rows: [][]string{{map[bool]string{true: "1", false: "0"}[enabled]}}}, true
-		case other[v]:
+				Rows: [][]string{{oneZero}}}, true
+		case isEnabledVar(v):
 			return ProbeAnswer{Err: &ServerError{Code: ErUnknownSystemVariable, Message: "Unknown system variable '" + m[2] + "'"}}, true
 		}
 		return ProbeAnswer{}, false
@@ -416,26 +428,26 @@ func AnswerProbe(f semisync.Flavor, stmt string, enabled bool) (ans ProbeAnswer,
 	cols := []string{"Variable_name", "Value"}
 	if m := showLike.FindStringSubmatch(stmt); m != nil {
 		if !semisync.Like(name, m[1]) {
-			if semisync.Like("rpl_semi_sync_master_enabled", m[1]) || semisync.Like("rpl_semi_sync_source_enabled", m[1]) {
+			if semisync.Like(masterEnabled, m[1]) || semisync.Like(sourceEnabled, m[1]) {
 				return ProbeAnswer{Columns: cols}, true
 			}
 			return ProbeAnswer{}, false
 		}
-		return ProbeAnswer{Columns: cols, Rows: [][]string{{name, onOff[enabled]}}}, true
+		return ProbeAnswer{Columns: cols, Rows: [][]string{{name, onOff}}}, true
 	}
 	if m := showIn.FindStringSubmatch(stmt); m != nil {
 		found, asked := false, false
 		for _, item := range strings.Split(m[1], ",") {
 			v := strings.ToLower(strings.Trim(strings.TrimSpace(item), `'"`))
 			found = found || v == name
-			asked = asked || other[v]
+			asked = asked || isEnabledVar(v)
 		}
 		if !asked {
 			return ProbeAnswer{}, false
 		}
 		ans := ProbeAnswer{Columns: cols}
 		if found {
-			ans.Rows = [][]string{{name, onOff[enabled]}}
+			ans.Rows = [][]string{{name, onOff}}
 		}
 		return ans, true
 	}
