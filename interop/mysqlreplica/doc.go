@@ -1,0 +1,83 @@
+// Package mysqlreplica replicates from a real MySQL or MariaDB source as a
+// semisynchronous replica, writing a relay file that is fsynced before each
+// ACK: what a replication proxy, a change-data-capture tool or a standby
+// written in Go needs to count as one of the source's semisync replicas
+// without ever acknowledging a transaction it could lose.
+//
+// It lives in its own module, so that importing the semisync core never
+// pulls in a MySQL client. go-mysql's client is used for the connection,
+// the handshake, authentication and running statements, and nothing else.
+// Every semisync decision is the core's: the replica package decides
+// whether to ask for semisync, negotiates in the flavor's names (MariaDB's
+// rpl_semi_sync_master_enabled; MySQL 8.0.26+'s source names falling back
+// to the master names), strips each event's semisync header, and sends one
+// ACK per batch only after the relay file has made the batch durable; the
+// wire package frames the packets and encodes the ACK. (go-mysql's own
+// BinlogSyncer acknowledges before the application has stored the event,
+// and switches semisync off for good when the source's variable is not ON
+// at connect time; neither happens here.)
+//
+// # What Replicate does
+//
+// One call is one connection, MySQL's IO thread from connect to
+// disconnect:
+//
+//  1. Connect and authenticate (go-mysql), with a deadline for everything
+//     before the dump.
+//  2. SET @master_binlog_checksum = @@global.binlog_checksum, so the source
+//     sends events with the checksum it writes; SELECT it back to know
+//     whether the events before the first format description carry one.
+//  3. SET @master_heartbeat_period (nanoseconds), and for MariaDB
+//     @mariadb_slave_capability = 4.
+//  4. Refuse a source with this replica's server_id; COM_REGISTER_SLAVE.
+//  5. Negotiate semisync on this connection (replica.Stream.Negotiate)
+//     when the replica's rpl_semi_sync_replica_enabled is ON.
+//  6. COM_BINLOG_DUMP from the relay file's last record (or Config.Start,
+//     or the source's current position).
+//  7. Read packets with the core's wire.PacketReader on the raw
+//     connection, checking sequence ids (reset after each flagged event,
+//     as MySQL does); decode each event's header, verify its CRC32 and work
+//     out where it ends in the source's binlog (Decoder); queue it.
+//     Whenever no further packet has arrived, the stream flushes the relay
+//     file, fsyncs it (replica.Synced) and sends one ACK for the highest
+//     flagged position among what became durable.
+//
+// Reconnecting is the caller's loop: call Replicate again with the same
+// RelayFile (or one reopened with OpenRelayFile after a crash); it resumes
+// after the last record, so no event is lost or written twice.
+//
+// # The relay file
+//
+// A RelayFile holds each event exactly as the source sent it (its
+// checksum kept, the semisync header removed), framed with the source
+// position it ends at and a CRC-32C. OpenRelayFile cuts off a last record
+// that a crash tore and refuses (ErrCorrupt) a file damaged in the middle.
+// ReadRelayFile reads it back for an applier. Events the source makes up
+// for each dump (the first rotate and the repeated format description)
+// are kept too, as MySQL keeps them in its relay log; Decoded.Advances
+// tells them apart.
+//
+// # Host duties
+//
+//   - Give each replica a unique ServerID, and the replication user
+//     REPLICATION SLAVE (MariaDB also BINLOG MONITOR for SHOW MASTER
+//     STATUS when no start position is given).
+//   - Create the replica.Replica with semisync enabled in its registry and
+//     replica.Synced durability for ACK-after-fsync.
+//   - Read from the relay file while Replicate appends to it only through
+//     ReadRelayFile on records already flushed (Last).
+//
+// # Concurrency
+//
+// Replicate runs on the caller's goroutine and starts one helper that
+// closes the connection when ctx ends; it waits for that helper before
+// returning. A RelayFile's methods are safe for concurrent use.
+//
+// # Not implemented
+//
+// GTID-based positioning (COM_BINLOG_DUMP_GTID, MariaDB's
+// @slave_connect_state), relay-file rotation and purging, compressed
+// protocol and TLS configuration (a Dial function may wrap the connection).
+// The source's semisync status and counters are not read: they are the
+// source's.
+package mysqlreplica
