@@ -47,6 +47,10 @@
 //     dead-peer detection and a clean Close.
 //   - examples/binlog: an in-memory binlog and relay log for examples and
 //     tests.
+//   - interop/mysqlreplica (its own module, so the core never depends on a
+//     MySQL client): a semisync replica of a real MySQL or MariaDB source,
+//     writing a relay file fsynced before each ACK, tested against a real
+//     MariaDB server.
 //
 // # The host's duties
 //

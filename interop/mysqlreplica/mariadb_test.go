@@ -719,3 +719,38 @@ func TestMariaDBChecksumNone(t *testing.T) {
 	ours.stop()
 	require.Equal(t, 200, requireRelayMatchesBinlogAlg(t, src, ours.path, start, end, mysqlreplica.ChecksumOff))
 }
+
+// A source whose semisync is disabled when our replica connects, and
+// enabled later: as MariaDB's own replica does, ours declares itself
+// semisync whenever the source has the variable, so its ACKs count the
+// moment the source enables semisync, with no reconnect. (go-mysql's
+// BinlogSyncer stays asynchronous for the life of such a connection.)
+func TestMariaDBSourceEnabledAfterConnect(t *testing.T) {
+	mariadbtest.Require(t)
+	src := mariadbtest.Start(t, mariadbtest.Options{ServerID: 1, Args: []string{"--rpl-semi-sync-master-timeout=10000"}})
+	src.Exec(t, "CREATE DATABASE t")
+	src.Exec(t, "CREATE TABLE t.k (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB")
+	require.Equal(t, "OFF", src.Variable(t, "rpl_semi_sync_master_enabled"))
+	ours := newOurReplica(t, src)
+	ours.start()
+	c := src.Conn(t)
+	mariadbtest.Eventually(t, 10*time.Second, func() bool {
+		return ours.relay.Synced().Compare(head(t, src)) == 0 && !ours.relay.Synced().IsZero()
+	}, "our replica did not start")
+	// MariaDB counts a replica that declared itself semisync as a client
+	// even while its own semisync is disabled; its status stays OFF.
+	require.Equal(t, "1", src.Status(t, "Rpl_semi_sync_master_clients"))
+	require.Equal(t, "OFF", src.Status(t, "Rpl_semi_sync_master_status"))
+
+	src.Exec(t, "SET GLOBAL rpl_semi_sync_master_enabled = ON")
+	mariadbtest.Eventually(t, 10*time.Second, func() bool {
+		insert(t, c, 1, "warm")
+		return src.Status(t, "Rpl_semi_sync_master_status") == "ON"
+	}, "the source did not switch ON")
+	before := readCounters(t, src)
+	insert(t, c, 50, "r")
+	require.Equal(t, counters{yes: 50, getAck: 50}, readCounters(t, src).sub(before))
+	res := ours.stop()
+	require.True(t, res.res.Negotiation.Semisync)
+	require.Equal(t, "OFF", res.res.Negotiation.SourceEnabled, "what the source said at connect")
+}
