@@ -53,6 +53,9 @@ var (
 	// ErrChecksumAlg means a format description names a checksum
 	// algorithm other than OFF and CRC32.
 	ErrChecksumAlg = errors.New("mysqlreplica: unknown binlog checksum algorithm")
+	// ErrEventOrder means an event ends before the position the stream
+	// had reached in the same binlog file.
+	ErrEventOrder = errors.New("mysqlreplica: event ends before the stream's position")
 )
 
 // Header is a binlog event header (format v4).
@@ -180,6 +183,9 @@ func (d *Decoder) Decode(event []byte) (Decoded, error) {
 	default:
 		out.End = semisync.FilePos(d.pos.File(), uint64(h.LogPos))
 		out.Advances = true
+		if out.End.Less(d.pos) {
+			return Decoded{}, fmt.Errorf("%w: type %d ends at %v, after %v", ErrEventOrder, h.Type, out.End, d.pos)
+		}
 	}
 	d.alg, d.pos = alg, out.End
 	return out, nil

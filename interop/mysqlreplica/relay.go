@@ -189,23 +189,29 @@ func scan(rd io.ReaderAt, size int64, fn func(Record) error) (good int64, last s
 	br := bufio.NewReaderSize(io.NewSectionReader(rd, off, size-off), 64<<10)
 	var hdr [recordHeaderLen]byte
 	var body []byte
+	lastData := int64(-1) // offset of the file's last non-zero byte, once needed
 	for off < size {
-		// A bad record is the torn last write when it reaches the end of
-		// the file, or when only zero bytes follow its start.
-		bad := func(what string, reachesEnd bool) (int64, semisync.Position, int64, error) {
-			if reachesEnd || zeroTail(rd, off, size) {
+		// A bad record is the torn last write when the file ends inside
+		// it, or when nothing but zero bytes follows from inside it: a
+		// file system may extend a file before the data reaches it. A bad
+		// record with data after it is damage.
+		bad := func(what string, extent int64) (int64, semisync.Position, int64, error) {
+			if lastData < 0 {
+				lastData = lastNonZero(rd, size)
+			}
+			if lastData < off+extent {
 				return off, last, n, nil
 			}
 			return off, last, n, fmt.Errorf("%w: %s in the record at byte %d", ErrCorrupt, what, off)
 		}
 		if size-off < recordHeaderLen {
-			return bad("a short header", true)
+			return bad("a short header", recordHeaderLen)
 		}
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			return off, last, n, err
 		}
 		if crc32.Checksum(hdr[:headerSumAt], castagnoli) != binary.LittleEndian.Uint32(hdr[headerSumAt:]) {
-			return bad("a header checksum mismatch", false)
+			return bad("a header checksum mismatch", recordHeaderLen)
 		}
 		evLen := int64(binary.LittleEndian.Uint32(hdr[0:]))
 		nameLen := int64(binary.LittleEndian.Uint16(hdr[4:]))
@@ -214,7 +220,7 @@ func scan(rd io.ReaderAt, size int64, fn func(Record) error) (good int64, last s
 		}
 		recLen := recordHeaderLen + nameLen + evLen
 		if size-off < recLen {
-			return bad("a record longer than the file", true)
+			return bad("a record longer than the file", recLen)
 		}
 		if int64(cap(body)) < nameLen+evLen {
 			body = make([]byte, nameLen+evLen)
@@ -224,7 +230,7 @@ func scan(rd io.ReaderAt, size int64, fn func(Record) error) (good int64, last s
 			return off, last, n, err
 		}
 		if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(hdr[bodySumAt:]) {
-			return bad("a checksum mismatch", off+recLen == size)
+			return bad("a checksum mismatch", recLen)
 		}
 		offset := binary.LittleEndian.Uint64(hdr[6:])
 		end := semisync.FilePos(string(body[:nameLen]), offset)
@@ -246,23 +252,25 @@ func scan(rd io.ReaderAt, size int64, fn func(Record) error) (good int64, last s
 	return off, last, n, nil
 }
 
-// zeroTail reports whether nothing but zero bytes follows off: a file
-// system may extend a file before the data reaches it.
-func zeroTail(rd io.ReaderAt, off, size int64) bool {
+// lastNonZero returns the offset of the last non-zero byte of rd, a file
+// of size bytes, or -1 if there is none. A read error counts as data at
+// the end, so nothing is cut on its account.
+func lastNonZero(rd io.ReaderAt, size int64) int64 {
 	buf := make([]byte, 32<<10)
-	for off < size {
-		k, err := rd.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
-		for _, b := range buf[:k] {
-			if b != 0 {
-				return false
+	for end := size; end > 0; {
+		start := max(0, end-int64(len(buf)))
+		k, _ := rd.ReadAt(buf[:end-start], start)
+		for i := k - 1; i >= 0; i-- {
+			if buf[i] != 0 {
+				return start + int64(i)
 			}
 		}
-		if err != nil && k == 0 {
-			return false
+		if k < int(end-start) {
+			return size
 		}
-		off += int64(k)
+		end = start
 	}
-	return true
+	return -1
 }
 
 // ReadRelayFile calls fn for every record of the relay file at path, in
@@ -323,6 +331,9 @@ func (r *RelayFile) Write(event []byte, end semisync.Position) error {
 		return fmt.Errorf("mysqlreplica: relay write ending at %v, before %v", end, r.pending)
 	}
 	name := end.File()
+	if len(name) > semisync.MaxFileNameLen {
+		return fmt.Errorf("mysqlreplica: relay write ending in a file name of %d bytes (at most %d)", len(name), semisync.MaxFileNameLen)
+	}
 	start := len(r.buf)
 	r.buf = binary.LittleEndian.AppendUint32(r.buf, uint32(len(event)))
 	r.buf = binary.LittleEndian.AppendUint16(r.buf, uint16(len(name)))
