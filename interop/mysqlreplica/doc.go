@@ -2,7 +2,8 @@
 // semisynchronous replica, writing a relay file that is fsynced before each
 // ACK: what a replication proxy, a change-data-capture tool or a standby
 // written in Go needs to count as one of the source's semisync replicas
-// without ever acknowledging a transaction it could lose.
+// without ever acknowledging a transaction it could lose, from the position
+// it first starts at on.
 //
 // It lives in its own module, so that importing the semisync core never
 // pulls in a MySQL client. go-mysql's client is used for the connection,
@@ -32,8 +33,10 @@
 //  4. Refuse a source with this replica's server_id; COM_REGISTER_SLAVE.
 //  5. Negotiate semisync on this connection (replica.Stream.Negotiate)
 //     when the replica's rpl_semi_sync_replica_enabled is ON.
-//  6. COM_BINLOG_DUMP from the relay file's last record (or Config.Start,
-//     or the source's current position).
+//  6. COM_BINLOG_DUMP from the relay file's last record — with
+//     replica.Synced its last fsynced one, the rest cut off, since the
+//     source takes the dump's start as an acknowledgement up to it — or,
+//     for an empty relay, Config.Start or the source's current position.
 //  7. Read packets with the core's wire.PacketReader on the raw
 //     connection, checking sequence ids (reset after each flagged event,
 //     as MySQL does); decode each event's header, verify its CRC32 and work
@@ -50,8 +53,12 @@
 //
 // A RelayFile holds each event exactly as the source sent it (its
 // checksum kept, the semisync header removed), framed with the source
-// position it ends at and a CRC-32C. OpenRelayFile cuts off a last record
-// that a crash tore and refuses (ErrCorrupt) a file damaged in the middle.
+// position it ends at and CRC-32Cs of the frame and the event.
+// OpenRelayFile cuts off a last record that a crash tore and refuses
+// (ErrCorrupt) a file damaged in the middle. After a failed fsync the file
+// takes no more writes (ErrRelayFailed): Linux may have dropped the pages
+// and report success on the next fsync, so only reopening, which reads and
+// checks every record, tells what it holds.
 // ReadRelayFile reads it back for an applier. Events the source makes up
 // for each dump (the first rotate and the repeated format description)
 // are kept too, as MySQL keeps them in its relay log; Decoded.Advances
@@ -60,8 +67,11 @@
 // # Host duties
 //
 //   - Give each replica a unique ServerID, and the replication user
-//     REPLICATION SLAVE (MariaDB also BINLOG MONITOR for SHOW MASTER
-//     STATUS when no start position is given).
+//     REPLICATION SLAVE, plus what SHOW MASTER STATUS needs when no start
+//     position is given (MariaDB: BINLOG MONITOR; MySQL: REPLICATION
+//     CLIENT).
+//   - Choose the first start position knowing that a semisync dump's
+//     start acknowledges everything before it (Config.Start).
 //   - Create the replica.Replica with semisync enabled in its registry and
 //     replica.Synced durability for ACK-after-fsync.
 //   - Read from the relay file while Replicate appends to it only through
@@ -76,8 +86,11 @@
 // # Not implemented
 //
 // GTID-based positioning (COM_BINLOG_DUMP_GTID, MariaDB's
-// @slave_connect_state), relay-file rotation and purging, compressed
-// protocol and TLS configuration (a Dial function may wrap the connection).
+// @slave_connect_state), relay-file rotation and purging, the compressed
+// protocol and TLS (MySQL negotiates TLS inside its handshake, so wrapping
+// the connection in Dial does not give it). After a power failure, a tail
+// written after the last fsync may come back with holes; OpenRelayFile then
+// refuses the file (ErrCorrupt) rather than guess, and it needs repair.
 // The source's semisync status and counters are not read: they are the
 // source's.
 package mysqlreplica

@@ -607,8 +607,8 @@ func TestMariaDBMalformedAck(t *testing.T) {
 		payload []byte
 		logged  string
 	}{
-		{"bad magic", append([]byte{0xee}, []byte("\x00\x00\x00\x00\x00\x00\x00\x00mysql-bin.000001")...), "magic"},
-		{"short", []byte{0xef, 1, 2}, "semi-sync"},
+		{"bad magic", append([]byte{0xee}, []byte("\x00\x00\x00\x00\x00\x00\x00\x00mysql-bin.000001")...), "Read semi-sync reply magic number error"},
+		{"short", []byte{0xef, 1, 2}, "Read semi-sync reply length error: packet is too small"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logAt := src.ErrorLogSize()
@@ -753,4 +753,38 @@ func TestMariaDBSourceEnabledAfterConnect(t *testing.T) {
 	res := ours.stop()
 	require.True(t, res.res.Negotiation.Semisync)
 	require.Equal(t, "OFF", res.res.Negotiation.SourceEnabled, "what the source said at connect")
+}
+
+// With replica.Synced, a reconnect resumes after the relay's last fsynced
+// record and cuts off what was flushed after it: the source takes the
+// dump's start as an acknowledgement, so starting after records that were
+// never fsynced would acknowledge them. Here the relay gains a flushed,
+// unsynced record past the source's binlog; the next connection cuts it
+// and resumes exactly where the fsynced records end.
+func TestMariaDBResumesFromLastFsync(t *testing.T) {
+	src := semisyncSource(t, 10000)
+	start := head(t, src)
+	ours := newOurReplica(t, src)
+	ours.start()
+	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
+	c := src.Conn(t)
+	insert(t, c, 20, "a")
+	synced := head(t, src)
+	ours.stop()
+	require.Equal(t, synced, ours.relay.Synced())
+
+	bogus := semisync.FilePos(synced.File(), synced.Offset()+1000)
+	require.NoError(t, ours.relay.Write(xidEvent(uint32(bogus.Offset())), bogus))
+	require.NoError(t, ours.relay.Flush())
+	require.Equal(t, bogus, ours.relay.Last())
+
+	ours.start()
+	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
+	before := readCounters(t, src)
+	insert(t, c, 20, "b")
+	require.Equal(t, counters{yes: 20, getAck: 20}, readCounters(t, src).sub(before))
+	end := head(t, src)
+	res := ours.stop()
+	require.Equal(t, synced, res.res.Start, "resumed after the last fsynced record")
+	require.Equal(t, 40, requireRelayMatchesBinlog(t, src, ours.path, start, end))
 }

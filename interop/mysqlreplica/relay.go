@@ -45,6 +45,12 @@ var (
 	ErrCorrupt = errors.New("mysqlreplica: relay file corrupt")
 	// ErrRelayClosed means the relay file was closed.
 	ErrRelayClosed = errors.New("mysqlreplica: relay file closed")
+	// ErrRelayFailed means an fsync of the relay file failed, or a failed
+	// write could not be undone: what the file holds past its last good
+	// fsync is unknown (after a failed fsync Linux may drop the pages and
+	// report success on the next one), so it takes no more writes. Close
+	// it and reopen it with OpenRelayFile, which checks every record.
+	ErrRelayFailed = errors.New("mysqlreplica: relay file failed; reopen it")
 )
 
 // Record is one event of a relay file and the position in the source's
@@ -77,8 +83,10 @@ type RelayFile struct {
 	synced  semisync.Position // end of the last record covered by an fsync
 	syncedN int64             // bytes of the file covered by an fsync
 	records int64             // records in the file
+	syncedR int64             // records covered by an fsync
 	stats   RelayStats
 	closed  bool
+	failed  error // why the file takes no more writes (ErrRelayFailed)
 }
 
 // RelayStats counts what a RelayFile did.
@@ -118,7 +126,7 @@ func (r *RelayFile) recover() error {
 		return err
 	}
 	if fi.Size() == 0 {
-		if _, err := r.f.Write(relayMagic[:]); err != nil {
+		if _, err := r.f.WriteAt(relayMagic[:], 0); err != nil {
 			return err
 		}
 		if err := r.syncDir(); err != nil {
@@ -143,10 +151,7 @@ func (r *RelayFile) recover() error {
 	if err := r.f.Sync(); err != nil {
 		return err
 	}
-	if _, err := r.f.Seek(good, io.SeekStart); err != nil {
-		return err
-	}
-	r.size, r.syncedN, r.records = good, good, n
+	r.size, r.syncedN, r.records, r.syncedR = good, good, n, n
 	r.written, r.synced, r.pending = last, last, last
 	r.stats.Bytes, r.stats.Records = good, n
 	return nil
@@ -321,8 +326,8 @@ func (r *RelayFile) Stats() RelayStats {
 func (r *RelayFile) Write(event []byte, end semisync.Position) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return ErrRelayClosed
+	if err := r.usable(); err != nil {
+		return err
 	}
 	if len(event) < HeaderLen || len(event) > maxEventLen {
 		return fmt.Errorf("mysqlreplica: relay write of a %d-byte event", len(event))
@@ -349,20 +354,20 @@ func (r *RelayFile) Write(event []byte, end semisync.Position) error {
 
 // Flush writes the buffered records to the file. On error the file is cut
 // back to its last complete record and the buffer kept, so a later Flush
-// may try again.
+// may try again; if the cut fails too the file is failed (ErrRelayFailed).
 func (r *RelayFile) Flush() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return ErrRelayClosed
+	if err := r.usable(); err != nil {
+		return err
 	}
 	if len(r.buf) == 0 {
 		return nil
 	}
-	if _, err := r.f.Write(r.buf); err != nil {
+	if _, err := r.f.WriteAt(r.buf, r.size); err != nil {
 		// Undo a partial write so the file holds whole records only.
-		if terr := r.f.Truncate(r.size); terr == nil {
-			r.f.Seek(r.size, io.SeekStart)
+		if terr := r.f.Truncate(r.size); terr != nil {
+			r.failed = fmt.Errorf("%w: a failed write (%v) could not be undone: %v", ErrRelayFailed, err, terr)
 		}
 		return err
 	}
@@ -373,6 +378,49 @@ func (r *RelayFile) Flush() error {
 	r.stats.Flushes++
 	r.stats.Bytes, r.stats.Records = r.size, r.records
 	return nil
+}
+
+// usable returns why the file takes no writes, if it does not.
+func (r *RelayFile) usable() error {
+	if r.closed {
+		return ErrRelayClosed
+	}
+	return r.failed
+}
+
+// Err returns ErrRelayFailed (wrapped with its cause) once the file has
+// failed, and nil before.
+func (r *RelayFile) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
+// Rewind cuts the file back to its last fsynced record, dropping records
+// flushed since (and the unflushed buffer), and returns that record's end:
+// where a replica that acknowledges only fsynced events resumes. A source
+// takes the position a semisync dump starts at as an acknowledgement up to
+// it (spec §7.1), so resuming from a record that was flushed but never
+// fsynced would acknowledge what a power failure can still take away.
+// It fails on a failed or closed file.
+func (r *RelayFile) Rewind() (semisync.Position, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.usable(); err != nil {
+		return r.synced, err
+	}
+	r.buf = r.buf[:0]
+	r.pending = r.synced
+	if r.size == r.syncedN {
+		return r.synced, nil
+	}
+	if err := r.f.Truncate(r.syncedN); err != nil {
+		r.failed = fmt.Errorf("%w: cutting back to the last fsync: %v", ErrRelayFailed, err)
+		return r.synced, r.failed
+	}
+	r.size, r.records, r.written = r.syncedN, r.syncedR, r.synced
+	r.stats.Bytes, r.stats.Records = r.size, r.records
+	return r.synced, nil
 }
 
 // countBuffered counts the records in the buffer.
@@ -389,16 +437,17 @@ func (r *RelayFile) countBuffered() int64 {
 func (r *RelayFile) Sync() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return ErrRelayClosed
+	if err := r.usable(); err != nil {
+		return err
 	}
 	if r.syncedN == r.size {
 		return nil // nothing written since the last fsync
 	}
 	if err := r.f.Sync(); err != nil {
-		return err
+		r.failed = fmt.Errorf("%w: fsync: %v", ErrRelayFailed, err)
+		return r.failed
 	}
-	r.synced, r.syncedN = r.written, r.size
+	r.synced, r.syncedN, r.syncedR = r.written, r.size, r.records
 	r.stats.Syncs++
 	return nil
 }

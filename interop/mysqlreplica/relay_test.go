@@ -551,3 +551,35 @@ func ExampleRelayFile() {
 	// record ending at mysql-bin.000001:390 of 31 bytes
 	// <nil>
 }
+
+// Rewind cuts the file back to its last fsynced record: records flushed
+// since and the unflushed buffer are gone, from the file too, and writing
+// goes on after the synced record.
+func TestRelayRewind(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "relay")
+	r := openRelay(t, path)
+	recs := relayRecords(3)
+	writeFlush(t, r, recs[0])
+	require.NoError(t, r.Sync())
+	writeFlush(t, r, recs[1])
+	require.NoError(t, r.Write(recs[2].Event, recs[2].End))
+	require.Equal(t, recs[1].End, r.Last())
+
+	pos, err := r.Rewind()
+	require.NoError(t, err)
+	require.Equal(t, recs[0].End, pos)
+	require.Equal(t, recs[0].End, r.Last())
+	require.Equal(t, int64(1), r.Stats().Records)
+	require.Equal(t, []mysqlreplica.Record{recs[0]}, readRecords(t, path))
+
+	pos, err = r.Rewind() // nothing to cut
+	require.NoError(t, err)
+	require.Equal(t, recs[0].End, pos)
+
+	writeFlush(t, r, recs[1])
+	require.NoError(t, r.Sync())
+	require.NoError(t, r.Close())
+	require.Equal(t, []mysqlreplica.Record{recs[0], recs[1]}, readRecords(t, path))
+	_, err = r.Rewind()
+	require.ErrorIs(t, err, mysqlreplica.ErrRelayClosed)
+}

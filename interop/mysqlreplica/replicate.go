@@ -10,7 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -40,7 +40,12 @@ type Config struct {
 	// Start is where to start when Relay holds no record. The zero
 	// Position means the source's current binlog position (SHOW MASTER
 	// STATUS). When Relay holds records, replication resumes after the
-	// last one and Start is ignored.
+	// last one (the last fsynced one with replica.Synced) and Start is
+	// ignored. A source takes the position a semisync dump starts at as an
+	// acknowledgement up to it (spec §7.1), as MariaDB and MySQL do for
+	// their own replicas: a first start at the head releases, as
+	// acknowledged, any commit waiting there at that moment although this
+	// replica never receives it. Give an earlier Start to receive them.
 	Start semisync.Position
 	// HeartbeatPeriod asks the source for a heartbeat after that much
 	// idle time (MASTER_HEARTBEAT_PERIOD). Default 1s.
@@ -71,7 +76,8 @@ type Result struct {
 	// Start is the position the dump started at.
 	Start semisync.Position
 	// Durable is the end of the last event the relay made as durable as
-	// the replica's durability requires.
+	// the replica's durability requires (before the dump starts, what the
+	// relay had synced).
 	Durable semisync.Position
 	// Stats are the stream's figures.
 	Stats replica.StreamStats
@@ -101,7 +107,8 @@ const (
 // thread's: connect and authenticate (go-mysql's client); declare checksum
 // awareness and the heartbeat period; check server ids; register; let
 // cfg.Replica negotiate semisync on this connection; send COM_BINLOG_DUMP
-// from the relay's last record; then read events, write them to the relay,
+// from the relay's last record (its last fsynced one with replica.Synced,
+// cutting off the rest: RelayFile.Rewind); then read events, write them to the relay,
 // and whenever no further packet has arrived flush (and fsync, with
 // replica.Synced) and send one ACK for the flagged events among them. When
 // ctx ends it tells the source with COM_QUIT. Reconnecting is the caller's:
@@ -111,6 +118,7 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Replica == nil || cfg.Relay == nil || cfg.ServerID == 0 || cfg.Addr == "" {
 		return res, fmt.Errorf("%w: Addr, ServerID, Replica and Relay are required", ErrConfig)
 	}
+	res.Durable = cfg.Relay.Synced()
 	hb := cfg.HeartbeatPeriod
 	if hb <= 0 {
 		hb = time.Second
@@ -128,48 +136,57 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 		d := &net.Dialer{Timeout: connectTimeout}
 		dial = d.DialContext
 	}
-	var nc net.Conn
-	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err == nil {
-			nc = c
-			c.SetDeadline(time.Now().Add(connectTimeout))
-		}
-		return c, err
-	}
-	conn, err := client.ConnectWithDialer(ctx, "tcp", cfg.Addr, cfg.User, cfg.Password, "", dialer)
-	if err != nil {
-		return res, fmt.Errorf("mysqlreplica: connecting to %s: %w", cfg.Addr, unwrapServerError(err))
-	}
-	defer conn.Close()
-	res.ServerVersion = conn.GetServerVersion()
-
-	// Close the connection when ctx ends (after a COM_QUIT once the dump
-	// runs), and wait for that before returning: no goroutine outlives
-	// the call.
-	var dumping atomic.Bool
+	// Close the connection when ctx ends, also while connecting (go-mysql
+	// heeds ctx only while dialing), after a COM_QUIT once the dump runs;
+	// wait for that before returning: no goroutine outlives the call.
+	w := &connWatch{}
 	stopped := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(stopped)
-		if dumping.Load() {
-			p, _ := wire.AppendPacket(nil, wire.AckSeq, []byte{wire.ComQuit})
-			nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-			nc.Write(p)
-		}
-		nc.Close()
+		w.cancel()
 	})
 	defer func() {
 		if !stop() {
 			<-stopped
 		}
 	}()
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		c.SetDeadline(time.Now().Add(connectTimeout))
+		if !w.set(c) {
+			c.Close()
+			return nil, ctx.Err()
+		}
+		return c, nil
+	}
+	conn, err := client.ConnectWithDialer(ctx, "tcp", cfg.Addr, cfg.User, cfg.Password, "", dialer)
+	if err != nil {
+		return res, ctxErr(ctx, fmt.Errorf("mysqlreplica: connecting to %s: %w", cfg.Addr, unwrapServerError(err)))
+	}
+	defer conn.Close()
+	nc := w.conn()
+	res.ServerVersion = conn.GetServerVersion()
 
 	q := querier{conn}
 	alg, err := prepare(ctx, q, cfg, hb)
 	if err != nil {
 		return res, ctxErr(ctx, err)
 	}
+	// Resume after the relay's last record, and with Synced durability
+	// after its last fsynced one: the source takes the start of a
+	// semisync dump as an acknowledgement up to it (spec §7.1).
 	start := cfg.Relay.Last()
+	if err := cfg.Relay.Err(); err != nil {
+		return res, err
+	}
+	if cfg.Replica.Durability() == replica.Synced {
+		if start, err = cfg.Relay.Rewind(); err != nil {
+			return res, err
+		}
+	}
 	if start.IsZero() {
 		start = cfg.Start
 	}
@@ -203,10 +220,59 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 	if err := writeCommand(conn, dumpCommand(start, flags, cfg.ServerID)); err != nil {
 		return res, ctxErr(ctx, err)
 	}
-	dumping.Store(true)
+	w.startDump()
 	err = stream(nc, st, NewDecoder(start, alg), readTimeout, cfg.MaxPacket)
 	res.Durable, res.Stats = st.Durable(), st.Stats()
 	return res, ctxErr(ctx, err)
+}
+
+// connWatch holds the connection for the goroutine that closes it when the
+// context ends.
+type connWatch struct {
+	mu       sync.Mutex
+	c        net.Conn
+	dumping  bool // the dump command went out: leave with COM_QUIT
+	canceled bool
+}
+
+// set records c, or reports false if the context has already ended.
+func (w *connWatch) set(c net.Conn) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.canceled {
+		return false
+	}
+	w.c = c
+	return true
+}
+
+func (w *connWatch) conn() net.Conn {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c
+}
+
+func (w *connWatch) startDump() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dumping = true
+}
+
+// cancel closes the connection, telling the source first with COM_QUIT
+// when the dump runs.
+func (w *connWatch) cancel() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.canceled = true
+	if w.c == nil {
+		return
+	}
+	if w.dumping {
+		p, _ := wire.AppendPacket(nil, wire.AckSeq, []byte{wire.ComQuit})
+		w.c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		w.c.Write(p)
+	}
+	w.c.Close()
 }
 
 // prepare runs what MySQL's IO thread runs before registering, and
@@ -258,7 +324,12 @@ func sourceHead(ctx context.Context, q querier) (semisync.Position, error) {
 	rows, err := q.Query(ctx, "SHOW MASTER STATUS")
 	if err != nil {
 		// MySQL 8.4 knows it only as SHOW BINARY LOG STATUS.
-		rows, err = q.Query(ctx, "SHOW BINARY LOG STATUS")
+		var err2 error
+		if rows, err2 = q.Query(ctx, "SHOW BINARY LOG STATUS"); err2 == nil {
+			err = nil
+		} else {
+			err = errors.Join(err, err2)
+		}
 	}
 	if err != nil {
 		return semisync.Position{}, fmt.Errorf("mysqlreplica: reading the source's binlog position: %w", err)
@@ -293,18 +364,15 @@ func stream(nc net.Conn, st *replica.Stream, dec *Decoder, timeout time.Duration
 		if err != nil {
 			return err
 		}
+		// An error or EOF packet ends the dump whatever its sequence id.
+		if len(p) > 0 && p[0] == 0xff {
+			return fmt.Errorf("mysqlreplica: the source ended the dump: %w", parseErrPacket(p))
+		}
+		if len(p) > 0 && p[0] == 0xfe && len(p) < 9 {
+			return ErrDumpEnded
+		}
 		if seq != want {
 			return &wire.OrderError{Got: seq, Want: want}
-		}
-		if len(p) > 0 {
-			switch p[0] {
-			case 0xff:
-				return fmt.Errorf("mysqlreplica: the source ended the dump: %w", parseErrPacket(p))
-			case 0xfe:
-				if len(p) < 9 {
-					return ErrDumpEnded
-				}
-			}
 		}
 		ev, flag, err := st.Unwrap(p)
 		if err != nil {

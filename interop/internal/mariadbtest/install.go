@@ -185,7 +185,9 @@ func aptInstall() error {
 		return err
 	}
 	defer log.Close()
-	for _, args := range [][]string{{"update"}, append([]string{"install", "-y"}, aptPackages...)} {
+	// Wait for another apt (a boot-time update, say) rather than fail.
+	lockWait := []string{"-o", "DPkg::Lock::Timeout=120"}
+	for _, args := range [][]string{append(lockWait, "update"), append(append(lockWait, "install", "-y"), aptPackages...)} {
 		if err := runLogged(log, aptGet, args...); err != nil {
 			return fmt.Errorf("apt-get %s: %w (log %s):\n%s", strings.Join(args, " "), err, log.Name(), tailFile(log.Name(), 30))
 		}
