@@ -48,6 +48,20 @@ func semisyncSource(t testing.TB, timeoutMillis int, args ...string) *mariadbtes
 	return src
 }
 
+// connectedReplica starts a semisync source (timeoutMillis, extra
+// mariadbd options), our replica replicating from it from the source's
+// current position, start, and waits until the source counts it as a
+// client; c is a client connection to the source.
+func connectedReplica(t testing.TB, timeoutMillis int, args ...string) (src *mariadbtest.Server, ours *ourReplica, c *client.Conn, start semisync.Position) {
+	t.Helper()
+	src = semisyncSource(t, timeoutMillis, args...)
+	start = head(t, src)
+	ours = newOurReplica(t, src)
+	ours.start()
+	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
+	return src, ours, src.Conn(t), start
+}
+
 // ourReplica is our Go replica replicating from a source: a replica.Replica
 // with semisync on and synced durability, a relay file, and a connection
 // whose writes (the ACKs) a test can hold back, inject into or cut.
@@ -263,6 +277,20 @@ func (c *tapConn) Close() error {
 	return c.Conn.Close()
 }
 
+// requireBackInSemisync commits until the source reports semisync ON
+// again (the commit that brings it back may still count as no_tx), then
+// checks that the next 20 commits are each acknowledged by one ACK.
+func requireBackInSemisync(t testing.TB, src *mariadbtest.Server, c *client.Conn, tag string) {
+	t.Helper()
+	mariadbtest.Eventually(t, 10*time.Second, func() bool {
+		insert(t, c, 1, "catch-up")
+		return src.Status(t, "Rpl_semi_sync_master_status") == "ON"
+	}, "the source did not switch back ON")
+	mid := readCounters(t, src)
+	insert(t, c, 20, tag)
+	require.Equal(t, counters{yes: 20, getAck: 20}, readCounters(t, src).sub(mid))
+}
+
 // counters reads the source's semisync counters.
 type counters struct{ yes, no, getAck, noTimes int64 }
 
@@ -390,14 +418,8 @@ func notInUse(t testing.TB, b []byte) []byte {
 // every ACK follows the fsync of what it acknowledges, and the relay file
 // holds the source's binlog byte for byte.
 func TestMariaDBSemisyncReplica(t *testing.T) {
-	src := semisyncSource(t, 10000)
-	start := head(t, src)
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
+	src, ours, c, start := connectedReplica(t, 10000)
 	src.WaitStatus(t, "Rpl_semi_sync_master_status", "ON", 10*time.Second)
-
-	c := src.Conn(t)
 	before := readCounters(t, src)
 	insert(t, c, 1000, "r")
 	delta := readCounters(t, src).sub(before)
@@ -447,11 +469,7 @@ func visible(t testing.TB, src *mariadbtest.Server, v string) int {
 // yet, under AFTER_COMMIT they can. Releasing the ACK releases the commit
 // as yes_tx.
 func TestMariaDBWaitPoints(t *testing.T) {
-	src := semisyncSource(t, 30000)
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-	c := src.Conn(t)
+	src, ours, c, _ := connectedReplica(t, 30000)
 	for _, tc := range []struct {
 		waitPoint string
 		visible   int
@@ -484,11 +502,7 @@ func TestMariaDBWaitPoints(t *testing.T) {
 // switches back ON by itself and later commits are yes_tx.
 func TestMariaDBTimeoutAndReentry(t *testing.T) {
 	const timeout = 1000 * time.Millisecond
-	src := semisyncSource(t, int(timeout/time.Millisecond))
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-	c := src.Conn(t)
+	src, ours, c, _ := connectedReplica(t, int(timeout/time.Millisecond))
 	insert(t, c, 5, "warm")
 	src.WaitStatus(t, "Rpl_semi_sync_master_status", "ON", 10*time.Second)
 	logAt := src.ErrorLogSize()
@@ -506,13 +520,7 @@ func TestMariaDBTimeoutAndReentry(t *testing.T) {
 	ours.gate.release()
 	// The source flags the events at and after its last commit while OFF;
 	// our ACK of one of them switches it back ON.
-	mariadbtest.Eventually(t, 10*time.Second, func() bool {
-		insert(t, c, 1, "catch-up")
-		return src.Status(t, "Rpl_semi_sync_master_status") == "ON"
-	}, "the source did not switch back ON")
-	mid := readCounters(t, src)
-	insert(t, c, 20, "sync-again")
-	require.Equal(t, counters{yes: 20, getAck: 20}, readCounters(t, src).sub(mid))
+	requireBackInSemisync(t, src, c, "sync-again")
 	log := src.ErrorLogSince(logAt)
 	require.Contains(t, log, "switched OFF")
 	require.Contains(t, log, "switched ON")
@@ -527,12 +535,7 @@ func TestMariaDBTimeoutAndReentry(t *testing.T) {
 // relay then holds the source's binlog exactly (nothing lost, nothing
 // twice), across a binlog rotation too, and the source re-enters semisync.
 func TestMariaDBConnectionDiesAndResumes(t *testing.T) {
-	src := semisyncSource(t, 1000)
-	start := head(t, src)
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-	c := src.Conn(t)
+	src, ours, c, start := connectedReplica(t, 1000)
 	insert(t, c, 50, "before")
 	src.Exec(t, "FLUSH BINARY LOGS") // a real rotate inside the stream
 
@@ -571,13 +574,7 @@ func TestMariaDBConnectionDiesAndResumes(t *testing.T) {
 	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
 	close(stopWriting)
 	require.NoError(t, <-written)
-	mariadbtest.Eventually(t, 10*time.Second, func() bool {
-		insert(t, c, 1, "catch-up")
-		return src.Status(t, "Rpl_semi_sync_master_status") == "ON"
-	}, "the source did not switch back ON")
-	mid := readCounters(t, src)
-	insert(t, c, 20, "after")
-	require.Equal(t, counters{yes: 20, getAck: 20}, readCounters(t, src).sub(mid))
+	requireBackInSemisync(t, src, c, "after")
 
 	end := head(t, src)
 	res := ours.stop()
@@ -596,11 +593,7 @@ func TestMariaDBConnectionDiesAndResumes(t *testing.T) {
 // next well-formed ACKs release commits as before (spec §6.3 says the same
 // of MySQL).
 func TestMariaDBMalformedAck(t *testing.T) {
-	src := semisyncSource(t, 10000)
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-	c := src.Conn(t)
+	src, ours, c, _ := connectedReplica(t, 10000)
 	insert(t, c, 5, "warm")
 	for _, tc := range []struct {
 		name    string
@@ -700,13 +693,8 @@ func TestMariaDBMySQLNamingFallsBack(t *testing.T) {
 // A source with binlog_checksum=NONE: events carry no CRC32 and the format
 // description says so; the relay still holds the binlog byte for byte.
 func TestMariaDBChecksumNone(t *testing.T) {
-	src := semisyncSource(t, 10000, "--binlog-checksum=NONE")
+	src, ours, c, start := connectedReplica(t, 10000, "--binlog-checksum=NONE")
 	require.Equal(t, "NONE", src.Variable(t, "binlog_checksum"))
-	start := head(t, src)
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-	c := src.Conn(t)
 	before := readCounters(t, src)
 	insert(t, c, 100, "r")
 	src.Exec(t, "FLUSH BINARY LOGS")
@@ -743,13 +731,7 @@ func TestMariaDBSourceEnabledAfterConnect(t *testing.T) {
 	require.Equal(t, "OFF", src.Status(t, "Rpl_semi_sync_master_status"))
 
 	src.Exec(t, "SET GLOBAL rpl_semi_sync_master_enabled = ON")
-	mariadbtest.Eventually(t, 10*time.Second, func() bool {
-		insert(t, c, 1, "warm")
-		return src.Status(t, "Rpl_semi_sync_master_status") == "ON"
-	}, "the source did not switch ON")
-	before := readCounters(t, src)
-	insert(t, c, 50, "r")
-	require.Equal(t, counters{yes: 50, getAck: 50}, readCounters(t, src).sub(before))
+	requireBackInSemisync(t, src, c, "r")
 	res := ours.stop()
 	require.True(t, res.res.Negotiation.Semisync)
 	require.Equal(t, "OFF", res.res.Negotiation.SourceEnabled, "what the source said at connect")
@@ -762,12 +744,7 @@ func TestMariaDBSourceEnabledAfterConnect(t *testing.T) {
 // unsynced record past the source's binlog; the next connection cuts it
 // and resumes exactly where the fsynced records end.
 func TestMariaDBResumesFromLastFsync(t *testing.T) {
-	src := semisyncSource(t, 10000)
-	start := head(t, src)
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-	c := src.Conn(t)
+	src, ours, c, start := connectedReplica(t, 10000)
 	insert(t, c, 20, "a")
 	synced := head(t, src)
 	ours.stop()

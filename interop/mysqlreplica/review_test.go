@@ -61,11 +61,7 @@ func breakRelaySync(t *testing.T, path string) {
 // Linux fsync error the written pages may already be gone; a later fsync
 // that "succeeds" would also let an explicit ACK cover them.
 func TestReviewResumeAfterSyncFailureAcksUnsynced(t *testing.T) {
-	src := semisyncSource(t, 2000)
-	ours := newOurReplica(t, src)
-	ours.start()
-	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-	c := src.Conn(t)
+	src, ours, c, _ := connectedReplica(t, 2000)
 	insert(t, c, 5, "warm")
 	src.WaitStatus(t, "Rpl_semi_sync_master_status", "ON", 10*time.Second)
 
