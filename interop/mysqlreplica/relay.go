@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/semisync-go/semisync"
@@ -160,7 +161,7 @@ func (r *RelayFile) recover() error {
 // syncDir fsyncs the directory holding a newly created file, so the file
 // itself survives a power failure.
 func (r *RelayFile) syncDir() error {
-	d, err := os.Open(dirOf(r.path))
+	d, err := os.Open(filepath.Dir(r.path))
 	if err != nil {
 		return err
 	}
@@ -168,17 +169,6 @@ func (r *RelayFile) syncDir() error {
 	return d.Sync()
 }
 
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			if i == 0 {
-				return "/"
-			}
-			return path[:i]
-		}
-	}
-	return "."
-}
 
 // scan reads records from rd, a file of size bytes, calling fn (if not nil)
 // for each good one. It returns the length of the good prefix, the end

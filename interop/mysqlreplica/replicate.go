@@ -108,15 +108,29 @@ const (
 // awareness and the heartbeat period; check server ids; register; let
 // cfg.Replica negotiate semisync on this connection; send COM_BINLOG_DUMP
 // from the relay's last record (its last fsynced one with replica.Synced,
-// cutting off the rest: RelayFile.Rewind); then read events, write them to the relay,
-// and whenever no further packet has arrived flush (and fsync, with
-// replica.Synced) and send one ACK for the flagged events among them. When
-// ctx ends it tells the source with COM_QUIT. Reconnecting is the caller's:
-// call Replicate again with the same relay.
+// cutting off the rest: RelayFile.Rewind); then read events, write them to
+// the relay, and whenever no further packet has arrived flush (and fsync,
+// with replica.Synced) and send one ACK for the flagged events among them.
+// When ctx ends it tells the source with COM_QUIT. Reconnecting is the
+// caller's: call Replicate again with the same relay. A failed relay file
+// (ErrRelayFailed) is refused before connecting: reopen it first.
 func Replicate(ctx context.Context, cfg Config) (Result, error) {
 	var res Result
 	if cfg.Replica == nil || cfg.Relay == nil || cfg.ServerID == 0 || cfg.Addr == "" {
 		return res, fmt.Errorf("%w: Addr, ServerID, Replica and Relay are required", ErrConfig)
+	}
+	// Resume after the relay's last record, and with Synced durability
+	// after its last fsynced one: the source takes the start of a
+	// semisync dump as an acknowledgement up to it (spec §7.1).
+	start := cfg.Relay.Last()
+	if err := cfg.Relay.Err(); err != nil {
+		return res, err
+	}
+	if cfg.Replica.Durability() == replica.Synced {
+		var err error
+		if start, err = cfg.Relay.Rewind(); err != nil {
+			return res, err
+		}
 	}
 	res.Durable = cfg.Relay.Synced()
 	hb := cfg.HeartbeatPeriod
@@ -174,18 +188,6 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 	alg, err := prepare(ctx, q, cfg, hb)
 	if err != nil {
 		return res, ctxErr(ctx, err)
-	}
-	// Resume after the relay's last record, and with Synced durability
-	// after its last fsynced one: the source takes the start of a
-	// semisync dump as an acknowledgement up to it (spec §7.1).
-	start := cfg.Relay.Last()
-	if err := cfg.Relay.Err(); err != nil {
-		return res, err
-	}
-	if cfg.Replica.Durability() == replica.Synced {
-		if start, err = cfg.Relay.Rewind(); err != nil {
-			return res, err
-		}
 	}
 	if start.IsZero() {
 		start = cfg.Start
