@@ -169,7 +169,6 @@ func (r *RelayFile) syncDir() error {
 	return d.Sync()
 }
 
-
 // scan reads records from rd, a file of size bytes, calling fn (if not nil)
 // for each good one. It returns the length of the good prefix, the end
 // position of its last record and the number of records. A bad record is
