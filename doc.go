@@ -39,6 +39,10 @@
 //   - replica: the replica side. Negotiation decided per connection, events
 //     written through the host's relay log, and one acknowledgement for
 //     everything that became durable (flushed, or fsynced) together.
+//   - relaylog: a relay log in one file: CRC-framed records with their end
+//     positions, fsync before ACK, recovery that cuts a torn tail and
+//     refuses damage, Rewind to the last fsync. It implements replica's
+//     relay log interfaces.
 //   - wire: MySQL's semisync bytes: the event header, the ACK packet,
 //     COM_QUIT, the sequence-id rules, packet framing, and the negotiation
 //     statements for both sides. Fuzzed.
@@ -49,8 +53,8 @@
 //     tests.
 //   - interop/mysqlreplica (its own module, so the core never depends on a
 //     MySQL client): a semisync replica of a real MySQL or MariaDB source,
-//     writing a relay file fsynced before each ACK, tested against a real
-//     MariaDB server.
+//     writing its events to a relaylog file fsynced before each ACK,
+//     tested against a real MariaDB server.
 //
 // # The host's duties
 //

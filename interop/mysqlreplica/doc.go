@@ -46,23 +46,23 @@
 //     flagged position among what became durable.
 //
 // Reconnecting is the caller's loop: call Replicate again with the same
-// RelayFile (or one reopened with OpenRelayFile after a crash); it resumes
-// after the last record, so no event is lost or written twice.
+// relay log file (or one reopened with relaylog.Open after a crash); it
+// resumes after the last record, so no event is lost or written twice.
 //
 // # The relay file
 //
-// A RelayFile holds each event exactly as the source sent it (its
-// checksum kept, the semisync header removed), framed with the source
-// position it ends at and CRC-32Cs of the frame and the event.
-// OpenRelayFile cuts off a last record that a crash tore and refuses
-// (ErrCorrupt) a file damaged in the middle. After a failed fsync the file
-// takes no more writes (ErrRelayFailed): Linux may have dropped the pages
-// and report success on the next fsync, so only reopening, which reads and
-// checks every record, tells what it holds.
-// ReadRelayFile reads it back for an applier. Events the source makes up
-// for each dump (the first rotate and the repeated format description)
-// are kept too, as MySQL keeps them in its relay log; Decoded.Advances
-// tells them apart.
+// The relay log is a relaylog.File, from the core module's package
+// relaylog, which describes its format, its crash recovery and its fsync
+// rules. Replicate writes each event there exactly as the source sent it
+// (its checksum kept, the semisync header removed), with the position in
+// the source's binlog at which it ends (Decoder). relaylog.Open cuts off a
+// last record that a crash tore and refuses (relaylog.ErrCorrupt) a file
+// damaged in the middle; after a failed fsync the file takes no more
+// writes (relaylog.ErrFailed) until it is reopened. relaylog.Read reads it
+// back for an applier: each record is one binlog event, whose header
+// ParseHeader reads. Events the source makes up for each dump (the first
+// rotate and the repeated format description) are kept too, as MySQL keeps
+// them in its relay log; Decoded.Advances tells them apart.
 //
 // # Host duties
 //
@@ -75,13 +75,13 @@
 //   - Create the replica.Replica with semisync enabled in its registry and
 //     replica.Synced durability for ACK-after-fsync.
 //   - Read from the relay file while Replicate appends to it only through
-//     ReadRelayFile on records already flushed (Last).
+//     relaylog.Read on records already flushed (Last).
 //
 // # Concurrency
 //
 // Replicate runs on the caller's goroutine and starts one helper that
 // closes the connection when ctx ends; it waits for that helper before
-// returning. A RelayFile's methods are safe for concurrent use.
+// returning. A relaylog.File's methods are safe for concurrent use.
 //
 // # Not implemented
 //
@@ -89,8 +89,9 @@
 // @slave_connect_state), relay-file rotation and purging, the compressed
 // protocol and TLS (MySQL negotiates TLS inside its handshake, so wrapping
 // the connection in Dial does not give it). After a power failure, a tail
-// written after the last fsync may come back with holes; OpenRelayFile then
-// refuses the file (ErrCorrupt) rather than guess, and it needs repair.
+// written after the last fsync may come back with holes; relaylog.Open
+// then refuses the file (relaylog.ErrCorrupt) rather than guess, and it
+// needs repair.
 // The source's semisync status and counters are not read: they are the
 // source's.
 package mysqlreplica

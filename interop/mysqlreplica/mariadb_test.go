@@ -24,6 +24,7 @@ import (
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/interop/internal/mariadbtest"
 	"github.com/semisync-go/semisync/interop/mysqlreplica"
+	"github.com/semisync-go/semisync/relaylog"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/status"
 	"github.com/semisync-go/semisync/vars"
@@ -70,7 +71,7 @@ type ourReplica struct {
 	src   *mariadbtest.Server
 	rep   *replica.Replica
 	path  string
-	relay *mysqlreplica.RelayFile
+	relay *relaylog.File
 	gate  *gate
 
 	mu        sync.Mutex
@@ -103,7 +104,7 @@ func newOurReplicaOf(t testing.TB, src *mariadbtest.Server, f semisync.Flavor) *
 	rep, err := replica.New(replica.Options{Vars: reg, Durability: replica.Synced})
 	require.NoError(t, err)
 	o := &ourReplica{t: t, src: src, rep: rep, path: filepath.Join(t.TempDir(), "relay"), gate: newGate()}
-	o.relay, err = mysqlreplica.OpenRelayFile(o.path)
+	o.relay, err = relaylog.Open(o.path)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		o.gate.release()
@@ -343,7 +344,7 @@ func requireRelayMatchesBinlogAlg(t testing.TB, src *mariadbtest.Server, relayPa
 	var xids int
 	prev := start
 	dec := mysqlreplica.NewDecoder(start, alg)
-	require.NoError(t, mysqlreplica.ReadRelayFile(relayPath, func(r mysqlreplica.Record) error {
+	require.NoError(t, relaylog.Read(relayPath, func(r relaylog.Record) error {
 		d, err := dec.Decode(r.Event)
 		if err != nil {
 			return err
@@ -567,7 +568,7 @@ func TestMariaDBConnectionDiesAndResumes(t *testing.T) {
 	// A new process: reopen the relay file from disk and resume from it.
 	require.NoError(t, ours.relay.Close())
 	var err error
-	ours.relay, err = mysqlreplica.OpenRelayFile(ours.path)
+	ours.relay, err = relaylog.Open(ours.path)
 	require.NoError(t, err)
 	resumeAt := ours.relay.Last()
 	ours.start()
@@ -764,4 +765,17 @@ func TestMariaDBResumesFromLastFsync(t *testing.T) {
 	res := ours.stop()
 	require.Equal(t, synced, res.res.Start, "resumed after the last fsynced record")
 	require.Equal(t, 40, requireRelayMatchesBinlog(t, src, ours.path, start, end))
+}
+
+// xidEvent builds a 31-byte XID event ending at logPos, with its CRC32.
+func xidEvent(logPos uint32) []byte {
+	e := make([]byte, 0, 31)
+	e = binary.LittleEndian.AppendUint32(e, 1795257634)
+	e = append(e, mysqlreplica.TypeXID)
+	e = binary.LittleEndian.AppendUint32(e, 1)  // server id
+	e = binary.LittleEndian.AppendUint32(e, 31) // size
+	e = binary.LittleEndian.AppendUint32(e, logPos)
+	e = binary.LittleEndian.AppendUint16(e, 0)
+	e = binary.LittleEndian.AppendUint64(e, 7) // xid
+	return binary.LittleEndian.AppendUint32(e, crc32.ChecksumIEEE(e))
 }

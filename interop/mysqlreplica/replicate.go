@@ -17,6 +17,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/relaylog"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/wire"
 )
@@ -35,8 +36,8 @@ type Config struct {
 	// negotiation statements of its flavor, when to acknowledge and what.
 	// Use replica.Synced durability for an ACK only after the fsync.
 	Replica *replica.Replica
-	// Relay receives the events.
-	Relay *RelayFile
+	// Relay receives the events: a relay log file (package relaylog).
+	Relay *relaylog.File
 	// Start is where to start when Relay holds no record. The zero
 	// Position means the source's current binlog position (SHOW MASTER
 	// STATUS). When Relay holds records, replication resumes after the
@@ -108,12 +109,13 @@ const (
 // awareness and the heartbeat period; check server ids; register; let
 // cfg.Replica negotiate semisync on this connection; send COM_BINLOG_DUMP
 // from the relay's last record (its last fsynced one with replica.Synced,
-// cutting off the rest: RelayFile.Rewind); then read events, write them to
-// the relay, and whenever no further packet has arrived flush (and fsync,
-// with replica.Synced) and send one ACK for the flagged events among them.
-// When ctx ends it tells the source with COM_QUIT. Reconnecting is the
-// caller's: call Replicate again with the same relay. A failed relay file
-// (ErrRelayFailed) is refused before connecting: reopen it first.
+// cutting off the rest: relaylog.File.Rewind); then read events, write
+// them to the relay, and whenever no further packet has arrived flush (and
+// fsync, with replica.Synced) and send one ACK for the flagged events
+// among them. When ctx ends it tells the source with COM_QUIT.
+// Reconnecting is the caller's: call Replicate again with the same relay.
+// A failed relay file (relaylog.ErrFailed) is refused before connecting:
+// reopen it first.
 func Replicate(ctx context.Context, cfg Config) (Result, error) {
 	var res Result
 	if cfg.Replica == nil || cfg.Relay == nil || cfg.ServerID == 0 || cfg.Addr == "" {
@@ -349,7 +351,7 @@ func sourceHead(ctx context.Context, q querier) (semisync.Position, error) {
 // stream reads the dump until it fails.
 func stream(nc net.Conn, st *replica.Stream, dec *Decoder, timeout time.Duration, maxPacket int) error {
 	if maxPacket <= 0 {
-		maxPacket = maxEventLen
+		maxPacket = relaylog.MaxEventLen
 	}
 	nc.SetWriteDeadline(time.Time{})
 	pr := wire.NewPacketReader(bufio.NewReaderSize(deadlineReader{nc, timeout}, 64<<10), maxPacket)

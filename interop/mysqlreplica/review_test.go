@@ -19,13 +19,14 @@ import (
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/interop/mysqlreplica"
+	"github.com/semisync-go/semisync/relaylog"
 	"github.com/semisync-go/semisync/replica"
 )
 
 // breakRelaySync makes the relay file at path lose its writes and fail
 // every fsync from now on, as a disk whose writeback fails does (fsync
 // returns EIO): the file's descriptor is replaced by a pipe's write end, so
-// writes "succeed" into the pipe and fsync fails (EINVAL). The RelayFile
+// writes "succeed" into the pipe and fsync fails (EINVAL). The relaylog.File
 // cannot tell the difference from a real I/O error.
 func breakRelaySync(t *testing.T, path string) {
 	t.Helper()
@@ -74,7 +75,7 @@ func TestReviewResumeAfterSyncFailureAcksUnsynced(t *testing.T) {
 	// The first write or fsync after the break fails and ends the stream;
 	// the relay file is failed and takes nothing more.
 	require.ErrorContains(t, r.err, "relay log")
-	require.ErrorIs(t, ours.relay.Err(), mysqlreplica.ErrRelayFailed)
+	require.ErrorIs(t, ours.relay.Err(), relaylog.ErrFailed)
 	require.True(t, ours.relay.Synced().Less(end))
 
 	// The caller's reconnect loop. Each connection fails again at its
@@ -152,7 +153,7 @@ func TestReviewCancelDuringConnect(t *testing.T) {
 	}()
 	rep, err := replica.New(replica.Options{Flavor: semisync.FlavorMariaDB, Durability: replica.Synced})
 	require.NoError(t, err)
-	relay, err := mysqlreplica.OpenRelayFile(filepath.Join(t.TempDir(), "relay"))
+	relay, err := relaylog.Open(filepath.Join(t.TempDir(), "relay"))
 	require.NoError(t, err)
 	defer relay.Close()
 

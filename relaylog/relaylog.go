@@ -1,4 +1,4 @@
-package mysqlreplica
+package relaylog
 
 import (
 	"bufio"
@@ -14,8 +14,8 @@ import (
 	"github.com/semisync-go/semisync"
 )
 
-// relayMagic opens every relay file: "SSRL" and the format version.
-var relayMagic = [...]byte{'S', 'S', 'R', 'L', 1}
+// magic opens every relay log file: "SSRL" and the format version.
+var magic = [...]byte{'S', 'S', 'R', 'L', 1}
 
 // recordHeaderLen is the fixed part of a record, all little-endian: the
 // event's length (u32), the length of the end's file name (u16), the end
@@ -29,53 +29,58 @@ const (
 	bodySumAt       = 18
 )
 
-// maxEventLen bounds an event in a relay file: MySQL's max_allowed_packet
-// is at most 1 GiB, and so is any event a source can send.
-const maxEventLen = 1 << 30
+// MaxEventLen is the largest event a record holds: MySQL's
+// max_allowed_packet is at most 1 GiB, and so is any event a source can
+// send.
+const MaxEventLen = 1 << 30
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Errors of relay files.
+// Errors of relay log files.
 var (
-	// ErrNotRelayFile means the file does not start with the relay file's
-	// magic bytes.
-	ErrNotRelayFile = errors.New("mysqlreplica: not a relay file")
-	// ErrCorrupt means a record in the middle of a relay file does not
-	// match its checksum: the file was damaged after it was written, and
-	// nothing is truncated or overwritten.
-	ErrCorrupt = errors.New("mysqlreplica: relay file corrupt")
-	// ErrRelayClosed means the relay file was closed.
-	ErrRelayClosed = errors.New("mysqlreplica: relay file closed")
-	// ErrRelayFailed means an fsync of the relay file failed, or a failed
-	// write could not be undone: what the file holds past its last good
-	// fsync is unknown (after a failed fsync Linux may drop the pages and
-	// report success on the next one), so it takes no more writes. Close
-	// it and reopen it with OpenRelayFile, which checks every record.
-	ErrRelayFailed = errors.New("mysqlreplica: relay file failed; reopen it")
+	// ErrNotRelayLog means the file does not start with the relay log's
+	// magic bytes (or has another format version).
+	ErrNotRelayLog = errors.New("relaylog: not a relay log file")
+	// ErrCorrupt means a record in the middle of a relay log file does
+	// not match its checksum: the file was damaged after it was written,
+	// and nothing is truncated or overwritten.
+	ErrCorrupt = errors.New("relaylog: file corrupt")
+	// ErrClosed means the file was closed.
+	ErrClosed = errors.New("relaylog: file closed")
+	// ErrFailed means an fsync of the file failed, or a failed write could
+	// not be undone: what the file holds past its last good fsync is
+	// unknown (after a failed fsync Linux may drop the pages and report
+	// success on the next one), so it takes no more writes. Close it and
+	// reopen it with Open, which checks every record.
+	ErrFailed = errors.New("relaylog: file failed; reopen it")
+	// ErrInvalidWrite is wrapped by Write's error for an event it cannot
+	// hold (empty or longer than MaxEventLen), an end before the previous
+	// record's, or an end whose file name is too long. Nothing is written.
+	ErrInvalidWrite = errors.New("relaylog: invalid write")
 )
 
-// Record is one event of a relay file and the position in the source's
-// binlog at which it ends.
+// Record is one event of a relay log file and the position in the
+// source's binlog at which it ends.
 type Record struct {
 	End   semisync.Position
 	Event []byte
 }
 
-// RelayFile is a relay log in one file, appended to and fsynced by the
+// File is a relay log in one file, appended to and fsynced by the
 // replica: it implements replica.RelayLog, replica.Syncer and
-// replica.Discarder. Each record holds one event as the source sent it
-// (semisync prefix removed, its own checksum kept) with the source position
-// it ends at and a CRC-32C, so that after a crash OpenRelayFile finds the
-// last complete record and the replica resumes exactly after it: nothing
-// lost, nothing twice.
+// replica.Discarder. Each record holds one event, bytes the file does not
+// interpret (for MySQL, the event as the source sent it: semisync prefix
+// removed, its own checksum kept), with the source position it ends at and
+// CRC-32Cs, so that after a crash Open finds the last complete record and
+// the replica resumes exactly after it: nothing lost, nothing twice.
 //
 // Write buffers in memory, Flush writes the buffer to the file (the
 // operating system has it: it survives a crash of the process), Sync
 // fsyncs the file (it survives a power failure). Its methods are safe for
 // concurrent use; a replica calls them from one goroutine.
-type RelayFile struct {
+type File struct {
 	mu      sync.Mutex
-	f       *os.File
+	file    *os.File
 	path    string
 	buf     []byte            // records written, not yet flushed
 	pending semisync.Position // end of the last record in buf
@@ -85,83 +90,82 @@ type RelayFile struct {
 	syncedN int64             // bytes of the file covered by an fsync
 	records int64             // records in the file
 	syncedR int64             // records covered by an fsync
-	stats   RelayStats
+	stats   Stats
 	closed  bool
-	failed  error // why the file takes no more writes (ErrRelayFailed)
+	failed  error // why the file takes no more writes (ErrFailed)
 }
 
-// RelayStats counts what a RelayFile did.
-type RelayStats struct {
+// Stats counts what a File did.
+type Stats struct {
 	Records int64 // records in the file (flushed)
 	Bytes   int64 // bytes in the file, magic included
 	Flushes int64 // Flush calls that wrote something
 	Syncs   int64 // fsyncs
-	// Truncated is how many bytes of a torn last record OpenRelayFile cut
-	// off.
+	// Truncated is how many bytes of a torn last record Open cut off.
 	Truncated int64
 }
 
-// OpenRelayFile opens the relay file at path, creating it if it does not
+// Open opens the relay log file at path, creating it if it does not
 // exist. An existing file is checked record by record: a last record that
 // is incomplete or fails its checksum — the write a crash interrupted — is
 // cut off, and the file's last position is the end of the last good record.
 // A damaged record followed by more data is ErrCorrupt and the file is left
 // as it is.
-func OpenRelayFile(path string) (*RelayFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+func Open(path string) (*File, error) {
+	osf, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	r := &RelayFile{f: f, path: path}
-	if err := r.recover(); err != nil {
-		f.Close()
+	f := &File{file: osf, path: path}
+	if err := f.recover(); err != nil {
+		osf.Close()
 		return nil, err
 	}
-	return r, nil
+	return f, nil
 }
 
 // recover scans the file, cuts a torn tail and sets the positions.
-func (r *RelayFile) recover() error {
-	fi, err := r.f.Stat()
+func (f *File) recover() error {
+	fi, err := f.file.Stat()
 	if err != nil {
 		return err
 	}
 	if fi.Size() == 0 {
-		if _, err := r.f.WriteAt(relayMagic[:], 0); err != nil {
+		if _, err := f.file.WriteAt(magic[:], 0); err != nil {
 			return err
 		}
-		if err := r.syncDir(); err != nil {
+		if err := f.syncDir(); err != nil {
 			return err
 		}
-		r.size = int64(len(relayMagic))
-		r.syncedN, r.stats.Bytes = r.size, r.size
+		f.size = int64(len(magic))
+		f.syncedN, f.stats.Bytes = f.size, f.size
 		return nil
 	}
-	good, last, n, err := scan(io.NewSectionReader(r.f, 0, fi.Size()), fi.Size(), nil)
+	good, last, n, err := scan(io.NewSectionReader(f.file, 0, fi.Size()), fi.Size(), nil)
 	if err != nil {
-		return fmt.Errorf("%s: %w", r.path, err)
+		return fmt.Errorf("%s: %w", f.path, err)
 	}
 	if good < fi.Size() {
-		if err := r.f.Truncate(good); err != nil {
+		if err := f.file.Truncate(good); err != nil {
 			return err
 		}
-		r.stats.Truncated = fi.Size() - good
+		f.stats.Truncated = fi.Size() - good
 	}
 	// What a crashed process left may sit in the page cache only: make it
 	// durable (and the cut) before resuming after it.
-	if err := r.f.Sync(); err != nil {
+	if err := f.file.Sync(); err != nil {
 		return err
 	}
-	r.size, r.syncedN, r.records, r.syncedR = good, good, n, n
-	r.written, r.synced, r.pending = last, last, last
-	r.stats.Bytes, r.stats.Records = good, n
+	f.size, f.syncedN, f.records, f.syncedR = good, good, n, n
+	f.written, f.synced, f.pending = last, last, last
+	f.stats.Bytes, f.stats.Records = good, n
 	return nil
 }
 
 // syncDir fsyncs the directory holding a newly created file, so the file
 // itself survives a power failure.
-func (r *RelayFile) syncDir() error {
-	d, err := os.Open(filepath.Dir(r.path))
+func (f *File) syncDir() error {
+	d, err := os.Open(filepath.Dir(f.path))
 	if err != nil {
 		return err
 	}
@@ -175,11 +179,11 @@ func (r *RelayFile) syncDir() error {
 // a torn tail (not an error) when it reaches the end of the file or only
 // zero bytes follow its start; otherwise it is ErrCorrupt.
 func scan(rd io.ReaderAt, size int64, fn func(Record) error) (good int64, last semisync.Position, n int64, err error) {
-	var magic [len(relayMagic)]byte
-	if _, err := rd.ReadAt(magic[:], 0); err != nil || magic != relayMagic {
-		return 0, last, 0, ErrNotRelayFile
+	var m [len(magic)]byte
+	if _, err := rd.ReadAt(m[:], 0); err != nil || m != magic {
+		return 0, last, 0, ErrNotRelayLog
 	}
-	off := int64(len(relayMagic))
+	off := int64(len(magic))
 	br := bufio.NewReaderSize(io.NewSectionReader(rd, off, size-off), 64<<10)
 	var hdr [recordHeaderLen]byte
 	var body []byte
@@ -209,7 +213,7 @@ func scan(rd io.ReaderAt, size int64, fn func(Record) error) (good int64, last s
 		}
 		evLen := int64(binary.LittleEndian.Uint32(hdr[0:]))
 		nameLen := int64(binary.LittleEndian.Uint16(hdr[4:]))
-		if evLen < HeaderLen || evLen > maxEventLen || nameLen > semisync.MaxFileNameLen {
+		if evLen < 1 || evLen > MaxEventLen || nameLen > semisync.MaxFileNameLen {
 			return off, last, n, fmt.Errorf("%w: impossible lengths in the record at byte %d", ErrCorrupt, off)
 		}
 		recLen := recordHeaderLen + nameLen + evLen
@@ -267,122 +271,127 @@ func lastNonZero(rd io.ReaderAt, size int64) int64 {
 	return -1
 }
 
-// ReadRelayFile calls fn for every record of the relay file at path, in
-// order. The event slice is valid only during the call. A torn last record
-// is not reported (OpenRelayFile would cut it); a damaged one in the middle
-// is ErrCorrupt.
-func ReadRelayFile(path string, fn func(Record) error) error {
-	f, err := os.Open(path)
+// Read calls fn for every record of the relay log file at path, in order,
+// and returns fn's first error. The event slice is valid only during the
+// call. A torn last record is not reported (Open would cut it); a damaged
+// one in the middle is ErrCorrupt. Read changes nothing, so an applier may
+// call it while a File appends to the same file: it reports the records
+// flushed before it reached them, and one still being written looks torn
+// to it and is left out.
+func Read(path string, fn func(Record) error) error {
+	osf, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	defer osf.Close()
+	fi, err := osf.Stat()
 	if err != nil {
 		return err
 	}
-	_, _, _, err = scan(f, fi.Size(), fn)
+	_, _, _, err = scan(osf, fi.Size(), fn)
 	return err
 }
 
 // Path returns the file's path.
-func (r *RelayFile) Path() string { return r.path }
+func (f *File) Path() string { return f.path }
 
 // Last returns the end of the last record in the file: where replication
 // resumes. It is the zero position when the file holds no record.
-func (r *RelayFile) Last() semisync.Position {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.written
+func (f *File) Last() semisync.Position {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.written
 }
 
 // Synced returns the end of the last record an fsync has covered.
-func (r *RelayFile) Synced() semisync.Position {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.synced
+func (f *File) Synced() semisync.Position {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.synced
 }
 
 // Stats returns the file's counters.
-func (r *RelayFile) Stats() RelayStats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stats
+func (f *File) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
 }
 
-// Write appends a record for event, ending at end, to the buffer. end must
-// not come before the previous record's end.
-func (r *RelayFile) Write(event []byte, end semisync.Position) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.usable(); err != nil {
+// Write appends a record for event, ending at end, to the buffer. event
+// must hold 1 to MaxEventLen bytes, and end must not come before the
+// previous record's end nor name a file longer than
+// semisync.MaxFileNameLen.
+func (f *File) Write(event []byte, end semisync.Position) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable(); err != nil {
 		return err
 	}
-	if len(event) < HeaderLen || len(event) > maxEventLen {
-		return fmt.Errorf("mysqlreplica: relay write of a %d-byte event", len(event))
+	if len(event) < 1 || len(event) > MaxEventLen {
+		return fmt.Errorf("%w: a %d-byte event (1 to %d bytes)", ErrInvalidWrite, len(event), MaxEventLen)
 	}
-	if end.Less(r.pending) {
-		return fmt.Errorf("mysqlreplica: relay write ending at %v, before %v", end, r.pending)
+	if end.Less(f.pending) {
+		return fmt.Errorf("%w: ending at %v, before %v", ErrInvalidWrite, end, f.pending)
 	}
 	name := end.File()
 	if len(name) > semisync.MaxFileNameLen {
-		return fmt.Errorf("mysqlreplica: relay write ending in a file name of %d bytes (at most %d)", len(name), semisync.MaxFileNameLen)
+		return fmt.Errorf("%w: ending in a file name of %d bytes (at most %d)", ErrInvalidWrite, len(name), semisync.MaxFileNameLen)
 	}
-	start := len(r.buf)
-	r.buf = binary.LittleEndian.AppendUint32(r.buf, uint32(len(event)))
-	r.buf = binary.LittleEndian.AppendUint16(r.buf, uint16(len(name)))
-	r.buf = binary.LittleEndian.AppendUint64(r.buf, end.Offset())
-	r.buf = binary.LittleEndian.AppendUint32(r.buf, crc32.Checksum(r.buf[start:], castagnoli))
-	r.buf = append(r.buf, 0, 0, 0, 0) // the body's checksum, below
-	r.buf = append(r.buf, name...)
-	r.buf = append(r.buf, event...)
-	binary.LittleEndian.PutUint32(r.buf[start+bodySumAt:], crc32.Checksum(r.buf[start+recordHeaderLen:], castagnoli))
-	r.pending = end
+	start := len(f.buf)
+	f.buf = binary.LittleEndian.AppendUint32(f.buf, uint32(len(event)))
+	f.buf = binary.LittleEndian.AppendUint16(f.buf, uint16(len(name)))
+	f.buf = binary.LittleEndian.AppendUint64(f.buf, end.Offset())
+	f.buf = binary.LittleEndian.AppendUint32(f.buf, crc32.Checksum(f.buf[start:], castagnoli))
+	f.buf = append(f.buf, 0, 0, 0, 0) // the body's checksum, below
+	f.buf = append(f.buf, name...)
+	f.buf = append(f.buf, event...)
+	binary.LittleEndian.PutUint32(f.buf[start+bodySumAt:], crc32.Checksum(f.buf[start+recordHeaderLen:], castagnoli))
+	f.pending = end
 	return nil
 }
 
 // Flush writes the buffered records to the file. On error the file is cut
 // back to its last complete record and the buffer kept, so a later Flush
-// may try again; if the cut fails too the file is failed (ErrRelayFailed).
-func (r *RelayFile) Flush() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.usable(); err != nil {
+// may try again; if the cut fails too the file is failed (ErrFailed).
+func (f *File) Flush() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable(); err != nil {
 		return err
 	}
-	if len(r.buf) == 0 {
+	if len(f.buf) == 0 {
 		return nil
 	}
-	if _, err := r.f.WriteAt(r.buf, r.size); err != nil {
+	if _, err := f.file.WriteAt(f.buf, f.size); err != nil {
 		// Undo a partial write so the file holds whole records only.
-		if terr := r.f.Truncate(r.size); terr != nil {
-			r.failed = fmt.Errorf("%w: a failed write (%v) could not be undone: %v", ErrRelayFailed, err, terr)
+		if terr := f.file.Truncate(f.size); terr != nil {
+			f.failed = fmt.Errorf("%w: a failed write (%v) could not be undone: %v", ErrFailed, err, terr)
 		}
 		return err
 	}
-	r.size += int64(len(r.buf))
-	r.records += r.countBuffered()
-	r.buf = r.buf[:0]
-	r.written = r.pending
-	r.stats.Flushes++
-	r.stats.Bytes, r.stats.Records = r.size, r.records
+	f.size += int64(len(f.buf))
+	f.records += f.countBuffered()
+	f.buf = f.buf[:0]
+	f.written = f.pending
+	f.stats.Flushes++
+	f.stats.Bytes, f.stats.Records = f.size, f.records
 	return nil
 }
 
 // usable returns why the file takes no writes, if it does not.
-func (r *RelayFile) usable() error {
-	if r.closed {
-		return ErrRelayClosed
+func (f *File) usable() error {
+	if f.closed {
+		return ErrClosed
 	}
-	return r.failed
+	return f.failed
 }
 
-// Err returns ErrRelayFailed (wrapped with its cause) once the file has
-// failed, and nil before.
-func (r *RelayFile) Err() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.failed
+// Err returns ErrFailed (wrapped with its cause) once the file has failed,
+// and nil before.
+func (f *File) Err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
 }
 
 // Rewind cuts the file back to its last fsynced record, dropping records
@@ -392,30 +401,30 @@ func (r *RelayFile) Err() error {
 // it (spec §7.1), so resuming from a record that was flushed but never
 // fsynced would acknowledge what a power failure can still take away.
 // It fails on a failed or closed file.
-func (r *RelayFile) Rewind() (semisync.Position, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.usable(); err != nil {
-		return r.synced, err
+func (f *File) Rewind() (semisync.Position, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable(); err != nil {
+		return f.synced, err
 	}
-	r.buf = r.buf[:0]
-	r.pending = r.synced
-	if r.size == r.syncedN {
-		return r.synced, nil
+	f.buf = f.buf[:0]
+	f.pending = f.synced
+	if f.size == f.syncedN {
+		return f.synced, nil
 	}
-	if err := r.f.Truncate(r.syncedN); err != nil {
-		r.failed = fmt.Errorf("%w: cutting back to the last fsync: %v", ErrRelayFailed, err)
-		return r.synced, r.failed
+	if err := f.file.Truncate(f.syncedN); err != nil {
+		f.failed = fmt.Errorf("%w: cutting back to the last fsync: %v", ErrFailed, err)
+		return f.synced, f.failed
 	}
-	r.size, r.records, r.written = r.syncedN, r.syncedR, r.synced
-	r.stats.Bytes, r.stats.Records = r.size, r.records
-	return r.synced, nil
+	f.size, f.records, f.written = f.syncedN, f.syncedR, f.synced
+	f.stats.Bytes, f.stats.Records = f.size, f.records
+	return f.synced, nil
 }
 
 // countBuffered counts the records in the buffer.
-func (r *RelayFile) countBuffered() int64 {
+func (f *File) countBuffered() int64 {
 	var n int64
-	for b := r.buf; len(b) >= recordHeaderLen; n++ {
+	for b := f.buf; len(b) >= recordHeaderLen; n++ {
 		l := recordHeaderLen + int(binary.LittleEndian.Uint16(b[4:])) + int(binary.LittleEndian.Uint32(b[0:]))
 		b = b[l:]
 	}
@@ -423,40 +432,41 @@ func (r *RelayFile) countBuffered() int64 {
 }
 
 // Sync fsyncs the file: every flushed record survives a power failure.
-func (r *RelayFile) Sync() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.usable(); err != nil {
+// A failed fsync makes the file failed (ErrFailed).
+func (f *File) Sync() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable(); err != nil {
 		return err
 	}
-	if r.syncedN == r.size {
+	if f.syncedN == f.size {
 		return nil // nothing written since the last fsync
 	}
-	if err := r.f.Sync(); err != nil {
-		r.failed = fmt.Errorf("%w: fsync: %v", ErrRelayFailed, err)
-		return r.failed
+	if err := f.file.Sync(); err != nil {
+		f.failed = fmt.Errorf("%w: fsync: %v", ErrFailed, err)
+		return f.failed
 	}
-	r.synced, r.syncedN, r.syncedR = r.written, r.size, r.records
-	r.stats.Syncs++
+	f.synced, f.syncedN, f.syncedR = f.written, f.size, f.records
+	f.stats.Syncs++
 	return nil
 }
 
 // Discard drops the records written since the last Flush.
-func (r *RelayFile) Discard() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.buf = r.buf[:0]
-	r.pending = r.written
+func (f *File) Discard() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.buf = f.buf[:0]
+	f.pending = f.written
 }
 
 // Close discards unflushed records and closes the file. It is idempotent.
-func (r *RelayFile) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
 		return nil
 	}
-	r.closed = true
-	r.buf = nil
-	return r.f.Close()
+	f.closed = true
+	f.buf = nil
+	return f.file.Close()
 }

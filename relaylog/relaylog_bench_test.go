@@ -1,30 +1,31 @@
-package mysqlreplica_test
+package relaylog_test
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/semisync-go/semisync"
-	"github.com/semisync-go/semisync/interop/mysqlreplica"
+	"github.com/semisync-go/semisync/relaylog"
 )
 
-// benchEvents are the events the relay benchmarks write: a 31-byte XID
-// with its CRC32, as a source sends one per transaction, and a 200-byte
-// event standing for a small row event.
+// benchEvents are the events the benchmarks write: a 31-byte XID with its
+// CRC32, as a MySQL source sends one per transaction, and a 200-byte event
+// standing for a small row event.
 var benchEvents = []struct {
 	name  string
 	event []byte
 }{
-	{"xid-31B", mkEvent(mysqlreplica.TypeXID, 359, 0, xidBody(7), true)},
-	{"rows-200B", mkEvent(23, 528, 0, make([]byte, 200-mysqlreplica.HeaderLen-crcLen), true)},
+	{"xid-31B", binlogEvent(typeXID, 359, binary.LittleEndian.AppendUint64(nil, 7), true)},
+	{"rows-200B", binlogEvent(typeRows, 528, make([]byte, 200-binlogHeaderLen-crcLen), true)},
 }
 
-// openBenchRelay opens a relay file in a fresh directory.
-func openBenchRelay(b *testing.B) *mysqlreplica.RelayFile {
+// openBenchRelay opens a relay log file in a fresh directory.
+func openBenchRelay(b *testing.B) *relaylog.File {
 	b.Helper()
-	r, err := mysqlreplica.OpenRelayFile(filepath.Join(b.TempDir(), "relay"))
+	r, err := relaylog.Open(filepath.Join(b.TempDir(), "relay"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,9 +33,9 @@ func openBenchRelay(b *testing.B) *mysqlreplica.RelayFile {
 	return r
 }
 
-// BenchmarkRelayWrite measures Write+Flush of one event: the cost of
-// handing an event to the operating system, without fsync.
-func BenchmarkRelayWrite(b *testing.B) {
+// BenchmarkWrite measures Write+Flush of one event: the cost of handing an
+// event to the operating system, without fsync.
+func BenchmarkWrite(b *testing.B) {
 	for _, be := range benchEvents {
 		b.Run(be.name, func(b *testing.B) {
 			r := openBenchRelay(b)
@@ -54,13 +55,13 @@ func BenchmarkRelayWrite(b *testing.B) {
 	}
 }
 
-// BenchmarkRelayFlushSync measures Write+Flush+Sync of one event: what a
-// replica with Synced durability pays before each ACK. x-vs-raw-fsync is
-// its time per event divided by that of a plain os.File Write+Sync of the
-// same bytes, measured in the same function after the timer stops (on as
-// many events, at most 1<<14): the relay file's own overhead on top of
-// the fsync.
-func BenchmarkRelayFlushSync(b *testing.B) {
+// BenchmarkFlushSync measures Write+Flush+Sync of one event: what a
+// replica with replica.Synced durability pays before each ACK.
+// x-vs-raw-fsync is its time per event divided by that of a plain os.File
+// Write+Sync of the same bytes, measured in the same function after the
+// timer stops (on as many events, at most 1<<14): the relay log's own
+// overhead on top of the fsync.
+func BenchmarkFlushSync(b *testing.B) {
 	for _, be := range benchEvents {
 		b.Run(be.name, func(b *testing.B) {
 			r := openBenchRelay(b)

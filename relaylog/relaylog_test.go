@@ -1,11 +1,12 @@
-package mysqlreplica_test
+package relaylog_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
-	"log"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,34 +16,94 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/semisync-go/semisync"
-	"github.com/semisync-go/semisync/interop/mysqlreplica"
+	"github.com/semisync-go/semisync/relaylog"
+	"github.com/semisync-go/semisync/replica"
 )
 
-// relayRecords returns n XID-like records of mysql-bin.000001, each
-// event 31 bytes with its CRC32, ending 31 bytes after the previous one.
-func relayRecords(n int) []mysqlreplica.Record {
-	recs := make([]mysqlreplica.Record, n)
+// A File is the relay log of a replica stream, with fsync and Discard.
+var (
+	_ replica.RelayLog  = (*relaylog.File)(nil)
+	_ replica.Syncer    = (*relaylog.File)(nil)
+	_ replica.Discarder = (*relaylog.File)(nil)
+)
+
+// The binlog files of the records built here.
+const (
+	firstBinlog  = "mysql-bin.000001"
+	secondBinlog = "mysql-bin.000002"
+)
+
+// MySQL event types of the events built here. The package does not look
+// inside events; the tests store realistic ones all the same.
+const (
+	typeRotate            = 4
+	typeFormatDescription = 15
+	typeXID               = 16
+	typeRows              = 23
+	typeHeartbeat         = 27
+)
+
+// Lengths of a MySQL binlog v4 event's header and CRC32 trailer, and of
+// the format description events built here.
+const (
+	binlogHeaderLen = 19
+	crcLen          = 4
+	fdeLen          = 252
+)
+
+// binlogEvent builds bytes shaped like a MySQL binlog v4 event: the
+// 19-byte header (timestamp, type, server id 1, size, log_pos, flags 0),
+// body and, when crc is set, a CRC32 (IEEE) trailer over both.
+func binlogEvent(typ uint8, logPos uint32, body []byte, crc bool) []byte {
+	size := binlogHeaderLen + len(body)
+	if crc {
+		size += crcLen
+	}
+	ev := make([]byte, 0, size)
+	ev = binary.LittleEndian.AppendUint32(ev, 1_700_000_000)
+	ev = append(ev, typ)
+	ev = binary.LittleEndian.AppendUint32(ev, 1)
+	ev = binary.LittleEndian.AppendUint32(ev, uint32(size))
+	ev = binary.LittleEndian.AppendUint32(ev, logPos)
+	ev = binary.LittleEndian.AppendUint16(ev, 0)
+	ev = append(ev, body...)
+	if crc {
+		ev = binary.LittleEndian.AppendUint32(ev, crc32.ChecksumIEEE(ev))
+	}
+	return ev
+}
+
+// xidRecord is a record of a 31-byte XID event (transaction id xid, with
+// its CRC32) ending at offset end of file.
+func xidRecord(file string, end uint32, xid uint64) relaylog.Record {
+	return relaylog.Record{
+		End:   semisync.FilePos(file, uint64(end)),
+		Event: binlogEvent(typeXID, end, binary.LittleEndian.AppendUint64(nil, xid), true),
+	}
+}
+
+// relayRecords returns n XID records of mysql-bin.000001, each event 31
+// bytes, ending 31 bytes after the previous one.
+func relayRecords(n int) []relaylog.Record {
+	recs := make([]relaylog.Record, n)
 	for i := range recs {
-		end := uint32(328 + 31*(i+1))
-		recs[i] = mysqlreplica.Record{
-			End:   semisync.FilePos(firstBinlog, uint64(end)),
-			Event: mkEvent(mysqlreplica.TypeXID, end, 0, xidBody(uint64(i)), true),
-		}
+		recs[i] = xidRecord(firstBinlog, uint32(328+31*(i+1)), uint64(i))
 	}
 	return recs
 }
 
-// openRelay opens the relay file at path and closes it when the test ends.
-func openRelay(t testing.TB, path string) *mysqlreplica.RelayFile {
+// openRelay opens the relay log file at path and closes it when the test
+// ends.
+func openRelay(t testing.TB, path string) *relaylog.File {
 	t.Helper()
-	r, err := mysqlreplica.OpenRelayFile(path)
+	r, err := relaylog.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { r.Close() })
 	return r
 }
 
 // writeFlush writes recs and flushes them.
-func writeFlush(t testing.TB, r *mysqlreplica.RelayFile, recs ...mysqlreplica.Record) {
+func writeFlush(t testing.TB, r *relaylog.File, recs ...relaylog.Record) {
 	t.Helper()
 	for _, rec := range recs {
 		require.NoError(t, r.Write(rec.Event, rec.End))
@@ -50,25 +111,28 @@ func writeFlush(t testing.TB, r *mysqlreplica.RelayFile, recs ...mysqlreplica.Re
 	require.NoError(t, r.Flush())
 }
 
-// readRecords returns every record of the relay file at path, with copies
-// of the events.
-func readRecords(t testing.TB, path string) []mysqlreplica.Record {
+// readRecords returns every record of the relay log file at path, with
+// copies of the events.
+func readRecords(t testing.TB, path string) []relaylog.Record {
 	t.Helper()
-	var recs []mysqlreplica.Record
-	require.NoError(t, mysqlreplica.ReadRelayFile(path, func(r mysqlreplica.Record) error {
-		recs = append(recs, mysqlreplica.Record{End: r.End, Event: slices.Clone(r.Event)})
+	var recs []relaylog.Record
+	require.NoError(t, relaylog.Read(path, func(r relaylog.Record) error {
+		recs = append(recs, relaylog.Record{End: r.End, Event: slices.Clone(r.Event)})
 		return nil
 	}))
 	return recs
 }
 
-// relayWithRecords writes recs to a new relay file, one Flush per record,
-// closes it and returns its path, its bytes and the offset at which each
-// record starts (with the file's length last).
-func relayWithRecords(t testing.TB, recs []mysqlreplica.Record) (path string, data []byte, starts []int64) {
+// readNothing is a Read callback that keeps nothing.
+func readNothing(relaylog.Record) error { return nil }
+
+// relayWithRecords writes recs to a new relay log file, one Flush per
+// record, closes it and returns its path, its bytes and the offset at
+// which each record starts (with the file's length last).
+func relayWithRecords(t testing.TB, recs []relaylog.Record) (path string, data []byte, starts []int64) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "relay")
-	r, err := mysqlreplica.OpenRelayFile(path)
+	r, err := relaylog.Open(path)
 	require.NoError(t, err)
 	starts = []int64{r.Stats().Bytes}
 	for _, rec := range recs {
@@ -83,21 +147,22 @@ func relayWithRecords(t testing.TB, recs []mysqlreplica.Record) (path string, da
 	return path, data, starts
 }
 
-func TestOpenRelayFileCreates(t *testing.T) {
+func TestOpenCreates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
 	r := openRelay(t, path)
 	require.Equal(t, path, r.Path())
 	require.True(t, r.Last().IsZero())
 	require.True(t, r.Synced().IsZero())
+	require.NoError(t, r.Err())
 
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.True(t, bytes.HasPrefix(data, []byte("SSRL")), "the file starts with the magic: %q", data)
-	require.Equal(t, mysqlreplica.RelayStats{Bytes: int64(len(data))}, r.Stats())
+	require.Equal(t, []byte("SSRL\x01"), data, "a new file holds the magic and the format version")
+	require.Equal(t, relaylog.Stats{Bytes: int64(len(data))}, r.Stats())
 	require.Empty(t, readRecords(t, path))
 }
 
-func TestRelayFileWriteFlushSync(t *testing.T) {
+func TestFileWriteFlushSync(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
 	r := openRelay(t, path)
 	recs := relayRecords(3)
@@ -106,7 +171,7 @@ func TestRelayFileWriteFlushSync(t *testing.T) {
 	// Write only buffers: nothing moves.
 	require.NoError(t, r.Write(recs[0].Event, recs[0].End))
 	require.True(t, r.Last().IsZero())
-	require.Equal(t, mysqlreplica.RelayStats{Bytes: magic}, r.Stats())
+	require.Equal(t, relaylog.Stats{Bytes: magic}, r.Stats())
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	require.Equal(t, magic, fi.Size(), "nothing reaches the file before Flush")
@@ -132,7 +197,7 @@ func TestRelayFileWriteFlushSync(t *testing.T) {
 	// Nothing new: neither Sync nor Flush does anything.
 	require.NoError(t, r.Sync())
 	require.NoError(t, r.Flush())
-	require.Equal(t, mysqlreplica.RelayStats{Records: 1, Bytes: st.Bytes, Flushes: 1, Syncs: 1}, r.Stats())
+	require.Equal(t, relaylog.Stats{Records: 1, Bytes: st.Bytes, Flushes: 1, Syncs: 1}, r.Stats())
 
 	// Two more records in one Flush.
 	writeFlush(t, r, recs[1:]...)
@@ -146,36 +211,38 @@ func TestRelayFileWriteFlushSync(t *testing.T) {
 	require.Equal(t, recs, readRecords(t, path))
 }
 
-func TestRelayFileReopen(t *testing.T) {
+func TestFileReopen(t *testing.T) {
 	// A rotate's record, an event that does not advance (same end), and
 	// positions in the next file.
 	recs := relayRecords(3)
+	rotateBody := append(binary.LittleEndian.AppendUint64(nil, 4), secondBinlog...)
 	recs = append(recs,
-		mysqlreplica.Record{End: semisync.FilePos(secondBinlog, 4), Event: mkEvent(mysqlreplica.TypeRotate, 500, 0, rotateBody(secondBinlog, 4), true)},
-		mysqlreplica.Record{End: semisync.FilePos(secondBinlog, 4), Event: mkEvent(mysqlreplica.TypeHeartbeat, 4, 0, []byte(secondBinlog), true)},
-		mysqlreplica.Record{End: semisync.FilePos(secondBinlog, fdeLen+4), Event: mkFDE(fdeLen+4, mysqlreplica.ChecksumCRC32)},
+		relaylog.Record{End: semisync.FilePos(secondBinlog, 4), Event: binlogEvent(typeRotate, 500, rotateBody, true)},
+		relaylog.Record{End: semisync.FilePos(secondBinlog, 4), Event: binlogEvent(typeHeartbeat, 4, []byte(secondBinlog), true)},
+		relaylog.Record{End: semisync.FilePos(secondBinlog, fdeLen+4), Event: binlogEvent(typeFormatDescription, fdeLen+4, make([]byte, fdeLen-binlogHeaderLen-crcLen), true)},
 	)
 	path, _, starts := relayWithRecords(t, recs)
 
 	r := openRelay(t, path)
 	require.Equal(t, recs[len(recs)-1].End, r.Last())
 	require.Equal(t, r.Last(), r.Synced(), "what a reopened file holds is fsynced")
-	require.Equal(t, mysqlreplica.RelayStats{Records: int64(len(recs)), Bytes: starts[len(starts)-1]}, r.Stats())
+	require.Equal(t, relaylog.Stats{Records: int64(len(recs)), Bytes: starts[len(starts)-1]}, r.Stats())
 	require.Equal(t, recs, readRecords(t, path))
 
 	// Appending after a reopen continues the file.
-	more := mysqlreplica.Record{End: semisync.FilePos(secondBinlog, fdeLen+4+31), Event: mkEvent(mysqlreplica.TypeXID, fdeLen+4+31, 0, xidBody(9), true)}
+	more := xidRecord(secondBinlog, fdeLen+4+31, 9)
 	writeFlush(t, r, more)
 	require.NoError(t, r.Close())
 	require.Equal(t, append(recs, more), readRecords(t, path))
 }
 
-func TestRelayFileLSNPositions(t *testing.T) {
+func TestFileLSNPositions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
 	r := openRelay(t, path)
-	var recs []mysqlreplica.Record
+	var recs []relaylog.Record
 	for i := range 3 {
-		recs = append(recs, mysqlreplica.Record{End: semisync.LSN(uint64(1000 * (i + 1))), Event: mkEvent(mysqlreplica.TypeXID, 0, 0, xidBody(uint64(i)), false)})
+		xid := binary.LittleEndian.AppendUint64(nil, uint64(i))
+		recs = append(recs, relaylog.Record{End: semisync.LSN(uint64(1000 * (i + 1))), Event: binlogEvent(typeXID, 0, xid, false)})
 	}
 	writeFlush(t, r, recs...)
 	require.NoError(t, r.Close())
@@ -183,7 +250,26 @@ func TestRelayFileLSNPositions(t *testing.T) {
 	require.Equal(t, semisync.LSN(3000), openRelay(t, path).Last())
 }
 
-func TestRelayFileDiscard(t *testing.T) {
+// The package does not interpret events: any length from 1 byte on is a
+// record, the 19-byte minimum of a MySQL event being MySQL's business.
+func TestFileShortEvents(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "relay")
+	r := openRelay(t, path)
+	recs := []relaylog.Record{
+		{End: semisync.LSN(1), Event: []byte{0}},
+		{End: semisync.LSN(2), Event: []byte("ab")},
+		{End: semisync.LSN(2), Event: bytes.Repeat([]byte{0xff}, binlogHeaderLen-1)},
+	}
+	writeFlush(t, r, recs...)
+	require.NoError(t, r.Sync())
+	require.NoError(t, r.Close())
+	require.Equal(t, recs, readRecords(t, path))
+	reopened := openRelay(t, path)
+	require.Equal(t, semisync.LSN(2), reopened.Last())
+	require.Equal(t, int64(len(recs)), reopened.Stats().Records)
+}
+
+func TestFileDiscard(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
 	r := openRelay(t, path)
 	recs := relayRecords(4)
@@ -203,18 +289,22 @@ func TestRelayFileDiscard(t *testing.T) {
 	require.Equal(t, recs[2].End, openRelay(t, path).Last())
 }
 
-func TestRelayFileWriteErrors(t *testing.T) {
+func TestFileWriteErrors(t *testing.T) {
 	recs := relayRecords(2)
+	// A name that sorts after mysql-bin.*, so only its length is wrong.
+	long := semisync.FilePos(strings.Repeat("z", semisync.MaxFileNameLen+1), 4)
 	tests := []struct {
 		name  string
 		event []byte
 		end   semisync.Position
+		want  string // in the error
 	}{
-		{"end before the previous one", recs[0].Event, semisync.FilePos(firstBinlog, 100)},
-		{"end in an earlier file", recs[0].Event, semisync.FilePos("mysql-bin.000000", 1<<40)},
-		{"LSN after file positions", recs[0].Event, semisync.LSN(1 << 40)},
-		{"event shorter than a header", recs[0].Event[:mysqlreplica.HeaderLen-1], recs[1].End},
-		{"empty event", nil, recs[1].End},
+		{"end before the previous one", recs[0].Event, semisync.FilePos(firstBinlog, 100), "before"},
+		{"end in an earlier file", recs[0].Event, semisync.FilePos("mysql-bin.000000", 1<<40), "before"},
+		{"LSN after file positions", recs[0].Event, semisync.LSN(1 << 40), "before"},
+		{"nil event", nil, recs[1].End, "0-byte event"},
+		{"empty event", []byte{}, recs[1].End, "0-byte event"},
+		{"file name too long", recs[1].Event, long, fmt.Sprintf("file name of %d bytes", semisync.MaxFileNameLen+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,29 +313,34 @@ func TestRelayFileWriteErrors(t *testing.T) {
 			// The previous end is still in the buffer: Write checks
 			// against what it was given, not what reached the file.
 			require.NoError(t, r.Write(recs[0].Event, recs[0].End))
-			require.Error(t, r.Write(tt.event, tt.end))
+			err := r.Write(tt.event, tt.end)
+			require.ErrorIs(t, err, relaylog.ErrInvalidWrite)
+			require.ErrorContains(t, err, tt.want)
+			require.True(t, strings.HasPrefix(err.Error(), "relaylog: "), "error %q", err)
 			require.NoError(t, r.Flush())
 			require.Equal(t, recs[0].End, r.Last())
 			require.Equal(t, int64(1), r.Stats().Records)
+			require.NoError(t, r.Err(), "a refused write does not fail the file")
+			require.NoError(t, r.Close())
 			require.Equal(t, recs[:1], readRecords(t, path))
 		})
 	}
 }
 
-func TestRelayFileSameEndTwice(t *testing.T) {
+func TestFileSameEndTwice(t *testing.T) {
 	// Events that do not advance the position share their end with the
 	// previous one.
 	path := filepath.Join(t.TempDir(), "relay")
 	r := openRelay(t, path)
 	recs := relayRecords(1)
-	hb := mysqlreplica.Record{End: recs[0].End, Event: mkEvent(mysqlreplica.TypeHeartbeat, 359, 0, []byte(firstBinlog), true)}
+	hb := relaylog.Record{End: recs[0].End, Event: binlogEvent(typeHeartbeat, 359, []byte(firstBinlog), true)}
 	writeFlush(t, r, recs[0], hb)
-	require.Equal(t, []mysqlreplica.Record{recs[0], hb}, readRecords(t, path))
+	require.Equal(t, []relaylog.Record{recs[0], hb}, readRecords(t, path))
 }
 
-func TestRelayFileClosed(t *testing.T) {
+func TestFileClosed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
-	r, err := mysqlreplica.OpenRelayFile(path)
+	r, err := relaylog.Open(path)
 	require.NoError(t, err)
 	recs := relayRecords(2)
 	writeFlush(t, r, recs[0])
@@ -253,46 +348,103 @@ func TestRelayFileClosed(t *testing.T) {
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "Close is idempotent")
 
-	require.ErrorIs(t, r.Write(recs[1].Event, recs[1].End), mysqlreplica.ErrRelayClosed)
-	require.ErrorIs(t, r.Flush(), mysqlreplica.ErrRelayClosed)
-	require.ErrorIs(t, r.Sync(), mysqlreplica.ErrRelayClosed)
+	require.ErrorIs(t, r.Write(recs[1].Event, recs[1].End), relaylog.ErrClosed)
+	require.ErrorIs(t, r.Flush(), relaylog.ErrClosed)
+	require.ErrorIs(t, r.Sync(), relaylog.ErrClosed)
+	_, err = r.Rewind()
+	require.ErrorIs(t, err, relaylog.ErrClosed)
 	require.Equal(t, recs[0].End, r.Last())
 	require.Equal(t, recs[:1], readRecords(t, path), "Close drops what was not flushed")
 }
 
-func TestOpenRelayFileErrors(t *testing.T) {
+func TestOpenErrors(t *testing.T) {
 	_, good, _ := relayWithRecords(t, relayRecords(2))
 	tests := []struct {
 		name    string
 		data    []byte
 		wantErr error
 	}{
-		{"wrong magic", append([]byte("XSRL\x01"), good[5:]...), mysqlreplica.ErrNotRelayFile},
-		{"another format version", append([]byte("SSRL\x02"), good[5:]...), mysqlreplica.ErrNotRelayFile},
-		{"a text file", []byte("hello, world\n"), mysqlreplica.ErrNotRelayFile},
-		{"zeros", make([]byte, 100), mysqlreplica.ErrNotRelayFile},
+		{"wrong magic", append([]byte("XSRL\x01"), good[5:]...), relaylog.ErrNotRelayLog},
+		{"another format version", append([]byte("SSRL\x02"), good[5:]...), relaylog.ErrNotRelayLog},
+		{"a text file", []byte("hello, world\n"), relaylog.ErrNotRelayLog},
+		{"shorter than the magic", []byte("SSR"), relaylog.ErrNotRelayLog},
+		{"zeros", make([]byte, 100), relaylog.ErrNotRelayLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "relay")
 			require.NoError(t, os.WriteFile(path, tt.data, 0o644))
-			_, err := mysqlreplica.OpenRelayFile(path)
+			_, err := relaylog.Open(path)
 			require.ErrorIs(t, err, tt.wantErr)
-			require.ErrorIs(t, mysqlreplica.ReadRelayFile(path, func(mysqlreplica.Record) error { return nil }), tt.wantErr)
+			require.ErrorIs(t, relaylog.Read(path, readNothing), tt.wantErr)
 			requireFileIs(t, path, tt.data)
 		})
 	}
 	t.Run("missing directory", func(t *testing.T) {
-		_, err := mysqlreplica.OpenRelayFile(filepath.Join(t.TempDir(), "none", "relay"))
+		_, err := relaylog.Open(filepath.Join(t.TempDir(), "none", "relay"))
 		require.ErrorIs(t, err, fs.ErrNotExist)
+	})
+	t.Run("Read of a missing file", func(t *testing.T) {
+		require.ErrorIs(t, relaylog.Read(filepath.Join(t.TempDir(), "relay"), readNothing), fs.ErrNotExist)
 	})
 }
 
-func TestReadRelayFileCallbackError(t *testing.T) {
+// header builds a record header whose own checksum is right, for the
+// lengths and offset given, with bodySum as the body's checksum.
+func header(evLen uint32, nameLen uint16, offset uint64, bodySum uint32) []byte {
+	h := binary.LittleEndian.AppendUint32(nil, evLen)
+	h = binary.LittleEndian.AppendUint16(h, nameLen)
+	h = binary.LittleEndian.AppendUint64(h, offset)
+	h = binary.LittleEndian.AppendUint32(h, crc32.Checksum(h, crc32.MakeTable(crc32.Castagnoli)))
+	return binary.LittleEndian.AppendUint32(h, bodySum)
+}
+
+// A header whose checksum holds but whose lengths no Write produces is
+// damage wherever it is: its lengths cannot be trusted to find what
+// follows.
+func TestOpenImpossibleLengths(t *testing.T) {
+	_, good, _ := relayWithRecords(t, relayRecords(1))
+	tests := []struct {
+		name    string
+		evLen   uint32
+		nameLen uint16
+	}{
+		{"empty event", 0, 0},
+		{"event over MaxEventLen", relaylog.MaxEventLen + 1, 0},
+		{"file name over MaxFileNameLen", 31, semisync.MaxFileNameLen + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "relay")
+			data := append(slices.Clone(good), header(tt.evLen, tt.nameLen, 1<<20, 0)...)
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+			_, err := relaylog.Open(path)
+			require.ErrorIs(t, err, relaylog.ErrCorrupt)
+			require.ErrorContains(t, err, "impossible lengths")
+			require.ErrorIs(t, relaylog.Read(path, readNothing), relaylog.ErrCorrupt)
+			requireFileIs(t, path, data)
+		})
+	}
+}
+
+// Records whose checksums hold but whose ends go backwards are damage.
+func TestOpenEndsBackwards(t *testing.T) {
+	_, data, starts := relayWithRecords(t, relayRecords(2))
+	// Swap the two records: both are whole, in the wrong order.
+	first, second := data[starts[0]:starts[1]], data[starts[1]:starts[2]]
+	swapped := slices.Concat(data[:starts[0]], second, first)
+	path := filepath.Join(t.TempDir(), "relay")
+	require.NoError(t, os.WriteFile(path, swapped, 0o644))
+	_, err := relaylog.Open(path)
+	require.ErrorIs(t, err, relaylog.ErrCorrupt)
+	requireFileIs(t, path, swapped)
+}
+
+func TestReadCallbackError(t *testing.T) {
 	path, _, _ := relayWithRecords(t, relayRecords(3))
 	stop := errors.New("stop")
 	n := 0
-	err := mysqlreplica.ReadRelayFile(path, func(mysqlreplica.Record) error {
+	err := relaylog.Read(path, func(relaylog.Record) error {
 		n++
 		if n == 2 {
 			return stop
@@ -322,15 +474,16 @@ func appendToFile(t testing.TB, path string, b []byte) {
 	require.NoError(t, f.Close())
 }
 
-// requireRecovered opens the relay file at path, expects it to hold recs
-// after cutting cut bytes, and that a record written after that reads
+// requireRecovered opens the relay log file at path, expects it to hold
+// recs after cutting cut bytes, and that a record written after that reads
 // back after them.
-func requireRecovered(t testing.TB, path string, recs []mysqlreplica.Record, cut int64) {
+func requireRecovered(t testing.TB, path string, recs []relaylog.Record, cut int64) {
 	t.Helper()
-	r, err := mysqlreplica.OpenRelayFile(path)
+	r, err := relaylog.Open(path)
 	require.NoError(t, err)
 	defer r.Close()
 	require.Equal(t, recs[len(recs)-1].End, r.Last())
+	require.Equal(t, r.Last(), r.Synced(), "Open fsyncs what it keeps")
 	st := r.Stats()
 	require.Equal(t, cut, st.Truncated)
 	require.Equal(t, int64(len(recs)), st.Records)
@@ -338,14 +491,14 @@ func requireRecovered(t testing.TB, path string, recs []mysqlreplica.Record, cut
 	require.NoError(t, err)
 	require.Equal(t, st.Bytes, fi.Size(), "the torn tail is cut from the file")
 
-	next := mysqlreplica.Record{End: semisync.FilePos(firstBinlog, 10_000), Event: mkEvent(mysqlreplica.TypeXID, 10_000, 0, xidBody(99), true)}
+	next := xidRecord(firstBinlog, 10_000, 99)
 	writeFlush(t, r, next)
 	require.NoError(t, r.Sync())
 	require.NoError(t, r.Close())
 	require.Equal(t, append(slices.Clone(recs), next), readRecords(t, path))
 }
 
-func TestRelayFileZeroTail(t *testing.T) {
+func TestFileZeroTail(t *testing.T) {
 	// A file system may extend a file before the data reaches it: a
 	// crash leaves zeros after the last record.
 	recs := relayRecords(2)
@@ -353,13 +506,13 @@ func TestRelayFileZeroTail(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			path, _, _ := relayWithRecords(t, recs)
 			appendToFile(t, path, make([]byte, n))
-			require.Equal(t, recs, readRecords(t, path), "ReadRelayFile skips the zeros")
+			require.Equal(t, recs, readRecords(t, path), "Read skips the zeros")
 			requireRecovered(t, path, recs, int64(n))
 		})
 	}
 }
 
-func TestRelayFileCorruptMiddleRecord(t *testing.T) {
+func TestFileCorruptMiddleRecord(t *testing.T) {
 	recs := relayRecords(3)
 	_, data, starts := relayWithRecords(t, recs)
 	// Every byte of the middle record, each flipped two ways: the file
@@ -373,16 +526,16 @@ func TestRelayFileCorruptMiddleRecord(t *testing.T) {
 				bad := slices.Clone(data)
 				bad[at] ^= mask
 				require.NoError(t, os.WriteFile(path, bad, 0o644))
-				_, err := mysqlreplica.OpenRelayFile(path)
-				require.ErrorIs(t, err, mysqlreplica.ErrCorrupt)
+				_, err := relaylog.Open(path)
+				require.ErrorIs(t, err, relaylog.ErrCorrupt)
 				requireFileIs(t, path, bad)
-				require.ErrorIs(t, mysqlreplica.ReadRelayFile(path, func(mysqlreplica.Record) error { return nil }), mysqlreplica.ErrCorrupt)
+				require.ErrorIs(t, relaylog.Read(path, readNothing), relaylog.ErrCorrupt)
 			})
 		}
 	}
 }
 
-func TestRelayFileTornLastRecord(t *testing.T) {
+func TestFileTornLastRecord(t *testing.T) {
 	recs := relayRecords(3)
 	_, data, starts := relayWithRecords(t, recs)
 	last := starts[2]
@@ -392,17 +545,17 @@ func TestRelayFileTornLastRecord(t *testing.T) {
 		t.Run(fmt.Sprintf("cut at %d of %d", end-last, starts[3]-last), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "relay")
 			require.NoError(t, os.WriteFile(path, data[:end], 0o644))
-			require.Equal(t, recs[:2], readRecords(t, path), "ReadRelayFile does not report the torn record")
+			require.Equal(t, recs[:2], readRecords(t, path), "Read does not report the torn record")
 			requireRecovered(t, path, recs[:2], end-last)
 		})
 	}
 }
 
-func TestRelayFileCorruptLastRecord(t *testing.T) {
+func TestFileCorruptLastRecord(t *testing.T) {
 	// A last record that fits the file exactly but fails its checksum is
-	// the write a crash interrupted (OpenRelayFile's doc): it is cut.
-	// The bytes damaged are the end's file name and the event, the last
-	// ones of the record.
+	// the write a crash interrupted (Open's doc): it is cut. The bytes
+	// damaged are the end's file name and the event, the last ones of the
+	// record.
 	recs := relayRecords(3)
 	_, data, starts := relayWithRecords(t, recs)
 	last, n := starts[2], int64(len(firstBinlog)+len(recs[2].Event))
@@ -426,8 +579,8 @@ func TestRelayFileCorruptLastRecord(t *testing.T) {
 }
 
 // A file system that extended the file before the data arrived can leave
-// the start of the last record followed by zeros: OpenRelayFile cuts both.
-func TestRelayPartialRecordThenZeros(t *testing.T) {
+// the start of the last record followed by zeros: Open cuts both.
+func TestFilePartialRecordThenZeros(t *testing.T) {
 	recs := relayRecords(3)
 	_, data, starts := relayWithRecords(t, recs)
 	last := starts[2]
@@ -441,22 +594,7 @@ func TestRelayPartialRecordThenZeros(t *testing.T) {
 	}
 }
 
-// Write refuses an end whose file name is longer than a position may
-// carry, so everything it writes reads back.
-func TestRelayWriteLongFileName(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "relay")
-	r := openRelay(t, path)
-	recs := relayRecords(1)
-	writeFlush(t, r, recs[0])
-	long := semisync.FilePos(strings.Repeat("z", semisync.MaxFileNameLen+1), 4) // after mysql-bin.*
-	require.Error(t, r.Write(recs[0].Event, long))
-	require.NoError(t, r.Flush())
-	require.Equal(t, recs[0].End, r.Last())
-	require.NoError(t, r.Close())
-	require.Equal(t, []mysqlreplica.Record{recs[0]}, readRecords(t, path))
-}
-
-func TestRelayFileConcurrentReaders(t *testing.T) {
+func TestFileConcurrentReaders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
 	r := openRelay(t, path)
 	recs := relayRecords(200)
@@ -483,7 +621,7 @@ func TestRelayFileConcurrentReaders(t *testing.T) {
 		errc <- nil
 	}()
 	var last, synced semisync.Position
-	var stats mysqlreplica.RelayStats
+	var stats relaylog.Stats
 	for done := false; !done; {
 		select {
 		case err := <-errc:
@@ -500,6 +638,11 @@ func TestRelayFileConcurrentReaders(t *testing.T) {
 		require.GreaterOrEqual(t, st.Records, stats.Records)
 		require.GreaterOrEqual(t, st.Bytes, stats.Bytes)
 		require.GreaterOrEqual(t, st.Syncs, stats.Syncs)
+		// Read alongside the writer sees a prefix of what was written.
+		if got := readRecords(t, path); len(got) > 0 {
+			require.LessOrEqual(t, len(got), len(recs))
+			require.Equal(t, recs[:len(got)], got)
+		}
 		last, synced, stats = l, s, st
 	}
 	require.Equal(t, recs[len(recs)-1].End, r.Last())
@@ -508,54 +651,10 @@ func TestRelayFileConcurrentReaders(t *testing.T) {
 	require.Equal(t, int64(len(recs)/10), r.Stats().Syncs)
 }
 
-// ExampleRelayFile writes two events, makes them durable and reads them
-// back: the position to resume at is the end of the last record.
-func ExampleRelayFile() {
-	dir, err := os.MkdirTemp("", "relay")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "relay")
-
-	relay, err := mysqlreplica.OpenRelayFile(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, end := range []uint32{359, 390} {
-		if err := relay.Write(mkEvent(mysqlreplica.TypeXID, end, 0, xidBody(uint64(end)), true), semisync.FilePos("mysql-bin.000001", uint64(end))); err != nil {
-			log.Fatal(err)
-		}
-	}
-	fmt.Println("after Write:", relay.Last())
-	if err := relay.Flush(); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("after Flush:", relay.Last(), "synced:", relay.Synced())
-	if err := relay.Sync(); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("after Sync:", relay.Last(), "synced:", relay.Synced())
-	relay.Close()
-
-	err = mysqlreplica.ReadRelayFile(path, func(r mysqlreplica.Record) error {
-		fmt.Println("record ending at", r.End, "of", len(r.Event), "bytes")
-		return nil
-	})
-	fmt.Println(err)
-	// Output:
-	// after Write: 0
-	// after Flush: mysql-bin.000001:390 synced: 0
-	// after Sync: mysql-bin.000001:390 synced: mysql-bin.000001:390
-	// record ending at mysql-bin.000001:359 of 31 bytes
-	// record ending at mysql-bin.000001:390 of 31 bytes
-	// <nil>
-}
-
 // Rewind cuts the file back to its last fsynced record: records flushed
 // since and the unflushed buffer are gone, from the file too, and writing
 // goes on after the synced record.
-func TestRelayRewind(t *testing.T) {
+func TestFileRewind(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
 	r := openRelay(t, path)
 	recs := relayRecords(3)
@@ -570,7 +669,7 @@ func TestRelayRewind(t *testing.T) {
 	require.Equal(t, recs[0].End, pos)
 	require.Equal(t, recs[0].End, r.Last())
 	require.Equal(t, int64(1), r.Stats().Records)
-	require.Equal(t, []mysqlreplica.Record{recs[0]}, readRecords(t, path))
+	require.Equal(t, []relaylog.Record{recs[0]}, readRecords(t, path))
 
 	pos, err = r.Rewind() // nothing to cut
 	require.NoError(t, err)
@@ -579,7 +678,7 @@ func TestRelayRewind(t *testing.T) {
 	writeFlush(t, r, recs[1])
 	require.NoError(t, r.Sync())
 	require.NoError(t, r.Close())
-	require.Equal(t, []mysqlreplica.Record{recs[0], recs[1]}, readRecords(t, path))
+	require.Equal(t, []relaylog.Record{recs[0], recs[1]}, readRecords(t, path))
 	_, err = r.Rewind()
-	require.ErrorIs(t, err, mysqlreplica.ErrRelayClosed)
+	require.ErrorIs(t, err, relaylog.ErrClosed)
 }

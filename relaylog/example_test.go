@@ -1,0 +1,148 @@
+package relaylog_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/relaylog"
+)
+
+// xidEvent builds bytes shaped like MySQL's 31-byte XID event ending at
+// logPos (binlogEvent, in relaylog_test.go): the 19-byte header, the
+// transaction id and a CRC32. The relay log stores them as they are.
+func xidEvent(logPos uint32) []byte {
+	return binlogEvent(typeXID, logPos, binary.LittleEndian.AppendUint64(nil, uint64(logPos)), true)
+}
+
+// A File keeps each event with the source position it ends at; after a
+// crash, reopening it cuts a torn last record and replication resumes
+// after the last whole one.
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "relaylog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "relay.ssrl")
+
+	relay, err := relaylog.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, end := range []uint64{400, 431} {
+		if err := relay.Write(xidEvent(uint32(end)), semisync.FilePos("mysql-bin.000001", end)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := relay.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	if err := relay.Sync(); err != nil {
+		log.Fatal(err)
+	}
+	relay.Close()
+
+	// A crash in the middle of writing a third record.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	f.Write([]byte{31, 0, 0, 0, 0xde, 0xad})
+	f.Close()
+
+	relay, err = relaylog.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer relay.Close()
+	fmt.Println("resume after:", relay.Last(), "cut:", relay.Stats().Truncated, "bytes")
+	err = relaylog.Read(path, func(r relaylog.Record) error {
+		fmt.Println(r.End, "event type", r.Event[4], "of", len(r.Event), "bytes")
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// resume after: mysql-bin.000001:431 cut: 6 bytes
+	// mysql-bin.000001:400 event type 16 of 31 bytes
+	// mysql-bin.000001:431 event type 16 of 31 bytes
+	// <nil>
+}
+
+// ExampleFile writes two events, makes them durable and reads them back:
+// the position to resume at is the end of the last record.
+func ExampleFile() {
+	dir, err := os.MkdirTemp("", "relaylog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "relay")
+
+	relay, err := relaylog.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, end := range []uint32{359, 390} {
+		if err := relay.Write(xidEvent(end), semisync.FilePos("mysql-bin.000001", uint64(end))); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println("after Write:", relay.Last())
+	if err := relay.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after Flush:", relay.Last(), "synced:", relay.Synced())
+	if err := relay.Sync(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after Sync:", relay.Last(), "synced:", relay.Synced())
+	relay.Close()
+
+	err = relaylog.Read(path, func(r relaylog.Record) error {
+		fmt.Println("record ending at", r.End, "of", len(r.Event), "bytes")
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// after Write: 0
+	// after Flush: mysql-bin.000001:390 synced: 0
+	// after Sync: mysql-bin.000001:390 synced: mysql-bin.000001:390
+	// record ending at mysql-bin.000001:359 of 31 bytes
+	// record ending at mysql-bin.000001:390 of 31 bytes
+	// <nil>
+}
+
+// Rewind, before each connection of a replica that acknowledges only
+// fsynced events: a record flushed but not fsynced is cut, and the dump
+// starts after the last fsynced one.
+func ExampleFile_Rewind() {
+	dir, err := os.MkdirTemp("", "relaylog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	relay, err := relaylog.Open(filepath.Join(dir, "relay"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer relay.Close()
+	relay.Write(xidEvent(359), semisync.FilePos("mysql-bin.000001", 359))
+	relay.Flush()
+	relay.Sync()
+	relay.Write(xidEvent(390), semisync.FilePos("mysql-bin.000001", 390))
+	relay.Flush() // the connection broke before the fsync
+	fmt.Println("last:", relay.Last(), "synced:", relay.Synced())
+
+	start, err := relay.Rewind()
+	fmt.Println("dump from:", start, err)
+	fmt.Println("last:", relay.Last(), "records:", relay.Stats().Records)
+	// Output:
+	// last: mysql-bin.000001:390 synced: mysql-bin.000001:359
+	// dump from: mysql-bin.000001:359 <nil>
+	// last: mysql-bin.000001:359 records: 1
+}
