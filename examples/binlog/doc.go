@@ -12,6 +12,13 @@
 // Relay is an in-memory relay log that implements replica.RelayLog,
 // replica.Syncer and replica.Discarder.
 //
+// File is the same binlog on disk: one file that starts with MySQL's magic
+// bytes and holds each event after a length and CRC-32C frame, positions
+// being file offsets. Append buffers, Sync writes and fsyncs (one fsync per
+// commit group with package waitpoint), Publish shows the group to
+// cursors; OpenFile reads an existing file back and cuts a torn last
+// event. For a file-backed relay log see package relaylog.
+//
 // # Usage
 //
 // A source host appends each commit group, reports it, then publishes it:
@@ -23,4 +30,21 @@
 //
 // and serves replicas with transport.NewServer(src, bl, ...). A replica host
 // passes a *Relay as the relay log and resumes from Relay.Last.
+//
+// With a File, the host's waitpoint.Steps append in Flush and call Sync
+// then Publish in Sync (examples/cluster does this):
+//
+//	func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) error {
+//		for i, tx := range txs {
+//			ends[i] = e.bl.Append(tx)
+//		}
+//		return nil
+//	}
+//	func (e *engine) Sync(context.Context, semisync.Position) error {
+//		if err := e.bl.Sync(); err != nil {
+//			return err
+//		}
+//		e.bl.Publish()
+//		return nil
+//	}
 package binlog

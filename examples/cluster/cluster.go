@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/examples/binlog"
+	"github.com/semisync-go/semisync/relaylog"
+	"github.com/semisync-go/semisync/replica"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/transport"
+	"github.com/semisync-go/semisync/vars"
+	"github.com/semisync-go/semisync/waitpoint"
+)
+
+// cluster is a source and its replicas in one process.
+type cluster struct {
+	dir   string
+	src   *source.Source
+	bl    *binlog.File
+	pipe  *waitpoint.Pipeline[[]byte]
+	srv   *transport.Server
+	ln    net.Listener
+	serve chan error
+	nodes []*node
+
+	mu    sync.Mutex
+	acked map[string]bool // payloads of the commits acknowledged so far
+	all   tally           // every commit of every scene
+	seq   atomic.Int64
+}
+
+// node is one replica: its own variables, relay log file and connection.
+type node struct {
+	id        semisync.ReplicaID
+	path      string // relay log file
+	relay     *relaylog.File
+	cancel    context.CancelFunc
+	done      chan error
+	resumedAt semisync.Position
+}
+
+// engine is the source's storage engine for the pipeline: the binlog
+// writes, the fsync and publication, and a commit count.
+type engine struct {
+	bl        *binlog.File
+	committed atomic.Int64
+}
+
+func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) error {
+	for i, tx := range txs {
+		ends[i] = e.bl.Append(tx)
+	}
+	return nil
+}
+
+func (e *engine) Sync(context.Context, semisync.Position) error {
+	if err := e.bl.Sync(); err != nil {
+		return err
+	}
+	e.bl.Publish() // replicas may read the group now
+	return nil
+}
+
+func (e *engine) Commit(_ context.Context, txs [][]byte) error {
+	e.committed.Add(int64(len(txs)))
+	return nil
+}
+
+// start opens the binlog, starts the source and its server on loopback
+// TCP, and the replicas.
+func start(dir string, reg *vars.Registry, replicas int) (c *cluster, err error) {
+	c = &cluster{dir: dir, acked: map[string]bool{}}
+	defer func() {
+		if err != nil {
+			c.close()
+		}
+	}()
+	if err := os.MkdirAll(filepath.Join(dir, "source"), 0o755); err != nil {
+		return nil, err
+	}
+	if c.bl, err = binlog.OpenFile(filepath.Join(dir, "source"), "binlog"); err != nil {
+		return nil, err
+	}
+	if c.src, err = source.New(source.Options{Vars: reg}); err != nil {
+		return nil, err
+	}
+	if c.pipe, err = waitpoint.New(c.src, waitpoint.Steps[[]byte](&engine{bl: c.bl}), waitpoint.Options{}); err != nil {
+		return nil, err
+	}
+	if c.srv, err = transport.NewServer(c.src, c.bl, transport.ServerOptions{HeartbeatPeriod: 200 * time.Millisecond}); err != nil {
+		return nil, err
+	}
+	if c.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	c.serve = make(chan error, 1)
+	go func() { c.serve <- c.srv.Serve(c.ln) }()
+	for i := range replicas {
+		n := &node{id: semisync.ReplicaID(i + 1), path: filepath.Join(dir, fmt.Sprintf("replica%d", i+1), "relay.log")}
+		if err := os.MkdirAll(filepath.Dir(n.path), 0o755); err != nil {
+			return nil, err
+		}
+		c.nodes = append(c.nodes, n)
+		if err := c.startReplica(i); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *cluster) addr() string { return c.ln.Addr().String() }
+
+// startReplica starts replica i as a new process would: it opens its relay
+// log file, cuts what was not fsynced, and replicates from there.
+func (c *cluster) startReplica(i int) error {
+	n := c.nodes[i]
+	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
+	if err != nil {
+		return err
+	}
+	if err := reg.Exec("SET GLOBAL rpl_semi_sync_replica_enabled = ON"); err != nil {
+		return err
+	}
+	rep, err := replica.New(replica.Options{Vars: reg, Durability: replica.Synced})
+	if err != nil {
+		return err
+	}
+	if n.relay, err = relaylog.Open(n.path); err != nil {
+		return err
+	}
+	if n.resumedAt, err = n.relay.Rewind(); err != nil {
+		return err
+	}
+	conn, err := net.Dial("tcp", c.addr())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel, n.done = cancel, make(chan error, 1)
+	go func() {
+		_, err := transport.Replicate(ctx, conn, transport.ReplicaConfig{
+			Replica: rep, ID: n.id, Start: n.resumedAt, RelayLog: n.relay,
+		})
+		n.done <- err
+	}()
+	return nil
+}
+
+// stopReplica stops replica i (it leaves with COM_QUIT) and closes its
+// relay log, as its process ending would.
+func (c *cluster) stopReplica(i int) error {
+	n := c.nodes[i]
+	if n.cancel == nil {
+		return nil
+	}
+	n.cancel()
+	err := <-n.done
+	n.cancel = nil
+	if cerr := n.relay.Close(); cerr != nil {
+		return cerr
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("replica %d: %w", n.id, err)
+}
+
+// stopAll stops every replica still running.
+func (c *cluster) stopAll() {
+	for i := range c.nodes {
+		c.stopReplica(i)
+	}
+}
+
+// waitClients waits until the source counts n replica sessions.
+func (c *cluster) waitClients(n int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for c.src.State().Clients < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d replicas connected after 10s", c.src.State().Clients, n)
+		}
+		<-tick.C
+	}
+	return nil
+}
+
+// waitOn waits up to limit for the source to be semisynchronous, and
+// returns how long it took and whether it is.
+func (c *cluster) waitOn(limit time.Duration) (time.Duration, bool) {
+	began := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !c.src.State().On {
+		if time.Since(began) > limit {
+			return time.Since(began), false
+		}
+		<-tick.C
+	}
+	return time.Since(began), true
+}
+
+// workload runs committers concurrent sessions for d, each committing one
+// small transaction after another, and returns what happened to them.
+// A session starts no commit after d; the commits running then finish.
+func (c *cluster) workload(d time.Duration, committers int, pb *progress) tally {
+	var t tally
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	began := time.Now()
+	stop := began.Add(d)
+	pb.start(began, func() tally {
+		mu.Lock()
+		defer mu.Unlock()
+		return t
+	})
+	for range committers {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				tx := fmt.Appendf(nil, "tx-%08d", c.seq.Add(1))
+				res, err := c.pipe.Commit(context.Background(), tx)
+				o := res.Wait.Outcome
+				if err != nil {
+					o = 0
+				}
+				mu.Lock()
+				t.add(o)
+				mu.Unlock()
+				if o == source.Acknowledged {
+					c.mu.Lock()
+					c.acked[string(tx)] = true
+					c.mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.took = time.Since(began)
+	pb.stop(t)
+	c.mu.Lock()
+	c.all.merge(t)
+	c.mu.Unlock()
+	return t
+}
+
+// statusRows are the SHOW STATUS rows printed after each scene.
+var statusRows = []string{"clients", "status", "yes_tx", "no_tx", "no_times", "timefunc_failures", "tx_avg_wait_time", "wait_sessions"}
+
+func (c *cluster) showStatus(w io.Writer) error {
+	fmt.Fprintf(w, "mysql> SHOW STATUS LIKE 'Rpl_semi_sync_source_%%';   -- the main rows; yes_tx counts waits, one per group under AFTER_SYNC\n")
+	var rows []semisync.Row
+	for _, r := range c.src.Show("Rpl_semi_sync_source_%") {
+		for _, name := range statusRows {
+			if strings.HasSuffix(r.Name, "_source_"+name) {
+				rows = append(rows, r)
+			}
+		}
+	}
+	return semisync.WriteTable(w, rows)
+}
+
+// failoverCheck reads every replica's relay log file back and counts the
+// acknowledged commits that fewer than want of them hold.
+func (c *cluster) failoverCheck(want int) (acked, short int, err error) {
+	held := map[string]int{}
+	for _, n := range c.nodes {
+		seen := map[string]bool{}
+		err := relaylog.Read(n.path, func(r relaylog.Record) error {
+			if !seen[string(r.Event)] {
+				seen[string(r.Event)] = true
+				held[string(r.Event)]++
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for tx := range c.acked {
+		if held[tx] < want {
+			short++
+		}
+	}
+	return len(c.acked), short, nil
+}
+
+// summary prints the commits of all scenes by outcome, the wait-latency
+// histogram and the per-replica ledger.
+func (c *cluster) summary(w io.Writer) {
+	snap := c.src.Snapshot()
+	c.mu.Lock()
+	all := c.all
+	c.mu.Unlock()
+	fmt.Fprintf(w, "\n== Summary\n%s\n", all)
+	fmt.Fprintf(w, "binlog: %d fsyncs for %d commits (group commit)\n", c.bl.Syncs(), all.total())
+	h := snap.WaitLatency
+	us := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+	fmt.Fprintf(w, "wait latency: %d waits, p50 %v, p90 %v, p99 %v, max %v\n", h.Count, us(h.P50()), us(h.P90()), us(h.P99()), us(h.Max))
+	fmt.Fprintf(w, "per-replica ledger (source head %v):\n", c.src.Counters().Replicas.Head())
+	for _, r := range snap.Replicas {
+		fmt.Fprintf(w, "    replica %d: acked %v, %d acks (%d stale), %d sessions, %d bytes behind\n",
+			r.ID, r.Acked, r.Acks, r.StaleAcks, r.Sessions, r.Lag.Bytes)
+	}
+}
+
+// close stops everything that runs and closes the files.
+func (c *cluster) close() {
+	c.stopAll()
+	if c.srv != nil {
+		c.srv.Close()
+		if c.serve != nil {
+			<-c.serve
+		}
+	}
+	if c.src != nil {
+		c.src.Close()
+	}
+	if c.bl != nil {
+		c.bl.Close()
+	}
+}

@@ -1,0 +1,297 @@
+// Command cluster runs a semisync source and its replicas in one process,
+// on real sockets and real files, and walks through what semisynchronous
+// replication promises:
+//
+//  1. all replicas healthy: every commit is acknowledged;
+//  2. one replica stopped: commits are still acknowledged by the others;
+//  3. a second replica stopped: a commit times out once, the source falls
+//     back to asynchronous replication and later commits return at once;
+//  4. the replicas restarted from their relay logs: they catch up and the
+//     source re-enters semisynchronous mode by itself;
+//  5. a failover check: every commit that returned "acknowledged" is read
+//     back from at least wait_for_replica_count relay log files.
+//
+// The source writes a file-backed binlog with group commit (one fsync per
+// group, package waitpoint); each replica writes a relay log file and
+// fsyncs it before every acknowledgement (package relaylog); they talk
+// over loopback TCP (package transport). After each scene it prints the
+// source's SHOW STATUS, and at the end a summary: commits by outcome, the
+// wait-latency histogram and the per-replica ledger. It exits 1 if a check
+// fails and 2 on bad flags or configuration.
+//
+//	go run ./examples/cluster [-replicas 3] [-wait-count 2] [-wait-point AFTER_SYNC]
+//	    [-timeout 1s] [-duration 2s] [-committers 16] [-dir DIR] [-config my.cnf]
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/vars"
+)
+
+func main() { os.Exit(run(os.Stdout, os.Stderr, os.Args[1:])) }
+
+// settings are the program's flags.
+type settings struct {
+	replicas, waitCount, committers int
+	waitPoint                       string
+	timeout, duration               time.Duration
+	dir, config                     string
+}
+
+// errUsage marks errors that exit with code 2.
+var errUsage = errors.New("usage")
+
+func run(stdout, stderr io.Writer, args []string) int {
+	s, reg, err := parse(stderr, args)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errUsage) {
+			fmt.Fprintln(stderr, "cluster:", err)
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	dir := s.dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "semisync-cluster-"); err != nil {
+			fmt.Fprintln(stderr, "cluster:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+	}
+	ok, err := demo(stdout, s, reg, dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "cluster:", err)
+		return 1
+	}
+	if !ok {
+		fmt.Fprintln(stderr, "cluster: a check failed")
+		return 1
+	}
+	return 0
+}
+
+// parse reads the flags and the option file into a registry of MySQL
+// 8.0.26+ names: the flags' defaults first, then the option file, then the
+// flags given on the command line.
+func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
+	var s settings
+	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&s.replicas, "replicas", 3, "number of replicas (at least 2)")
+	fs.IntVar(&s.waitCount, "wait-count", 2, "rpl_semi_sync_source_wait_for_replica_count")
+	fs.StringVar(&s.waitPoint, "wait-point", "AFTER_SYNC", "rpl_semi_sync_source_wait_point: AFTER_SYNC or AFTER_COMMIT")
+	fs.DurationVar(&s.timeout, "timeout", time.Second, "rpl_semi_sync_source_timeout")
+	fs.DurationVar(&s.duration, "duration", 2*time.Second, "how long each scene's workload runs")
+	fs.IntVar(&s.committers, "committers", 16, "concurrent committing sessions")
+	fs.StringVar(&s.dir, "dir", "", "directory for the binlog and relay logs (default: a temporary directory, removed at exit)")
+	fs.StringVar(&s.config, "config", "", "a my.cnf whose semisync settings the source starts with (flags given explicitly override it)")
+	if err := fs.Parse(args); err != nil {
+		return s, nil, err
+	}
+	if fs.NArg() > 0 {
+		return s, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case s.replicas < 2 || s.replicas > 64:
+		return s, nil, fmt.Errorf("-replicas %d: want 2 to 64 (the scenes stop two replicas)", s.replicas)
+	case s.committers < 1 || s.committers > 1024:
+		return s, nil, fmt.Errorf("-committers %d: want 1 to 1024", s.committers)
+	case s.duration <= 0 || s.duration > time.Hour:
+		return s, nil, fmt.Errorf("-duration %v: want more than 0 and at most 1h", s.duration)
+	case s.timeout%time.Millisecond != 0 || s.timeout <= 0:
+		return s, nil, fmt.Errorf("-timeout %v: want a positive whole number of milliseconds", s.timeout)
+	}
+	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
+	if err != nil {
+		return s, nil, err
+	}
+	set := func(name, value string) error {
+		return reg.Exec(fmt.Sprintf("SET GLOBAL %s = %s", name, value))
+	}
+	byFlag := map[string]func() error{
+		"wait-count": func() error { return set("rpl_semi_sync_source_wait_for_replica_count", fmt.Sprint(s.waitCount)) },
+		"wait-point": func() error { return set("rpl_semi_sync_source_wait_point", "'"+s.waitPoint+"'") },
+		"timeout":    func() error { return set("rpl_semi_sync_source_timeout", fmt.Sprint(s.timeout.Milliseconds())) },
+	}
+	for _, name := range []string{"wait-count", "wait-point", "timeout"} {
+		if err := byFlag[name](); err != nil {
+			return s, nil, fmt.Errorf("-%s: %w", name, err)
+		}
+	}
+	if s.config != "" {
+		f, err := os.Open(s.config)
+		if err != nil {
+			return s, nil, fmt.Errorf("-config: %w", err)
+		}
+		err = reg.LoadOptionFile(f, s.config)
+		f.Close()
+		if err != nil {
+			return s, nil, fmt.Errorf("-config: %w", err)
+		}
+	}
+	var flagErr error
+	fs.Visit(func(f *flag.Flag) {
+		if apply, ok := byFlag[f.Name]; ok && flagErr == nil {
+			if err := apply(); err != nil {
+				flagErr = fmt.Errorf("-%s: %w", f.Name, err)
+			}
+		}
+	})
+	if flagErr != nil {
+		return s, nil, flagErr
+	}
+	if err := set("rpl_semi_sync_source_enabled", "ON"); err != nil {
+		return s, nil, err
+	}
+	cfg := reg.Config()
+	if int(cfg.WaitForReplicaCount) > s.replicas {
+		return s, nil, fmt.Errorf("wait_for_replica_count %d is more than the %d replicas", cfg.WaitForReplicaCount, s.replicas)
+	}
+	s.waitCount, s.waitPoint, s.timeout = int(cfg.WaitForReplicaCount), cfg.WaitPoint.String(), cfg.Timeout()
+	return s, reg, nil
+}
+
+// demo builds the cluster, plays the scenes and prints the summary. It
+// reports whether every check passed.
+func demo(w io.Writer, s settings, reg *vars.Registry, dir string) (bool, error) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	c, err := start(dir, reg, s.replicas)
+	if err != nil {
+		return false, err
+	}
+	defer c.close()
+	p("A source and %d replicas on %s, files in %s\n\n", s.replicas, c.addr(), dir)
+	p("mysql> SHOW VARIABLES LIKE 'rpl_semi_sync_source%%';\n")
+	if err := semisync.WriteTable(w, reg.Show("rpl_semi_sync_source%")); err != nil {
+		return false, err
+	}
+	pb := newProgress(w, s.duration)
+	checks := &checker{w: w}
+	scene := func(title string, check func(tally) error) error {
+		if title != "" {
+			p("\n== %s\n", title)
+		}
+		t := c.workload(s.duration, s.committers, pb)
+		p("%s\n", t)
+		checks.check(check(t))
+		return c.showStatus(w)
+	}
+	W := s.waitCount
+	left := func(stopped int) int { return s.replicas - stopped }
+
+	if err := c.waitClients(s.replicas); err != nil {
+		return false, err
+	}
+	err = scene(fmt.Sprintf("1. All %d replicas healthy, wait_for_replica_count=%d, %s", s.replicas, W, s.waitPoint),
+		func(t tally) error { return t.expectAcknowledged(c.src.State().On) })
+	if err != nil {
+		return false, err
+	}
+
+	if err := c.stopReplica(s.replicas - 1); err != nil {
+		return false, err
+	}
+	err = scene(fmt.Sprintf("2. Replica %d stopped: replicas left %d, acknowledgements needed %d", s.replicas, left(1), W),
+		func(t tally) error {
+			if left(1) >= W {
+				return t.expectAcknowledged(c.src.State().On)
+			}
+			return t.expectFallback(c.src.State().On)
+		})
+	if err != nil {
+		return false, err
+	}
+
+	if err := c.stopReplica(s.replicas - 2); err != nil {
+		return false, err
+	}
+	err = scene(fmt.Sprintf("3. Replica %d stopped too: replicas left %d, acknowledgements needed %d", s.replicas-1, left(2), W),
+		func(t tally) error {
+			if left(2) >= W {
+				return t.expectAcknowledged(c.src.State().On)
+			}
+			return t.expectFallback(c.src.State().On)
+		})
+	if err != nil {
+		return false, err
+	}
+
+	for i := s.replicas - 2; i < s.replicas; i++ {
+		if err := c.startReplica(i); err != nil {
+			return false, err
+		}
+	}
+	if err := c.waitClients(s.replicas); err != nil {
+		return false, err
+	}
+	p("\n== 4. Replicas %d and %d restarted from their relay logs at %v and %v\n", s.replicas-1, s.replicas,
+		c.nodes[s.replicas-2].resumedAt, c.nodes[s.replicas-1].resumedAt)
+	// The source switches back ON when enough replicas have acknowledged
+	// its newest write (spec §4.5): they catch up first.
+	took, on := c.waitOn(10 * time.Second)
+	if on {
+		p("they caught up: the source re-entered semisync after %v\n", took.Round(time.Millisecond))
+	}
+	checks.check(map[bool]error{true: nil, false: errors.New("the source did not re-enter semisync within 10s")}[on])
+	err = scene("",
+		func(t tally) error { return t.expectAcknowledged(c.src.State().On) })
+	if err != nil {
+		return false, err
+	}
+
+	p("\n== 5. Failover check: every acknowledged commit is in at least %d relay logs\n", W)
+	c.stopAll()
+	n, short, err := c.failoverCheck(W)
+	if err != nil {
+		return false, err
+	}
+	if short == 0 {
+		p("failover check: %d acknowledged commits, each in at least %d of %d relay logs: OK\n", n, W, s.replicas)
+	} else {
+		p("failover check: %d acknowledged commits, %d of them in fewer than %d relay logs: FAILED\n", n, short, W)
+		checks.check(fmt.Errorf("%d acknowledged commits missing from the relay logs", short))
+	}
+
+	c.summary(w)
+	if checks.failed > 0 {
+		p("\n%d check(s) failed\n", checks.failed)
+	}
+	return checks.failed == 0, nil
+}
+
+// checker prints each scene's verdict and counts failures.
+type checker struct {
+	w      io.Writer
+	failed int
+}
+
+func (c *checker) check(err error) {
+	if err != nil {
+		c.failed++
+		fmt.Fprintf(c.w, "check FAILED: %v\n", err)
+		return
+	}
+	fmt.Fprintln(c.w, "check ok")
+}
+
+// tallyLine formats outcome counts.
+func tallyLine(t tally) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d commits in %v", t.total(), t.took.Round(10*time.Millisecond))
+	for _, o := range outcomes {
+		if n := t.by[o]; n > 0 {
+			fmt.Fprintf(&b, ", %s %d", o, n)
+		}
+	}
+	return b.String()
+}

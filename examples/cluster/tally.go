@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/semisync-go/semisync/source"
+)
+
+// outcomes are the commit outcomes in the order they are printed; 0 stands
+// for a commit that failed before its wait (a binlog error).
+var outcomes = []source.Outcome{
+	source.Acknowledged, source.TimedOut, source.Async, source.SwitchedOff,
+	source.Disabled, source.NoPosition, source.Cancelled, source.Reset, 0,
+}
+
+// tally counts commits by outcome.
+type tally struct {
+	by   map[source.Outcome]int
+	took time.Duration
+}
+
+func (t *tally) add(o source.Outcome) {
+	if t.by == nil {
+		t.by = map[source.Outcome]int{}
+	}
+	t.by[o]++
+}
+
+func (t *tally) merge(u tally) {
+	if t.by == nil {
+		t.by = map[source.Outcome]int{}
+	}
+	for o, n := range u.by {
+		t.by[o] += n
+	}
+	t.took += u.took
+}
+
+func (t tally) total() int {
+	n := 0
+	for _, k := range t.by {
+		n += k
+	}
+	return n
+}
+
+func (t tally) String() string { return tallyLine(t) }
+
+// expectAcknowledged: every commit acknowledged, and the source ON.
+func (t tally) expectAcknowledged(on bool) error {
+	switch {
+	case t.total() == 0:
+		return fmt.Errorf("no commits")
+	case t.by[source.Acknowledged] != t.total():
+		return fmt.Errorf("%d of %d commits acknowledged", t.by[source.Acknowledged], t.total())
+	case !on:
+		return fmt.Errorf("the source is not semisynchronous")
+	}
+	return nil
+}
+
+// expectFallback: a commit timed out and the source is OFF at the end.
+func (t tally) expectFallback(on bool) error {
+	switch {
+	case t.by[source.TimedOut] == 0:
+		return fmt.Errorf("no commit timed out")
+	case on:
+		return fmt.Errorf("the source is still semisynchronous")
+	}
+	return nil
+}
+
+// progress shows a workload's progress: a bar redrawn in place on a
+// terminal, nothing until the end otherwise.
+type progress struct {
+	w    io.Writer
+	tty  bool
+	d    time.Duration
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newProgress(w io.Writer, d time.Duration) *progress {
+	p := &progress{w: w, d: d}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+// start begins redrawing the bar from began, reading counts from read.
+func (p *progress) start(began time.Time, read func() tally) {
+	if !p.tty {
+		return
+	}
+	p.done = make(chan struct{})
+	p.wg.Go(func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.done:
+				return
+			case now := <-tick.C:
+				p.draw(now.Sub(began), read())
+			}
+		}
+	})
+}
+
+func (p *progress) draw(elapsed time.Duration, t tally) {
+	const width = 30
+	k := min(width, int(float64(width)*float64(elapsed)/float64(p.d)))
+	fmt.Fprintf(p.w, "\r[%s%s] %5.1fs  %d commits, %d acknowledged ", strings.Repeat("#", k), strings.Repeat(".", width-k),
+		elapsed.Seconds(), t.total(), t.by[source.Acknowledged])
+}
+
+// stop ends the bar and clears its line.
+func (p *progress) stop(tally) {
+	if !p.tty {
+		return
+	}
+	close(p.done)
+	p.wg.Wait()
+	fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 80))
+}
