@@ -248,7 +248,7 @@ func (c *cluster) workload(d time.Duration, committers int, pb *progress) tally 
 	}
 	wg.Wait()
 	t.took = time.Since(began)
-	pb.stop(t)
+	pb.stop()
 	c.mu.Lock()
 	c.all.merge(t)
 	c.mu.Unlock()

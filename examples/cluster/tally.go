@@ -75,8 +75,8 @@ func (t tally) expectFallback(on bool) error {
 	return nil
 }
 
-// progress shows a workload's progress: a bar redrawn in place on a
-// terminal, nothing until the end otherwise.
+// progress shows a workload's progress: on a terminal a bar redrawn in
+// place ten times a second, elsewhere a plain line every second.
 type progress struct {
 	w    io.Writer
 	tty  bool
@@ -95,14 +95,15 @@ func newProgress(w io.Writer, d time.Duration) *progress {
 	return p
 }
 
-// start begins redrawing the bar from began, reading counts from read.
+// start begins reporting from began, reading the counts from read.
 func (p *progress) start(began time.Time, read func() tally) {
-	if !p.tty {
-		return
+	every := time.Second
+	if p.tty {
+		every = 100 * time.Millisecond
 	}
 	p.done = make(chan struct{})
 	p.wg.Go(func() {
-		tick := time.NewTicker(100 * time.Millisecond)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			select {
@@ -116,18 +117,21 @@ func (p *progress) start(began time.Time, read func() tally) {
 }
 
 func (p *progress) draw(elapsed time.Duration, t tally) {
-	const width = 30
-	k := min(width, int(float64(width)*float64(elapsed)/float64(p.d)))
-	fmt.Fprintf(p.w, "\r[%s%s] %5.1fs  %d commits, %d acknowledged ", strings.Repeat("#", k), strings.Repeat(".", width-k),
-		elapsed.Seconds(), t.total(), t.by[source.Acknowledged])
-}
-
-// stop ends the bar and clears its line.
-func (p *progress) stop(tally) {
+	counts := fmt.Sprintf("%5.1fs  %d commits, %d acknowledged", elapsed.Seconds(), t.total(), t.by[source.Acknowledged])
 	if !p.tty {
+		fmt.Fprintln(p.w, "  "+counts)
 		return
 	}
+	const width = 30
+	k := min(width, int(float64(width)*float64(elapsed)/float64(p.d)))
+	fmt.Fprintf(p.w, "\r[%s%s] %s ", strings.Repeat("#", k), strings.Repeat(".", width-k), counts)
+}
+
+// stop ends the reports and clears the bar's line.
+func (p *progress) stop() {
 	close(p.done)
 	p.wg.Wait()
-	fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 80))
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 80))
+	}
 }
