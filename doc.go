@@ -49,8 +49,9 @@
 //   - transport: a ready Go-to-Go transport over any net.Conn, in MySQL's
 //     framing, with a separate ACK reader per connection, heartbeats,
 //     dead-peer detection and a clean Close.
-//   - examples/binlog: an in-memory binlog and relay log for examples and
-//     tests.
+//   - examples/binlog: in-memory binlogs and relay logs for examples and
+//     tests, and a file-backed binlog with group commit; examples/cluster
+//     runs a source and replicas over TCP on them.
 //   - interop/mysqlreplica (its own module, so the core never depends on a
 //     MySQL client): a semisync replica of a real MySQL or MariaDB source,
 //     writing its events to a relaylog file fsynced before each ACK,
