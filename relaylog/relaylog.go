@@ -2,6 +2,7 @@ package relaylog
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -130,8 +131,13 @@ func (f *File) recover() error {
 	if err != nil {
 		return err
 	}
-	if fi.Size() == 0 {
+	if fi.Size() < int64(len(magic)) && f.unfinishedMagic(fi.Size()) {
+		// New, or created by a process that crashed before its first
+		// fsync: start it (again).
 		if _, err := f.file.WriteAt(magic[:], 0); err != nil {
+			return err
+		}
+		if err := f.file.Sync(); err != nil {
 			return err
 		}
 		if err := f.syncDir(); err != nil {
@@ -160,6 +166,17 @@ func (f *File) recover() error {
 	f.written, f.synced, f.pending = last, last, last
 	f.stats.Bytes, f.stats.Records = good, n
 	return nil
+}
+
+// unfinishedMagic reports whether the file's first size bytes, fewer than
+// the magic, are a start of the magic or zeros: a file whose creation a
+// crash interrupted.
+func (f *File) unfinishedMagic(size int64) bool {
+	b := make([]byte, size)
+	if _, err := f.file.ReadAt(b, 0); err != nil {
+		return false
+	}
+	return bytes.HasPrefix(magic[:], b) || bytes.Count(b, []byte{0}) == len(b)
 }
 
 // syncDir fsyncs the directory holding a newly created file, so the file

@@ -357,6 +357,20 @@ func TestFileClosed(t *testing.T) {
 	require.Equal(t, recs[:1], readRecords(t, path), "Close drops what was not flushed")
 }
 
+// A file whose creation a crash interrupted (empty, a start of the magic,
+// or zeros shorter than it) is started again.
+func TestOpenUnfinishedCreation(t *testing.T) {
+	for _, data := range [][]byte{nil, []byte("SSR"), {0, 0}} {
+		path := filepath.Join(t.TempDir(), "relay")
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+		r, err := relaylog.Open(path)
+		require.NoError(t, err, "%q", data)
+		require.True(t, r.Last().IsZero())
+		require.NoError(t, r.Close())
+		require.NoError(t, relaylog.Read(path, readNothing))
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	_, good, _ := relayWithRecords(t, relayRecords(2))
 	tests := []struct {
@@ -367,7 +381,7 @@ func TestOpenErrors(t *testing.T) {
 		{"wrong magic", append([]byte("XSRL\x01"), good[5:]...), relaylog.ErrNotRelayLog},
 		{"another format version", append([]byte("SSRL\x02"), good[5:]...), relaylog.ErrNotRelayLog},
 		{"a text file", []byte("hello, world\n"), relaylog.ErrNotRelayLog},
-		{"shorter than the magic", []byte("SSR"), relaylog.ErrNotRelayLog},
+		{"shorter than the magic, not its start", []byte("XYZ"), relaylog.ErrNotRelayLog},
 		{"zeros", make([]byte, 100), relaylog.ErrNotRelayLog},
 	}
 	for _, tt := range tests {

@@ -12,12 +12,12 @@
 // Relay is an in-memory relay log that implements replica.RelayLog,
 // replica.Syncer and replica.Discarder.
 //
-// File is the same binlog on disk: one file that starts with MySQL's magic
-// bytes and holds each event after a length and CRC-32C frame, positions
-// being file offsets. Append buffers, Sync writes and fsyncs (one fsync per
-// commit group with package waitpoint), Publish shows the group to
-// cursors; OpenFile reads an existing file back and cuts a torn last
-// event. For a file-backed relay log see package relaylog.
+// File is the same binlog kept on disk, in package relaylog's file format
+// (each event with its end position and checksums) and with its crash
+// recovery. Append buffers, Sync writes and fsyncs (one fsync per commit
+// group with package waitpoint), Publish shows the group to cursors;
+// OpenFile reads an existing file back. For a file-backed relay log use
+// package relaylog itself.
 //
 // # Usage
 //
@@ -34,9 +34,11 @@
 // With a File, the host's waitpoint.Steps append in Flush and call Sync
 // then Publish in Sync (examples/cluster does this):
 //
-//	func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) error {
+//	func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) (err error) {
 //		for i, tx := range txs {
-//			ends[i] = e.bl.Append(tx)
+//			if ends[i], err = e.bl.Append(tx); err != nil {
+//				return err
+//			}
 //		}
 //		return nil
 //	}

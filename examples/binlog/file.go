@@ -1,171 +1,99 @@
 package binlog
 
 import (
-	"bufio"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash/crc32"
-	"io"
-	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/relaylog"
 	"github.com/semisync-go/semisync/transport"
 )
 
-// fileMagic opens a binlog file, as MySQL's "\xfebin" does, so the first
-// event starts at FirstOffset.
-var fileMagic = [FirstOffset]byte{0xfe, 'b', 'i', 'n'}
-
-// frameLen is what File writes before each event: its length and the
-// CRC-32C of its bytes, both little-endian uint32.
-const frameLen = 8
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// ErrCorrupt is wrapped by OpenFile's error for a binlog file damaged
-// before its last event (a torn last event is cut off instead).
-var ErrCorrupt = errors.New("binlog: file corrupt")
-
-// File is a binlog on disk: one file, dir/base.000001, that starts with
-// MySQL's 4 magic bytes and holds each event after an 8-byte frame (its
-// length and CRC-32C). An event's position is its end offset in the file,
-// frame included, so positions are file offsets as in MySQL.
+// File is a Memory binlog kept on disk: every event is also appended to
+// the file dir/base.000001, in package relaylog's format (each event with
+// its end position and CRC-32Cs), so it has relaylog's crash recovery: a
+// torn last write is cut when the file is opened again, damage before it
+// is refused, and a failed fsync fails the file. Positions are Memory's
+// (base.000001, offsets counting event bytes from 4).
 //
-// Append writes an event to a buffer, Sync writes the buffer to the file
-// and fsyncs it: with group commit, one fsync for every commit that
-// arrived meanwhile. Cursors read from memory (the File keeps its events
-// there too, in a Memory) and see an event only after Publish. It
-// implements transport.Binlog. Its methods are safe for concurrent use;
-// with several writers, Append, source.Flushed, Sync and Publish must run
-// in that order under the host's binlog lock (waitpoint does this).
+// Append buffers an event; Sync writes the buffer and fsyncs it, one fsync
+// for every commit that arrived meanwhile (group commit with package
+// waitpoint); Publish then shows the events to cursors, which read them
+// from memory. It implements transport.Binlog. Its methods are safe for
+// concurrent use; with several writers, Append, source.Flushed, Sync and
+// Publish must run in that order under the host's binlog lock (waitpoint
+// does this).
 type File struct {
-	mem  *Memory
-	path string
+	mem *Memory
+	log *relaylog.File
 
-	mu     sync.Mutex
-	f      *os.File
-	buf    []byte // framed events not yet written
-	size   int64  // bytes in the file
-	syncs  int64
-	closed bool
+	mu    sync.Mutex // orders appends to mem and log alike
+	syncs int64
 }
 
 // OpenFile opens the binlog base.000001 in dir, creating it if needed.
-// The events of an existing file are read back (and published); a torn
-// last event, left by a crash during a write, is cut off. A damaged event
-// before the last is an error wrapping ErrCorrupt.
+// The events of an existing file are read back and published; relaylog.Open
+// says what it does with a damaged file.
 func OpenFile(dir, base string) (*File, error) {
 	mem := NewMemory(base)
 	path := filepath.Join(dir, mem.name)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	log, err := relaylog.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	b := &File{mem: mem, path: path, f: f}
-	if err := b.load(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+	err = relaylog.Read(path, func(r relaylog.Record) error {
+		if end := mem.Append(r.Event); end != r.End {
+			return fmt.Errorf("%w: %s: an event ends at %v, its record says %v", relaylog.ErrCorrupt, path, end, r.End)
+		}
+		return nil
+	})
+	if err != nil {
+		log.Close()
+		return nil, err
 	}
 	mem.Publish()
-	return b, nil
-}
-
-// load reads the file's events into memory and cuts a torn tail.
-func (b *File) load() error {
-	fi, err := b.f.Stat()
-	if err != nil {
-		return err
-	}
-	size := fi.Size()
-	if size == 0 {
-		if _, err := b.f.WriteAt(fileMagic[:], 0); err != nil {
-			return err
-		}
-		b.size = FirstOffset
-		return b.f.Sync()
-	}
-	var magic [FirstOffset]byte
-	if _, err := b.f.ReadAt(magic[:], 0); err != nil || magic != fileMagic {
-		return fmt.Errorf("%w: no binlog magic", ErrCorrupt)
-	}
-	r := bufio.NewReader(io.NewSectionReader(b.f, FirstOffset, size-FirstOffset))
-	off := int64(FirstOffset)
-	var frame [frameLen]byte
-	for off < size {
-		if _, err := io.ReadFull(r, frame[:]); err != nil {
-			break // a torn frame
-		}
-		n := int64(binary.LittleEndian.Uint32(frame[:]))
-		if off+frameLen+n > size {
-			break // a torn event
-		}
-		ev := make([]byte, n)
-		if _, err := io.ReadFull(r, ev); err != nil {
-			return err
-		}
-		if crc32.Checksum(ev, castagnoli) != binary.LittleEndian.Uint32(frame[4:]) {
-			if off+frameLen+n == size {
-				break // the last event, torn
-			}
-			return fmt.Errorf("%w: checksum mismatch in the event at offset %d", ErrCorrupt, off)
-		}
-		b.mem.append(ev, uint64(frameLen+n))
-		off += frameLen + n
-	}
-	if off < size {
-		if err := b.f.Truncate(off); err != nil {
-			return err
-		}
-		if err := b.f.Sync(); err != nil {
-			return err
-		}
-	}
-	b.size = off
-	return nil
+	return &File{mem: mem, log: log}, nil
 }
 
 // Path returns the binlog file's path.
-func (b *File) Path() string { return b.path }
+func (b *File) Path() string { return b.log.Path() }
 
-// Append buffers one event and returns its end position. Nothing is
-// written to the file before Sync, and cursors see it only after Publish.
-func (b *File) Append(event []byte) semisync.Position {
+// Append buffers one event and returns its end position. Nothing reaches
+// the file before Sync, and cursors see it only after Publish. An error
+// (the file closed or failed) appends nothing.
+func (b *File) Append(event []byte) (semisync.Position, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.buf = binary.LittleEndian.AppendUint32(b.buf, uint32(len(event)))
-	b.buf = binary.LittleEndian.AppendUint32(b.buf, crc32.Checksum(event, castagnoli))
-	b.buf = append(b.buf, event...)
-	return b.mem.append(event, uint64(frameLen+len(event)))
+	if err := b.log.Err(); err != nil {
+		return semisync.Position{}, err
+	}
+	end := b.mem.Head()
+	end = semisync.FilePos(end.File(), end.Offset()+uint64(len(event)))
+	if err := b.log.Write(event, end); err != nil {
+		return semisync.Position{}, err
+	}
+	return b.mem.Append(event), nil
 }
 
 // Sync writes what was appended to the file and fsyncs it: MySQL's binlog
-// flush and sync with sync_binlog=1. After an error the binlog must not be
-// used further (what reached the disk is unknown); reopen it.
+// flush and sync with sync_binlog=1. After a failed fsync the file takes
+// nothing more (relaylog.ErrFailed): reopen it.
 func (b *File) Sync() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return ErrClosed
+	if err := b.log.Flush(); err != nil {
+		return err
 	}
-	if len(b.buf) > 0 {
-		if _, err := b.f.WriteAt(b.buf, b.size); err != nil {
-			return err
-		}
-		b.size += int64(len(b.buf))
-		b.buf = b.buf[:0]
-	}
-	if err := b.f.Sync(); err != nil {
+	if err := b.log.Sync(); err != nil {
 		return err
 	}
 	b.syncs++
 	return nil
 }
 
-// Syncs returns the number of fsyncs Sync made: with group commit, fewer
-// than the commits.
+// Syncs returns the number of Sync calls that succeeded: with group
+// commit, fewer than the commits.
 func (b *File) Syncs() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -187,14 +115,6 @@ func (b *File) Open(start semisync.Position) (transport.Cursor, error) {
 	return b.mem.Open(start)
 }
 
-// Close closes the file; buffered events not synced are lost, as they
+// Close closes the file; events appended and not synced are lost, as they
 // would be in a crash. It is idempotent.
-func (b *File) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return nil
-	}
-	b.closed = true
-	return b.f.Close()
-}
+func (b *File) Close() error { return b.log.Close() }

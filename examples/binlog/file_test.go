@@ -9,6 +9,7 @@ import (
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/examples/binlog"
+	"github.com/semisync-go/semisync/relaylog"
 	"github.com/semisync-go/semisync/transport"
 )
 
@@ -25,80 +26,109 @@ func readFrom(t *testing.T, b transport.Binlog, start semisync.Position) []trans
 
 func pos(off uint64) semisync.Position { return semisync.FilePos("binlog.000001", off) }
 
-// Positions are file offsets, frames included; events reach the file at
-// Sync and cursors at Publish; reopening reads them back.
+// appendAll appends events and fails the test on error.
+func appendAll(t *testing.T, b *binlog.File, events ...string) {
+	t.Helper()
+	for _, ev := range events {
+		_, err := b.Append([]byte(ev))
+		require.NoError(t, err)
+	}
+}
+
+// Events reach the file at Sync and cursors at Publish; reopening reads
+// them back, published, with the same positions.
 func TestFileAppendSyncPublishReopen(t *testing.T) {
 	dir := t.TempDir()
 	b, err := binlog.OpenFile(dir, "binlog")
 	require.NoError(t, err)
 	require.Equal(t, pos(4), b.Head())
-	require.Equal(t, pos(4+8+3), b.Append([]byte("one")))
-	require.Equal(t, pos(4+8+3+8+3), b.Append([]byte("two")))
-	require.Empty(t, readFrom(t, b, semisync.Position{}), "nothing before Publish")
-	fi, err := os.Stat(b.Path())
+	end, err := b.Append([]byte("one"))
 	require.NoError(t, err)
-	require.Equal(t, int64(4), fi.Size(), "nothing written before Sync")
+	require.Equal(t, pos(7), end)
+	appendAll(t, b, "two")
+	require.Empty(t, readFrom(t, b, semisync.Position{}), "nothing before Publish")
+	n := 0
+	require.NoError(t, relaylog.Read(b.Path(), func(relaylog.Record) error { n++; return nil }))
+	require.Zero(t, n, "nothing in the file before Sync")
 
 	require.NoError(t, b.Sync())
 	b.Publish()
 	require.Equal(t, int64(1), b.Syncs())
-	want := []transport.Event{{Data: []byte("one"), End: pos(15)}, {Data: []byte("two"), End: pos(26)}}
+	want := []transport.Event{{Data: []byte("one"), End: pos(7)}, {Data: []byte("two"), End: pos(10)}}
 	require.Equal(t, want, readFrom(t, b, semisync.Position{}))
-	require.Equal(t, want[1:], readFrom(t, b, pos(15)))
-	_, err = b.Open(pos(16))
+	require.Equal(t, want[1:], readFrom(t, b, pos(7)))
+	_, err = b.Open(pos(8))
 	require.ErrorIs(t, err, binlog.ErrUnknownPosition)
 
-	b.Append([]byte("never synced"))
+	appendAll(t, b, "never synced")
 	require.NoError(t, b.Close())
 	require.NoError(t, b.Close())
-	require.ErrorIs(t, b.Sync(), binlog.ErrClosed)
+	require.ErrorIs(t, b.Sync(), relaylog.ErrClosed)
+	_, err = b.Append([]byte("after close"))
+	require.ErrorIs(t, err, relaylog.ErrClosed)
 
 	b, err = binlog.OpenFile(dir, "binlog")
 	require.NoError(t, err)
 	defer b.Close()
-	require.Equal(t, pos(26), b.Head())
+	require.Equal(t, pos(10), b.Head())
 	require.Equal(t, 2, b.Len())
 	require.Equal(t, want, readFrom(t, b, semisync.Position{}), "published on open")
-	require.Equal(t, pos(26+8+5), b.Append([]byte("three")))
+	end, err = b.Append([]byte("three"))
+	require.NoError(t, err)
+	require.Equal(t, pos(15), end)
+	_, err = b.Append(nil)
+	require.ErrorIs(t, err, relaylog.ErrInvalidWrite, "an empty event")
 }
 
-// A crash inside the last event's write leaves a torn tail that opening
-// cuts; damage before the last event is refused.
+// A crash inside the last write leaves a torn tail (a cut, or zeros) that
+// opening cuts; damage before the last event is refused and the file left
+// as it is.
 func TestFileRecovery(t *testing.T) {
 	dir := t.TempDir()
 	b, err := binlog.OpenFile(dir, "binlog")
 	require.NoError(t, err)
-	for _, ev := range []string{"first", "second", "third"} {
-		b.Append([]byte(ev))
-	}
+	appendAll(t, b, "first", "second")
 	require.NoError(t, b.Sync())
 	path := b.Path()
-	require.NoError(t, b.Close())
-	data, err := os.ReadFile(path)
+	two, err := os.ReadFile(path)
 	require.NoError(t, err)
-	lastStart := 4 + 8 + 5 + 8 + 6
+	appendAll(t, b, "third")
+	require.NoError(t, b.Sync())
+	require.NoError(t, b.Close())
+	three, err := os.ReadFile(path)
+	require.NoError(t, err)
 
-	for cut := lastStart + 1; cut < len(data); cut++ {
-		require.NoError(t, os.WriteFile(path, data[:cut], 0o644))
+	reopen := func(t *testing.T, data []byte) *binlog.File {
+		t.Helper()
+		require.NoError(t, os.WriteFile(path, data, 0o644))
 		b, err := binlog.OpenFile(dir, "binlog")
-		require.NoError(t, err, "cut at %d", cut)
-		require.Equal(t, 2, b.Len(), "cut at %d", cut)
-		require.Equal(t, pos(uint64(lastStart)), b.Head())
-		require.NoError(t, b.Close())
-		fi, err := os.Stat(path)
 		require.NoError(t, err)
-		require.Equal(t, int64(lastStart), fi.Size(), "the torn tail is cut from the file")
+		t.Cleanup(func() { b.Close() })
+		return b
 	}
+	for cut := len(two) + 1; cut < len(three); cut++ {
+		b := reopen(t, three[:cut])
+		require.Equal(t, 2, b.Len(), "cut at %d", cut)
+		require.Equal(t, pos(4+5+6), b.Head())
+	}
+	zeros := func(data []byte, n int) []byte { return append(append([]byte(nil), data...), make([]byte, n)...) }
+	b = reopen(t, zeros(three, 4096))
+	require.Equal(t, 3, b.Len(), "a zero tail holds no events")
+	b = reopen(t, zeros(three[:len(two)+10], 4096))
+	require.Equal(t, 2, b.Len(), "a torn event followed by zeros is cut")
 
-	bad := append([]byte(nil), data...)
-	bad[4+8] ^= 0xff // a byte of the first event
+	bad := append([]byte(nil), three...)
+	bad[len(two)-2] ^= 0xff // a byte of the second event
 	require.NoError(t, os.WriteFile(path, bad, 0o644))
 	_, err = binlog.OpenFile(dir, "binlog")
-	require.ErrorIs(t, err, binlog.ErrCorrupt)
+	require.ErrorIs(t, err, relaylog.ErrCorrupt)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, bad, after, "a refused file is left as it is")
 
 	require.NoError(t, os.WriteFile(path, []byte("not a binlog"), 0o644))
 	_, err = binlog.OpenFile(dir, "binlog")
-	require.ErrorIs(t, err, binlog.ErrCorrupt)
+	require.ErrorIs(t, err, relaylog.ErrNotRelayLog)
 	_, err = binlog.OpenFile(filepath.Join(dir, "missing"), "binlog")
 	require.Error(t, err)
 }

@@ -54,17 +54,11 @@ func (m *Memory) head() semisync.Position { return semisync.FilePos(m.name, m.of
 // Append writes one event and returns its end position. The bytes are
 // copied. The event stays invisible to cursors until Publish.
 func (m *Memory) Append(event []byte) semisync.Position {
-	return m.append(event, uint64(len(event)))
-}
-
-// append appends event as Append does, moving the offset on by size: the
-// event's length here, and with its frame in a File.
-func (m *Memory) append(event []byte, size uint64) semisync.Position {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	start := len(m.data)
 	m.data = append(m.data, event...)
-	m.off += size
+	m.off += uint64(len(event))
 	end := m.head()
 	m.entries = append(m.entries, entry{end: end, start: start})
 	return end

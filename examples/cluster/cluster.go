@@ -34,10 +34,12 @@ type cluster struct {
 	serve chan error
 	nodes []*node
 
+	run string // names this run's commits: "<run>-<seq>"
+	seq atomic.Int64
+
 	mu    sync.Mutex
 	acked map[string]bool // payloads of the commits acknowledged so far
 	all   tally           // every commit of every scene
-	seq   atomic.Int64
 }
 
 // node is one replica: its own variables, relay log file and connection.
@@ -48,6 +50,7 @@ type node struct {
 	cancel    context.CancelFunc
 	done      chan error
 	resumedAt semisync.Position
+	synced    semisync.Position // what its relay log had fsynced when it stopped
 }
 
 // engine is the source's storage engine for the pipeline: the binlog
@@ -57,9 +60,11 @@ type engine struct {
 	committed atomic.Int64
 }
 
-func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) error {
+func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) (err error) {
 	for i, tx := range txs {
-		ends[i] = e.bl.Append(tx)
+		if ends[i], err = e.bl.Append(tx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -79,13 +84,15 @@ func (e *engine) Commit(_ context.Context, txs [][]byte) error {
 
 // start opens the binlog, starts the source and its server on loopback
 // TCP, and the replicas.
-func start(dir string, reg *vars.Registry, replicas int) (c *cluster, err error) {
-	c = &cluster{dir: dir, acked: map[string]bool{}}
+func start(dir string, reg *vars.Registry, replicas int) (*cluster, error) {
+	c := &cluster{dir: dir, acked: map[string]bool{}, run: fmt.Sprintf("run%x", time.Now().UnixNano())}
+	started := false
 	defer func() {
-		if err != nil {
+		if !started {
 			c.close()
 		}
 	}()
+	var err error
 	if err := os.MkdirAll(filepath.Join(dir, "source"), 0o755); err != nil {
 		return nil, err
 	}
@@ -116,14 +123,16 @@ func start(dir string, reg *vars.Registry, replicas int) (c *cluster, err error)
 			return nil, err
 		}
 	}
+	started = true
 	return c, nil
 }
 
 func (c *cluster) addr() string { return c.ln.Addr().String() }
 
 // startReplica starts replica i as a new process would: it opens its relay
-// log file, cuts what was not fsynced, and replicates from there.
-func (c *cluster) startReplica(i int) error {
+// log file (which checks every record and cuts a torn tail) and replicates
+// from its last fsynced record.
+func (c *cluster) startReplica(i int) (err error) {
 	n := c.nodes[i]
 	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
 	if err != nil {
@@ -139,6 +148,11 @@ func (c *cluster) startReplica(i int) error {
 	if n.relay, err = relaylog.Open(n.path); err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			n.relay.Close()
+		}
+	}()
 	if n.resumedAt, err = n.relay.Rewind(); err != nil {
 		return err
 	}
@@ -167,6 +181,7 @@ func (c *cluster) stopReplica(i int) error {
 	n.cancel()
 	err := <-n.done
 	n.cancel = nil
+	n.synced = n.relay.Synced()
 	if cerr := n.relay.Close(); cerr != nil {
 		return cerr
 	}
@@ -177,20 +192,22 @@ func (c *cluster) stopReplica(i int) error {
 }
 
 // stopAll stops every replica still running.
-func (c *cluster) stopAll() {
+func (c *cluster) stopAll() error {
+	var errs []error
 	for i := range c.nodes {
-		c.stopReplica(i)
+		errs = append(errs, c.stopReplica(i))
 	}
+	return errors.Join(errs...)
 }
 
-// waitClients waits until the source counts n replica sessions.
+// waitClients waits until the source counts exactly n replica sessions.
 func (c *cluster) waitClients(n int) error {
 	deadline := time.Now().Add(10 * time.Second)
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	for c.src.State().Clients < n {
+	for c.src.State().Clients != n {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d replicas connected after 10s", c.src.State().Clients, n)
+			return fmt.Errorf("%d replicas connected after 10s, want %d", c.src.State().Clients, n)
 		}
 		<-tick.C
 	}
@@ -199,12 +216,12 @@ func (c *cluster) waitClients(n int) error {
 
 // waitOn waits up to limit for the source to be semisynchronous, and
 // returns how long it took and whether it is.
-func (c *cluster) waitOn(limit time.Duration) (time.Duration, bool) {
+func (c *cluster) waitOn(ctx context.Context, limit time.Duration) (time.Duration, bool) {
 	began := time.Now()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	for !c.src.State().On {
-		if time.Since(began) > limit {
+		if time.Since(began) > limit || ctx.Err() != nil {
 			return time.Since(began), false
 		}
 		<-tick.C
@@ -214,8 +231,9 @@ func (c *cluster) waitOn(limit time.Duration) (time.Duration, bool) {
 
 // workload runs committers concurrent sessions for d, each committing one
 // small transaction after another, and returns what happened to them.
-// A session starts no commit after d; the commits running then finish.
-func (c *cluster) workload(d time.Duration, committers int, pb *progress) tally {
+// A session starts no commit after d, or once ctx ends; the commits
+// running then finish.
+func (c *cluster) workload(ctx context.Context, d time.Duration, committers int, pb *progress) tally {
 	var t tally
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -224,12 +242,12 @@ func (c *cluster) workload(d time.Duration, committers int, pb *progress) tally 
 	pb.start(began, func() tally {
 		mu.Lock()
 		defer mu.Unlock()
-		return t
+		return t.clone()
 	})
 	for range committers {
 		wg.Go(func() {
-			for time.Now().Before(stop) {
-				tx := fmt.Appendf(nil, "tx-%08d", c.seq.Add(1))
+			for time.Now().Before(stop) && ctx.Err() == nil {
+				tx := fmt.Appendf(nil, "%s-%08d", c.run, c.seq.Add(1))
 				res, err := c.pipe.Commit(context.Background(), tx)
 				o := res.Wait.Outcome
 				if err != nil {
@@ -247,8 +265,8 @@ func (c *cluster) workload(d time.Duration, committers int, pb *progress) tally 
 		})
 	}
 	wg.Wait()
-	t.took = time.Since(began)
 	pb.stop()
+	t.took = time.Since(began)
 	c.mu.Lock()
 	c.all.merge(t)
 	c.mu.Unlock()
@@ -271,17 +289,24 @@ func (c *cluster) showStatus(w io.Writer) error {
 	return semisync.WriteTable(w, rows)
 }
 
-// failoverCheck reads every replica's relay log file back and counts the
-// acknowledged commits that fewer than want of them hold.
+// failoverCheck reads every replica's relay log file back, up to what it
+// had fsynced when it stopped, and counts this run's acknowledged commits
+// that fewer than want of them hold. A relay log holding a commit twice is
+// an error.
 func (c *cluster) failoverCheck(want int) (acked, short int, err error) {
 	held := map[string]int{}
 	for _, n := range c.nodes {
 		seen := map[string]bool{}
 		err := relaylog.Read(n.path, func(r relaylog.Record) error {
-			if !seen[string(r.Event)] {
-				seen[string(r.Event)] = true
-				held[string(r.Event)]++
+			if n.synced.Less(r.End) {
+				return nil // flushed, never fsynced
 			}
+			tx := string(r.Event)
+			if seen[tx] {
+				return fmt.Errorf("replica %d holds %s twice", n.id, tx)
+			}
+			seen[tx] = true
+			held[tx]++
 			return nil
 		})
 		if err != nil {
@@ -320,6 +345,11 @@ func (c *cluster) summary(w io.Writer) {
 // close stops everything that runs and closes the files.
 func (c *cluster) close() {
 	c.stopAll()
+	for _, n := range c.nodes {
+		if n.relay != nil {
+			n.relay.Close()
+		}
+	}
 	if c.srv != nil {
 		c.srv.Close()
 		if c.serve != nil {

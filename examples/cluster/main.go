@@ -24,19 +24,29 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/vars"
 )
 
-func main() { os.Exit(run(os.Stdout, os.Stderr, os.Args[1:])) }
+func main() {
+	// An interrupt ends the run early and still removes the temporary
+	// directory.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
 
 // settings are the program's flags.
 type settings struct {
@@ -46,18 +56,15 @@ type settings struct {
 	dir, config                     string
 }
 
-// errUsage marks errors that exit with code 2.
-var errUsage = errors.New("usage")
-
-func run(stdout, stderr io.Writer, args []string) int {
+// run is the program: it returns the exit code. ctx ending (an interrupt)
+// stops it between steps, with exit code 1.
+func run(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 	s, reg, err := parse(stderr, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errUsage) {
-			fmt.Fprintln(stderr, "cluster:", err)
-		}
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+		fmt.Fprintln(stderr, "cluster:", err)
 		return 2
 	}
 	dir := s.dir
@@ -68,7 +75,7 @@ func run(stdout, stderr io.Writer, args []string) int {
 		}
 		defer os.RemoveAll(dir)
 	}
-	ok, err := demo(stdout, s, reg, dir)
+	ok, err := demo(ctx, stdout, s, reg, dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "cluster:", err)
 		return 1
@@ -110,6 +117,8 @@ func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 		return s, nil, fmt.Errorf("-duration %v: want more than 0 and at most 1h", s.duration)
 	case s.timeout%time.Millisecond != 0 || s.timeout <= 0:
 		return s, nil, fmt.Errorf("-timeout %v: want a positive whole number of milliseconds", s.timeout)
+	case !strings.EqualFold(s.waitPoint, "AFTER_SYNC") && !strings.EqualFold(s.waitPoint, "AFTER_COMMIT"):
+		return s, nil, fmt.Errorf("-wait-point %q: want AFTER_SYNC or AFTER_COMMIT", s.waitPoint)
 	}
 	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
 	if err != nil {
@@ -153,9 +162,13 @@ func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 	if err := set("rpl_semi_sync_source_enabled", "ON"); err != nil {
 		return s, nil, err
 	}
+	// The settings as they end up, from the flags or the option file.
 	cfg := reg.Config()
-	if int(cfg.WaitForReplicaCount) > s.replicas {
+	switch {
+	case int(cfg.WaitForReplicaCount) > s.replicas:
 		return s, nil, fmt.Errorf("wait_for_replica_count %d is more than the %d replicas", cfg.WaitForReplicaCount, s.replicas)
+	case cfg.Timeout() <= 0 || cfg.Timeout() > time.Minute:
+		return s, nil, fmt.Errorf("rpl_semi_sync_source_timeout %v: want 1ms to 1m for this demo", cfg.Timeout())
 	}
 	s.waitCount, s.waitPoint, s.timeout = int(cfg.WaitForReplicaCount), cfg.WaitPoint.String(), cfg.Timeout()
 	return s, reg, nil
@@ -163,7 +176,7 @@ func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 
 // demo builds the cluster, plays the scenes and prints the summary. It
 // reports whether every check passed.
-func demo(w io.Writer, s settings, reg *vars.Registry, dir string) (bool, error) {
+func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir string) (bool, error) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	c, err := start(dir, reg, s.replicas)
 	if err != nil {
@@ -177,53 +190,50 @@ func demo(w io.Writer, s settings, reg *vars.Registry, dir string) (bool, error)
 	}
 	pb := newProgress(w, s.duration)
 	checks := &checker{w: w}
-	scene := func(title string, check func(tally) error) error {
+	W := s.waitCount
+	// scene runs the workload with left replicas running and checks what
+	// semisync promises: with at least W of them every commit is
+	// acknowledged; with fewer none is, the source ends OFF, and if it was
+	// ON when the scene began it switched off exactly once (the commits
+	// waiting then timed out; the later ones returned at once as async).
+	scene := func(title string, left int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if title != "" {
 			p("\n== %s\n", title)
 		}
-		t := c.workload(s.duration, s.committers, pb)
+		wasOn, offs := c.src.State().On, c.src.Snapshot().NoTimes
+		t := c.workload(ctx, s.duration, s.committers, pb)
 		p("%s\n", t)
-		checks.check(check(t))
+		on, offs := c.src.State().On, c.src.Snapshot().NoTimes-offs
+		if left >= W {
+			checks.check(t.expectAcknowledged(on))
+		} else {
+			checks.check(t.expectFallback(wasOn, on, offs))
+		}
 		return c.showStatus(w)
 	}
-	W := s.waitCount
-	left := func(stopped int) int { return s.replicas - stopped }
 
 	if err := c.waitClients(s.replicas); err != nil {
 		return false, err
 	}
-	err = scene(fmt.Sprintf("1. All %d replicas healthy, wait_for_replica_count=%d, %s", s.replicas, W, s.waitPoint),
-		func(t tally) error { return t.expectAcknowledged(c.src.State().On) })
-	if err != nil {
+	if err := scene(fmt.Sprintf("1. All %d replicas healthy, wait_for_replica_count=%d, %s", s.replicas, W, s.waitPoint), s.replicas); err != nil {
 		return false, err
 	}
-
-	if err := c.stopReplica(s.replicas - 1); err != nil {
-		return false, err
-	}
-	err = scene(fmt.Sprintf("2. Replica %d stopped: replicas left %d, acknowledgements needed %d", s.replicas, left(1), W),
-		func(t tally) error {
-			if left(1) >= W {
-				return t.expectAcknowledged(c.src.State().On)
-			}
-			return t.expectFallback(c.src.State().On)
-		})
-	if err != nil {
-		return false, err
-	}
-
-	if err := c.stopReplica(s.replicas - 2); err != nil {
-		return false, err
-	}
-	err = scene(fmt.Sprintf("3. Replica %d stopped too: replicas left %d, acknowledgements needed %d", s.replicas-1, left(2), W),
-		func(t tally) error {
-			if left(2) >= W {
-				return t.expectAcknowledged(c.src.State().On)
-			}
-			return t.expectFallback(c.src.State().On)
-		})
-	if err != nil {
-		return false, err
+	for stopped := 1; stopped <= 2; stopped++ {
+		i := s.replicas - stopped
+		if err := c.stopReplica(i); err != nil {
+			return false, err
+		}
+		left := s.replicas - stopped
+		if err := c.waitClients(left); err != nil { // the source has counted it out
+			return false, err
+		}
+		title := fmt.Sprintf("%d. Replica %d stopped: replicas left %d, acknowledgements needed %d", stopped+1, i+1, left, W)
+		if err := scene(title, left); err != nil {
+			return false, err
+		}
 	}
 
 	for i := s.replicas - 2; i < s.replicas; i++ {
@@ -238,28 +248,31 @@ func demo(w io.Writer, s settings, reg *vars.Registry, dir string) (bool, error)
 		c.nodes[s.replicas-2].resumedAt, c.nodes[s.replicas-1].resumedAt)
 	// The source switches back ON when enough replicas have acknowledged
 	// its newest write (spec §4.5): they catch up first.
-	took, on := c.waitOn(10 * time.Second)
-	if on {
+	limit := max(10*time.Second, 10*s.timeout)
+	if took, on := c.waitOn(ctx, limit); on {
 		p("they caught up: the source re-entered semisync after %v\n", took.Round(time.Millisecond))
+		checks.check(nil)
+	} else {
+		checks.check(fmt.Errorf("the source did not re-enter semisync within %v", limit))
 	}
-	checks.check(map[bool]error{true: nil, false: errors.New("the source did not re-enter semisync within 10s")}[on])
-	err = scene("",
-		func(t tally) error { return t.expectAcknowledged(c.src.State().On) })
-	if err != nil {
+	if err := scene("", s.replicas); err != nil {
 		return false, err
 	}
 
 	p("\n== 5. Failover check: every acknowledged commit is in at least %d relay logs\n", W)
-	c.stopAll()
+	if err := c.stopAll(); err != nil {
+		return false, err
+	}
 	n, short, err := c.failoverCheck(W)
 	if err != nil {
 		return false, err
 	}
-	if short == 0 {
+	if short == 0 && n > 0 {
 		p("failover check: %d acknowledged commits, each in at least %d of %d relay logs: OK\n", n, W, s.replicas)
+		checks.check(nil)
 	} else {
 		p("failover check: %d acknowledged commits, %d of them in fewer than %d relay logs: FAILED\n", n, short, W)
-		checks.check(fmt.Errorf("%d acknowledged commits missing from the relay logs", short))
+		checks.check(fmt.Errorf("%d of %d acknowledged commits missing from the relay logs", short, n))
 	}
 
 	c.summary(w)

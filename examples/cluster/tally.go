@@ -64,15 +64,28 @@ func (t tally) expectAcknowledged(on bool) error {
 	return nil
 }
 
-// expectFallback: a commit timed out and the source is OFF at the end.
-func (t tally) expectFallback(on bool) error {
+// expectFallback: no commit acknowledged and the source OFF at the end;
+// if it was ON when the scene began, it switched off exactly once, by a
+// timeout.
+func (t tally) expectFallback(wasOn, on bool, switchOffs uint64) error {
 	switch {
-	case t.by[source.TimedOut] == 0:
-		return fmt.Errorf("no commit timed out")
+	case t.by[source.Acknowledged] > 0:
+		return fmt.Errorf("%d commits acknowledged with too few replicas", t.by[source.Acknowledged])
 	case on:
 		return fmt.Errorf("the source is still semisynchronous")
+	case wasOn && (switchOffs != 1 || t.by[source.TimedOut] == 0):
+		return fmt.Errorf("%d switch-offs and %d timeouts, want one switch-off by a timeout", switchOffs, t.by[source.TimedOut])
+	case !wasOn && switchOffs != 0:
+		return fmt.Errorf("%d switch-offs while already OFF", switchOffs)
 	}
 	return nil
+}
+
+// clone returns a copy of t that shares nothing with it.
+func (t tally) clone() tally {
+	var u tally
+	u.merge(t)
+	return u
 }
 
 // progress shows a workload's progress: on a terminal a bar redrawn in
