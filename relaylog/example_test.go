@@ -1,7 +1,6 @@
 package relaylog_test
 
 import (
-	"encoding/binary"
 	"fmt"
 	"log"
 	"os"
@@ -11,12 +10,9 @@ import (
 	"github.com/semisync-go/semisync/relaylog"
 )
 
-// xidEvent builds bytes shaped like MySQL's 31-byte XID event ending at
-// logPos (binlogEvent, in relaylog_test.go): the 19-byte header, the
-// transaction id and a CRC32. The relay log stores them as they are.
-func xidEvent(logPos uint32) []byte {
-	return binlogEvent(typeXID, logPos, binary.LittleEndian.AppendUint64(nil, uint64(logPos)), true)
-}
+// xidEvent stands for the 31-byte XID event that ends at logPos. The relay
+// log stores events as they are, without looking inside.
+func xidEvent(logPos uint32) []byte { return event(fmt.Sprintf("xid at %d", logPos), 31) }
 
 // A File keeps each event with the source position it ends at; after a
 // crash, reopening it cuts a torn last record and replication resumes
@@ -61,14 +57,14 @@ func ExampleOpen() {
 	defer relay.Close()
 	fmt.Println("resume after:", relay.Last(), "cut:", relay.Stats().Truncated, "bytes")
 	err = relaylog.Read(path, func(r relaylog.Record) error {
-		fmt.Println(r.End, "event type", r.Event[4], "of", len(r.Event), "bytes")
+		fmt.Printf("%v %q\n", r.End, r.Event[:10])
 		return nil
 	})
 	fmt.Println(err)
 	// Output:
 	// resume after: mysql-bin.000001:431 cut: 6 bytes
-	// mysql-bin.000001:400 event type 16 of 31 bytes
-	// mysql-bin.000001:431 event type 16 of 31 bytes
+	// mysql-bin.000001:400 "xid at 400"
+	// mysql-bin.000001:431 "xid at 431"
 	// <nil>
 }
 

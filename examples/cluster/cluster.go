@@ -200,33 +200,27 @@ func (c *cluster) stopAll() error {
 	return errors.Join(errs...)
 }
 
-// waitClients waits until the source counts exactly n replica sessions.
-func (c *cluster) waitClients(n int) error {
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for c.src.State().Clients != n {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d replicas connected after 10s, want %d", c.src.State().Clients, n)
-		}
-		<-tick.C
-	}
-	return nil
-}
-
-// waitOn waits up to limit for the source to be semisynchronous, and
-// returns how long it took and whether it is.
-func (c *cluster) waitOn(ctx context.Context, limit time.Duration) (time.Duration, bool) {
+// waitFor polls the source's state until cond holds, ctx ends or limit
+// passes, and returns how long it waited and whether cond held.
+func (c *cluster) waitFor(ctx context.Context, limit time.Duration, cond func(source.State) bool) (time.Duration, bool) {
 	began := time.Now()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	for !c.src.State().On {
+	for !cond(c.src.State()) {
 		if time.Since(began) > limit || ctx.Err() != nil {
 			return time.Since(began), false
 		}
 		<-tick.C
 	}
 	return time.Since(began), true
+}
+
+// waitClients waits until the source counts exactly n replica sessions.
+func (c *cluster) waitClients(n int) error {
+	if _, ok := c.waitFor(context.Background(), 10*time.Second, func(st source.State) bool { return st.Clients == n }); !ok {
+		return fmt.Errorf("%d replicas connected after 10s, want %d", c.src.State().Clients, n)
+	}
+	return nil
 }
 
 // workload runs committers concurrent sessions for d, each committing one

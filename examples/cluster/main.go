@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/vars"
 )
 
@@ -249,7 +250,7 @@ func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir 
 	// The source switches back ON when enough replicas have acknowledged
 	// its newest write (spec §4.5): they catch up first.
 	limit := max(10*time.Second, 10*s.timeout)
-	if took, on := c.waitOn(ctx, limit); on {
+	if took, on := c.waitFor(ctx, limit, func(st source.State) bool { return st.On }); on {
 		p("they caught up: the source re-entered semisync after %v\n", took.Round(time.Millisecond))
 		checks.check(nil)
 	} else {
