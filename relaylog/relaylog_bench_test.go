@@ -24,7 +24,7 @@ var benchEvents = []struct {
 // openBenchRelay opens a relay log file in a fresh directory.
 func openBenchRelay(b *testing.B) *relaylog.File {
 	b.Helper()
-	r, err := relaylog.Open(filepath.Join(b.TempDir(), "relay"))
+	r, _, err := relaylog.Open(filepath.Join(b.TempDir(), "relay"))
 	if err != nil {
 		b.Fatal(err)
 	}
