@@ -31,7 +31,7 @@ func markAt(off int64) []byte {
 }
 
 // requireMarkAt checks that data holds a sync mark at offset off.
-func requireMarkAt(t testing.TB, data []byte, off int64) {
+func requireMarkAt(t testingT, data []byte, off int64) {
 	t.Helper()
 	require.GreaterOrEqual(t, int64(len(data)), off+markLen)
 	require.Equal(t, markAt(off), data[off:off+markLen], "the sync mark at byte %d", off)

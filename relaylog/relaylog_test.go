@@ -85,9 +85,15 @@ func writeFlush(t testing.TB, r *relaylog.File, recs ...relaylog.Record) {
 	require.NoError(t, r.Flush())
 }
 
+// testingT is what the helpers need of a *testing.T or a *rapid.T.
+type testingT interface {
+	require.TestingT
+	Helper()
+}
+
 // readRecords returns every record of the relay log file at path, with
 // copies of the events.
-func readRecords(t testing.TB, path string) []relaylog.Record {
+func readRecords(t testingT, path string) []relaylog.Record {
 	t.Helper()
 	var recs []relaylog.Record
 	require.NoError(t, relaylog.Read(path, func(r relaylog.Record) error {
@@ -465,7 +471,7 @@ func TestReadCallbackError(t *testing.T) {
 }
 
 // requireFileIs checks that the file at path holds exactly want.
-func requireFileIs(t testing.TB, path string, want []byte) {
+func requireFileIs(t testingT, path string, want []byte) {
 	t.Helper()
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
