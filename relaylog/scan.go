@@ -448,6 +448,9 @@ func Read(path string, fn func(Record) error) error {
 		return fn(it.Record)
 	}}
 	if _, err := scanReadOnly(osf, s); err != nil {
+		if errors.Is(err, ErrNotRelayLog) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
 		return err
 	}
 	if s.corrupt != nil {
@@ -471,6 +474,9 @@ func Check(path string, fn func(Item) error) (Report, error) {
 	s := &scanner{fn: fn}
 	size, err := scanReadOnly(osf, s)
 	if err != nil {
+		if errors.Is(err, ErrNotRelayLog) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
 		return Report{}, err
 	}
 	return Report{
