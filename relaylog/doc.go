@@ -34,7 +34,10 @@
 // header's (a record's body checksum of an empty body would be 0). Sync
 // appends one after each successful fsync: it says that every byte before
 // it had been fsynced. An intact mark is recognised at any offset: six
-// zero bytes, its own offset, and both checksums holding.
+// zero bytes, its own offset, and both checksums holding. (Event bytes
+// that happen to form one at their own offset in the file, which a client
+// of the source would have to aim at, can only turn a cut into a refusal,
+// never a refusal into a cut.)
 //
 // # Recovery
 //

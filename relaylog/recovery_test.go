@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/relaylog"
 )
 
@@ -358,4 +359,27 @@ func TestReadLeavesTail(t *testing.T) {
 	require.Equal(t, rep.Recovery, rec, "Repair cuts what Check said")
 	requireFileIs(t, path, data)
 	require.Equal(t, recs, readRecords(t, path))
+}
+
+// The hot path allocates nothing: Write, Flush and Sync with its sync
+// mark.
+func TestSyncAllocatesNothing(t *testing.T) {
+	r := openRelay(t, filepath.Join(t.TempDir(), "relay"))
+	ev := event("xid", 31)
+	off := uint64(4)
+	writeFlushSync := func() {
+		off += 31
+		if err := r.Write(ev, semisync.FilePos(firstBinlog, off)); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFlushSync() // the buffer grows once
+	require.Zero(t, testing.AllocsPerRun(50, writeFlushSync))
+	require.Equal(t, int64(52), r.Stats().Syncs)
 }
