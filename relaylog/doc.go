@@ -62,8 +62,8 @@
 //     many bytes, why, and the end of the last record kept, where
 //     replication resumes (Stats.Truncated is the same count).
 //
-// Open then appends a sync mark if the file does not end with one, so that
-// what it kept counts as fsynced (it is: Open fsynced it). A file that does
+// Open then appends a sync mark if its last record is not followed by one,
+// so that what it kept counts as fsynced (it is: Open fsynced it). A file that does
 // not start with the magic bytes and version 1 or 2 is ErrNotRelayLog.
 // Read and Check apply the same rules without changing the file.
 //

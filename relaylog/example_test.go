@@ -3,6 +3,7 @@ package relaylog_test
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -192,4 +193,36 @@ func ExampleFile_Rewind() {
 	// last: mysql-bin.000001:390 synced: mysql-bin.000001:359
 	// dump from: mysql-bin.000001:359 <nil>
 	// last: mysql-bin.000001:359 records: 1
+}
+
+// Repair cuts what Open would cut from an existing file, and refuses what
+// Open would refuse, without creating a file: what command relaylog's
+// repair does.
+func ExampleRepair() {
+	dir, err := os.MkdirTemp("", "relaylog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "relay.ssrl")
+
+	relay, _, err := relaylog.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	relay.Write(xidEvent(400), semisync.FilePos("mysql-bin.000001", 400))
+	relay.Flush()
+	relay.Sync()
+	relay.Close()
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(make([]byte, 4096)) // a file system extended the file, the data never came
+	f.Close()
+
+	rec, err := relaylog.Repair(path)
+	fmt.Println(rec.Cut(), rec.CutBytes, rec.Reason, rec.End, err)
+	_, err = relaylog.Repair(filepath.Join(dir, "missing"))
+	fmt.Println(errors.Is(err, fs.ErrNotExist))
+	// Output:
+	// true 4096 zero bytes mysql-bin.000001:400 <nil>
+	// true
 }
