@@ -1,7 +1,9 @@
 package relaylog_test
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -15,8 +17,8 @@ import (
 func xidEvent(logPos uint32) []byte { return event(fmt.Sprintf("xid at %d", logPos), 31) }
 
 // A File keeps each event with the source position it ends at; after a
-// crash, reopening it cuts a torn last record and replication resumes
-// after the last whole one.
+// crash, reopening it cuts a torn tail past the last fsync it proves, says
+// so, and replication resumes after the last whole record.
 func ExampleOpen() {
 	dir, err := os.MkdirTemp("", "relaylog")
 	if err != nil {
@@ -25,7 +27,7 @@ func ExampleOpen() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "relay.ssrl")
 
-	relay, err := relaylog.Open(path)
+	relay, _, err := relaylog.Open(path)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func ExampleOpen() {
 	if err := relay.Flush(); err != nil {
 		log.Fatal(err)
 	}
-	if err := relay.Sync(); err != nil {
+	if err := relay.Sync(); err != nil { // fsync, then a sync mark
 		log.Fatal(err)
 	}
 	relay.Close()
@@ -50,22 +52,72 @@ func ExampleOpen() {
 	f.Write([]byte{31, 0, 0, 0, 0xde, 0xad})
 	f.Close()
 
-	relay, err = relaylog.Open(path)
+	relay, rec, err := relaylog.Open(path)
 	if err != nil {
-		log.Fatal(err)
+		log.Fatal(err) // a *relaylog.CorruptError for damage before the last sync mark
 	}
 	defer relay.Close()
-	fmt.Println("resume after:", relay.Last(), "cut:", relay.Stats().Truncated, "bytes")
+	if rec.Cut() {
+		fmt.Printf("cut %d bytes at byte %d (%s); fsync proven up to byte %d\n", rec.CutBytes, rec.CutAt, rec.Reason, rec.Proven)
+	}
+	fmt.Println("resume after:", rec.End, "records:", rec.Records)
 	err = relaylog.Read(path, func(r relaylog.Record) error {
 		fmt.Printf("%v %q\n", r.End, r.Event[:10])
 		return nil
 	})
 	fmt.Println(err)
 	// Output:
-	// resume after: mysql-bin.000001:431 cut: 6 bytes
+	// cut 6 bytes at byte 165 (a short header); fsync proven up to byte 143
+	// resume after: mysql-bin.000001:431 records: 2
 	// mysql-bin.000001:400 "xid at 400"
 	// mysql-bin.000001:431 "xid at 431"
 	// <nil>
+}
+
+// Check lists a file's records and sync marks and says what Open would do
+// with it; here a bit flipped in a record that a later sync mark proves
+// was fsynced: Open would refuse the file.
+func ExampleCheck() {
+	dir, err := os.MkdirTemp("", "relaylog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "relay.ssrl")
+
+	relay, _, err := relaylog.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, end := range []uint64{400, 431} {
+		relay.Write(xidEvent(uint32(end)), semisync.FilePos("mysql-bin.000001", end))
+		relay.Flush()
+		relay.Sync()
+	}
+	relay.Close()
+	data, _ := os.ReadFile(path)
+	data[130] ^= 0x01 // in the second record's event
+	os.WriteFile(path, data, 0o644)
+
+	rep, err := relaylog.Check(path, func(it relaylog.Item) error {
+		if it.Mark {
+			fmt.Printf("%4d sync mark\n", it.Offset)
+		} else {
+			fmt.Printf("%4d record of %d bytes, ends at %v\n", it.Offset, it.Len, it.Record.End)
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rep.Corrupt)
+	_, _, err = relaylog.Open(path)
+	fmt.Println(errors.Is(err, relaylog.ErrCorrupt))
+	// Output:
+	//    5 record of 69 bytes, ends at mysql-bin.000001:400
+	//   74 sync mark
+	// relaylog: file corrupt at byte 96: a checksum mismatch, before the sync mark at byte 165, which proves it was fsynced
+	// true
 }
 
 // ExampleFile writes two events, makes them durable and reads them back:
@@ -78,7 +130,7 @@ func ExampleFile() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "relay")
 
-	relay, err := relaylog.Open(path)
+	relay, _, err := relaylog.Open(path)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -122,7 +174,7 @@ func ExampleFile_Rewind() {
 	}
 	defer os.RemoveAll(dir)
 
-	relay, err := relaylog.Open(filepath.Join(dir, "relay"))
+	relay, _, err := relaylog.Open(filepath.Join(dir, "relay"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -141,4 +193,36 @@ func ExampleFile_Rewind() {
 	// last: mysql-bin.000001:390 synced: mysql-bin.000001:359
 	// dump from: mysql-bin.000001:359 <nil>
 	// last: mysql-bin.000001:359 records: 1
+}
+
+// Repair cuts what Open would cut from an existing file, and refuses what
+// Open would refuse, without creating a file: what command relaylog's
+// repair does.
+func ExampleRepair() {
+	dir, err := os.MkdirTemp("", "relaylog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "relay.ssrl")
+
+	relay, _, err := relaylog.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	relay.Write(xidEvent(400), semisync.FilePos("mysql-bin.000001", 400))
+	relay.Flush()
+	relay.Sync()
+	relay.Close()
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(make([]byte, 4096)) // a file system extended the file, the data never came
+	f.Close()
+
+	rec, err := relaylog.Repair(path)
+	fmt.Println(rec.Cut(), rec.CutBytes, rec.Reason, rec.End, err)
+	_, err = relaylog.Repair(filepath.Join(dir, "missing"))
+	fmt.Println(errors.Is(err, fs.ErrNotExist))
+	// Output:
+	// true 4096 zero bytes mysql-bin.000001:400 <nil>
+	// true
 }

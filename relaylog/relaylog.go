@@ -1,13 +1,11 @@
 package relaylog
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,19 +13,26 @@ import (
 	"github.com/semisync-go/semisync"
 )
 
+// version is the format version Open writes: 2, with sync marks.
+// Version 1 files, without them, are read and upgraded by Open.
+const version = 2
+
 // magic opens every relay log file: "SSRL" and the format version.
-var magic = [...]byte{'S', 'S', 'R', 'L', 1}
+var magic = [...]byte{'S', 'S', 'R', 'L', version}
 
 // recordHeaderLen is the fixed part of a record, all little-endian: the
 // event's length (u32), the length of the end's file name (u16), the end
 // offset (u64), the CRC-32C of those 14 bytes (u32), and the CRC-32C of
 // the name and the event that follow (u32). The header's own checksum
 // tells a damaged length (corruption) from a record the file ends inside
-// (a torn write).
+// (a torn write). A sync mark is a header alone: both lengths 0, the
+// offset its own, and the bitwise NOT of the header's checksum in place
+// of the body's.
 const (
 	recordHeaderLen = 4 + 2 + 8 + 4 + 4
 	headerSumAt     = 14
 	bodySumAt       = 18
+	markLen         = recordHeaderLen
 )
 
 // MaxEventLen is the largest event a record holds: MySQL's
@@ -40,11 +45,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Errors of relay log files.
 var (
 	// ErrNotRelayLog means the file does not start with the relay log's
-	// magic bytes (or has another format version).
+	// magic bytes (or has a format version other than 1 and 2).
 	ErrNotRelayLog = errors.New("relaylog: not a relay log file")
-	// ErrCorrupt means a record in the middle of a relay log file does
-	// not match its checksum: the file was damaged after it was written,
-	// and nothing is truncated or overwritten.
+	// ErrCorrupt means a record or sync mark of a relay log file is
+	// damaged where the file proves it had been fsynced: it was damaged
+	// after it was written, and nothing is truncated or overwritten.
+	// Open, Read and Repair return it as a *CorruptError, which gives the
+	// offset.
 	ErrCorrupt = errors.New("relaylog: file corrupt")
 	// ErrClosed means the file was closed.
 	ErrClosed = errors.New("relaylog: file closed")
@@ -77,56 +84,81 @@ type Record struct {
 //
 // Write buffers in memory, Flush writes the buffer to the file (the
 // operating system has it: it survives a crash of the process), Sync
-// fsyncs the file (it survives a power failure). Its methods are safe for
-// concurrent use; a replica calls them from one goroutine.
+// fsyncs the file (it survives a power failure) and then appends a sync
+// mark saying so. Its methods are safe for concurrent use; a replica calls
+// them from one goroutine.
 type File struct {
-	mu      sync.Mutex
-	file    *os.File
-	path    string
-	buf     []byte            // records written, not yet flushed
-	pending semisync.Position // end of the last record in buf
-	size    int64             // bytes in the file
-	written semisync.Position // end of the last record in the file
-	synced  semisync.Position // end of the last record covered by an fsync
-	syncedN int64             // bytes of the file covered by an fsync
-	records int64             // records in the file
-	syncedR int64             // records covered by an fsync
-	stats   Stats
-	closed  bool
-	failed  error // why the file takes no more writes (ErrFailed)
+	mu       sync.Mutex
+	file     *os.File
+	path     string
+	buf      []byte            // records written, not yet flushed
+	pending  semisync.Position // end of the last record in buf
+	size     int64             // bytes in the file, sync marks included
+	written  semisync.Position // end of the last record in the file
+	synced   semisync.Position // end of the last record covered by an fsync
+	syncedN  int64             // bytes of the file covered by an fsync, and its sync mark
+	records  int64             // records in the file
+	syncedR  int64             // records covered by an fsync
+	mark     [markLen]byte     // the sync mark Sync writes
+	stats    Stats
+	recovery Recovery
+	closed   bool
+	failed   error // why the file takes no more writes (ErrFailed)
 }
 
 // Stats counts what a File did.
 type Stats struct {
 	Records int64 // records in the file (flushed)
-	Bytes   int64 // bytes in the file, magic included
+	Bytes   int64 // bytes in the file, magic and sync marks included
 	Flushes int64 // Flush calls that wrote something
 	Syncs   int64 // fsyncs
-	// Truncated is how many bytes of a torn last record Open cut off.
+	// Truncated is how many bytes Open cut off the end of the file:
+	// Recovery.CutBytes.
 	Truncated int64
 }
 
 // Open opens the relay log file at path, creating it if it does not
-// exist. An existing file is checked record by record: a last record that
-// is incomplete or fails its checksum — the write a crash interrupted — is
-// cut off, and the file's last position is the end of the last good record.
-// A damaged record followed by more data is ErrCorrupt and the file is left
-// as it is.
-func Open(path string) (*File, error) {
-	osf, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// exist, and returns what it found and cut. An existing file is checked
+// record by record (the package doc gives the rules): a tail past the
+// last fsync the file proves — a write a crash interrupted, zeros, junk —
+// is cut off, and the Recovery says so (Recovery.Cut); the host must look
+// at it. A damaged record the file proves was fsynced is a *CorruptError
+// (ErrCorrupt), and the file is left as it is. A file of format version 1
+// is read with version 1's rules and upgraded to version 2. Open fsyncs
+// what it keeps, so Last and Synced are both the end of the last record.
+func Open(path string) (*File, Recovery, error) {
+	return open(path, os.O_RDWR|os.O_CREATE)
+}
+
+// Repair opens the existing relay log file at path as Open does, cutting
+// exactly the tail Open would cut (and upgrading a version 1 file), and
+// closes it. It refuses damage as Open does, with a *CorruptError, and
+// leaves the file as it is then. Unlike Open it never creates a file.
+func Repair(path string) (Recovery, error) {
+	f, rec, err := open(path, os.O_RDWR)
 	if err != nil {
-		return nil, err
+		return rec, err
+	}
+	return rec, f.Close()
+}
+
+func open(path string, flag int) (*File, Recovery, error) {
+	osf, err := os.OpenFile(path, flag, 0o644)
+	if err != nil {
+		return nil, Recovery{}, err
 	}
 	f := &File{file: osf, path: path}
 	if err := f.recover(); err != nil {
 		osf.Close()
-		return nil, err
+		return nil, Recovery{}, err
 	}
-	return f, nil
+	return f, f.recovery, nil
 }
 
-// recover scans the file, cuts a torn tail and sets the positions.
+// recover scans the file, cuts a tail past the last proven fsync, upgrades
+// a version 1 file, and sets the positions.
 func (f *File) recover() error {
+	f.recovery.Path = f.path
 	fi, err := f.file.Stat()
 	if err != nil {
 		return err
@@ -147,24 +179,52 @@ func (f *File) recover() error {
 		f.syncedN, f.stats.Bytes = f.size, f.size
 		return nil
 	}
-	good, last, n, err := scan(io.NewSectionReader(f.file, 0, fi.Size()), fi.Size(), nil)
-	if err != nil {
+	s := &scanner{}
+	if err := s.readHeader(f.file); err != nil {
 		return fmt.Errorf("%s: %w", f.path, err)
 	}
-	if good < fi.Size() {
-		if err := f.file.Truncate(good); err != nil {
+	if err := s.run(f.file, fi.Size()); err != nil {
+		return fmt.Errorf("%s: %w", f.path, err)
+	}
+	if s.corrupt != nil {
+		return fmt.Errorf("%s: %w", f.path, s.corrupt)
+	}
+	rec := s.recovery(f.path, fi.Size())
+	size := s.good
+	if rec.Cut() {
+		if err := f.file.Truncate(size); err != nil {
 			return err
 		}
-		f.stats.Truncated = fi.Size() - good
 	}
 	// What a crashed process left may sit in the page cache only: make it
 	// durable (and the cut) before resuming after it.
 	if err := f.file.Sync(); err != nil {
 		return err
 	}
-	f.size, f.syncedN, f.records, f.syncedR = good, good, n, n
-	f.written, f.synced, f.pending = last, last, last
-	f.stats.Bytes, f.stats.Records = good, n
+	if rec.Upgraded {
+		// A version 1 file never holds a sync mark: the new version byte
+		// is durable before the first one.
+		if _, err := f.file.WriteAt(magic[len(magic)-1:], int64(len(magic)-1)); err != nil {
+			return err
+		}
+		if err := f.file.Sync(); err != nil {
+			return err
+		}
+	}
+	if !s.marked {
+		// Everything kept is fsynced now: mark it, so that damage to the
+		// last records is told from a torn write as soon as the next fsync
+		// makes the mark durable.
+		putMark(&f.mark, size)
+		if _, err := f.file.WriteAt(f.mark[:], size); err != nil {
+			return err
+		}
+		size += markLen
+	}
+	f.size, f.syncedN, f.records, f.syncedR = size, size, s.records, s.records
+	f.written, f.synced, f.pending = s.last, s.last, s.last
+	f.stats.Bytes, f.stats.Records, f.stats.Truncated = size, s.records, rec.CutBytes
+	f.recovery = rec
 	return nil
 }
 
@@ -190,123 +250,11 @@ func (f *File) syncDir() error {
 	return d.Sync()
 }
 
-// scan reads records from rd, a file of size bytes, calling fn (if not nil)
-// for each good one. It returns the length of the good prefix, the end
-// position of its last record and the number of records. A bad record is
-// a torn tail (not an error) when it reaches the end of the file or only
-// zero bytes follow its start; otherwise it is ErrCorrupt.
-func scan(rd io.ReaderAt, size int64, fn func(Record) error) (good int64, last semisync.Position, n int64, err error) {
-	var m [len(magic)]byte
-	if _, err := rd.ReadAt(m[:], 0); err != nil || m != magic {
-		return 0, last, 0, ErrNotRelayLog
-	}
-	off := int64(len(magic))
-	br := bufio.NewReaderSize(io.NewSectionReader(rd, off, size-off), 64<<10)
-	var hdr [recordHeaderLen]byte
-	var body []byte
-	lastData := int64(-1) // offset of the file's last non-zero byte, once needed
-	for off < size {
-		// A bad record is the torn last write when the file ends inside
-		// it, or when nothing but zero bytes follows from inside it: a
-		// file system may extend a file before the data reaches it. A bad
-		// record with data after it is damage.
-		bad := func(what string, extent int64) (int64, semisync.Position, int64, error) {
-			if lastData < 0 {
-				lastData = lastNonZero(rd, size)
-			}
-			if lastData < off+extent {
-				return off, last, n, nil
-			}
-			return off, last, n, fmt.Errorf("%w: %s in the record at byte %d", ErrCorrupt, what, off)
-		}
-		if size-off < recordHeaderLen {
-			return bad("a short header", recordHeaderLen)
-		}
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return off, last, n, err
-		}
-		if crc32.Checksum(hdr[:headerSumAt], castagnoli) != binary.LittleEndian.Uint32(hdr[headerSumAt:]) {
-			return bad("a header checksum mismatch", recordHeaderLen)
-		}
-		evLen := int64(binary.LittleEndian.Uint32(hdr[0:]))
-		nameLen := int64(binary.LittleEndian.Uint16(hdr[4:]))
-		if evLen < 1 || evLen > MaxEventLen || nameLen > semisync.MaxFileNameLen {
-			return off, last, n, fmt.Errorf("%w: impossible lengths in the record at byte %d", ErrCorrupt, off)
-		}
-		recLen := recordHeaderLen + nameLen + evLen
-		if size-off < recLen {
-			return bad("a record longer than the file", recLen)
-		}
-		if int64(cap(body)) < nameLen+evLen {
-			body = make([]byte, nameLen+evLen)
-		}
-		body = body[:nameLen+evLen]
-		if _, err := io.ReadFull(br, body); err != nil {
-			return off, last, n, err
-		}
-		if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(hdr[bodySumAt:]) {
-			return bad("a checksum mismatch", recLen)
-		}
-		offset := binary.LittleEndian.Uint64(hdr[6:])
-		end := semisync.FilePos(string(body[:nameLen]), offset)
-		if nameLen == 0 {
-			end = semisync.LSN(offset)
-		}
-		if end.Less(last) {
-			return off, last, n, fmt.Errorf("%w: the record at byte %d ends at %v, before %v", ErrCorrupt, off, end, last)
-		}
-		if fn != nil {
-			if err := fn(Record{End: end, Event: body[nameLen:]}); err != nil {
-				return off, last, n, err
-			}
-		}
-		off += recLen
-		last = end
-		n++
-	}
-	return off, last, n, nil
-}
-
-// lastNonZero returns the offset of the last non-zero byte of rd, a file
-// of size bytes, or -1 if there is none. A read error counts as data at
-// the end, so nothing is cut on its account.
-func lastNonZero(rd io.ReaderAt, size int64) int64 {
-	buf := make([]byte, 32<<10)
-	for end := size; end > 0; {
-		start := max(0, end-int64(len(buf)))
-		k, _ := rd.ReadAt(buf[:end-start], start)
-		for i := k - 1; i >= 0; i-- {
-			if buf[i] != 0 {
-				return start + int64(i)
-			}
-		}
-		if k < int(end-start) {
-			return size
-		}
-		end = start
-	}
-	return -1
-}
-
-// Read calls fn for every record of the relay log file at path, in order,
-// and returns fn's first error. The event slice is valid only during the
-// call. A torn last record is not reported (Open would cut it); a damaged
-// one in the middle is ErrCorrupt. Read changes nothing, so an applier may
-// call it while a File appends to the same file: it reports the records
-// flushed before it reached them, and one still being written looks torn
-// to it and is left out.
-func Read(path string, fn func(Record) error) error {
-	osf, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer osf.Close()
-	fi, err := osf.Stat()
-	if err != nil {
-		return err
-	}
-	_, _, _, err = scan(osf, fi.Size(), fn)
-	return err
+// Recovery returns what Open found and cut when it opened the file.
+func (f *File) Recovery() Recovery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.recovery
 }
 
 // Path returns the file's path.
@@ -449,7 +397,13 @@ func (f *File) countBuffered() int64 {
 }
 
 // Sync fsyncs the file: every flushed record survives a power failure.
-// A failed fsync makes the file failed (ErrFailed).
+// After the fsync it appends a sync mark (not fsynced itself: the next
+// Sync's fsync covers it), which tells a later Open that every byte
+// before it was fsynced. Sync does nothing when nothing was flushed since
+// the last one. A failed fsync makes the file failed (ErrFailed). A failed
+// write of the mark is undone and returned, and Synced does not move, so
+// nothing is acknowledged and the next Sync tries again; if the undo fails
+// too, the file is failed.
 func (f *File) Sync() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -463,8 +417,18 @@ func (f *File) Sync() error {
 		f.failed = fmt.Errorf("%w: fsync: %v", ErrFailed, err)
 		return f.failed
 	}
-	f.synced, f.syncedN, f.syncedR = f.written, f.size, f.records
 	f.stats.Syncs++
+	putMark(&f.mark, f.size)
+	if _, err := f.file.WriteAt(f.mark[:], f.size); err != nil {
+		if terr := f.file.Truncate(f.size); terr != nil {
+			f.failed = fmt.Errorf("%w: a failed sync mark write (%v) could not be undone: %v", ErrFailed, err, terr)
+			return f.failed
+		}
+		return fmt.Errorf("relaylog: writing the sync mark: %w", err)
+	}
+	f.size += markLen
+	f.synced, f.syncedN, f.syncedR = f.written, f.size, f.records
+	f.stats.Bytes = f.size
 	return nil
 }
 

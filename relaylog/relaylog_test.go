@@ -64,13 +64,15 @@ func relayRecords(n int) []relaylog.Record {
 	return recs
 }
 
-// openRelay opens the relay log file at path and closes it when the test
-// ends.
+// openRelay opens the relay log file at path, which must need no cut, and
+// closes it when the test ends.
 func openRelay(t testing.TB, path string) *relaylog.File {
 	t.Helper()
-	r, err := relaylog.Open(path)
+	r, rec, err := relaylog.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { r.Close() })
+	require.False(t, rec.Cut(), "%v", rec)
+	require.Equal(t, rec, r.Recovery())
 	return r
 }
 
@@ -83,9 +85,15 @@ func writeFlush(t testing.TB, r *relaylog.File, recs ...relaylog.Record) {
 	require.NoError(t, r.Flush())
 }
 
+// testingT is what the helpers need of a *testing.T or a *rapid.T.
+type testingT interface {
+	require.TestingT
+	Helper()
+}
+
 // readRecords returns every record of the relay log file at path, with
 // copies of the events.
-func readRecords(t testing.TB, path string) []relaylog.Record {
+func readRecords(t testingT, path string) []relaylog.Record {
 	t.Helper()
 	var recs []relaylog.Record
 	require.NoError(t, relaylog.Read(path, func(r relaylog.Record) error {
@@ -99,12 +107,13 @@ func readRecords(t testing.TB, path string) []relaylog.Record {
 func readNothing(relaylog.Record) error { return nil }
 
 // relayWithRecords writes recs to a new relay log file, one Flush per
-// record, closes it and returns its path, its bytes and the offset at
-// which each record starts (with the file's length last).
+// record and one Sync at the end, closes it and returns its path, its
+// bytes and the offset at which each record starts (with the end of the
+// last record last; the Sync's mark follows it).
 func relayWithRecords(t testing.TB, recs []relaylog.Record) (path string, data []byte, starts []int64) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "relay")
-	r, err := relaylog.Open(path)
+	r, _, err := relaylog.Open(path)
 	require.NoError(t, err)
 	starts = []int64{r.Stats().Bytes}
 	for _, rec := range recs {
@@ -115,7 +124,8 @@ func relayWithRecords(t testing.TB, recs []relaylog.Record) (path string, data [
 	require.NoError(t, r.Close())
 	data, err = os.ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, starts[len(starts)-1], int64(len(data)))
+	require.Equal(t, starts[len(starts)-1]+markLen, int64(len(data)))
+	requireMarkAt(t, data, starts[len(starts)-1])
 	return path, data, starts
 }
 
@@ -129,7 +139,7 @@ func TestOpenCreates(t *testing.T) {
 
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, []byte("SSRL\x01"), data, "a new file holds the magic and the format version")
+	require.Equal(t, []byte("SSRL\x02"), data, "a new file holds the magic and the format version")
 	require.Equal(t, relaylog.Stats{Bytes: int64(len(data))}, r.Stats())
 	require.Empty(t, readRecords(t, path))
 }
@@ -166,10 +176,11 @@ func TestFileWriteFlushSync(t *testing.T) {
 	require.Equal(t, recs[0].End, r.Synced())
 	require.Equal(t, int64(1), r.Stats().Syncs)
 
-	// Nothing new: neither Sync nor Flush does anything.
+	// Nothing new: neither Sync nor Flush does anything. The Sync
+	// appended one sync mark.
 	require.NoError(t, r.Sync())
 	require.NoError(t, r.Flush())
-	require.Equal(t, relaylog.Stats{Records: 1, Bytes: st.Bytes, Flushes: 1, Syncs: 1}, r.Stats())
+	require.Equal(t, relaylog.Stats{Records: 1, Bytes: st.Bytes + markLen, Flushes: 1, Syncs: 1}, r.Stats())
 
 	// Two more records in one Flush.
 	writeFlush(t, r, recs[1:]...)
@@ -192,12 +203,13 @@ func TestFileReopen(t *testing.T) {
 		relaylog.Record{End: semisync.FilePos(secondBinlog, 4), Event: event("heartbeat", 35)},
 		relaylog.Record{End: semisync.FilePos(secondBinlog, fdeLen+4), Event: event("format description", fdeLen)},
 	)
-	path, _, starts := relayWithRecords(t, recs)
+	path, data, _ := relayWithRecords(t, recs)
 
 	r := openRelay(t, path)
 	require.Equal(t, recs[len(recs)-1].End, r.Last())
 	require.Equal(t, r.Last(), r.Synced(), "what a reopened file holds is fsynced")
-	require.Equal(t, relaylog.Stats{Records: int64(len(recs)), Bytes: starts[len(starts)-1]}, r.Stats())
+	require.Equal(t, relaylog.Stats{Records: int64(len(recs)), Bytes: int64(len(data))}, r.Stats())
+	requireFileIs(t, path, data) // it ends in a sync mark: Open adds none
 	require.Equal(t, recs, readRecords(t, path))
 
 	// Appending after a reopen continues the file.
@@ -310,7 +322,7 @@ func TestFileSameEndTwice(t *testing.T) {
 
 func TestFileClosed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay")
-	r, err := relaylog.Open(path)
+	r, _, err := relaylog.Open(path)
 	require.NoError(t, err)
 	recs := relayRecords(2)
 	writeFlush(t, r, recs[0])
@@ -333,8 +345,9 @@ func TestOpenUnfinishedCreation(t *testing.T) {
 	for _, data := range [][]byte{nil, []byte("SSR"), {0, 0}} {
 		path := filepath.Join(t.TempDir(), "relay")
 		require.NoError(t, os.WriteFile(path, data, 0o644))
-		r, err := relaylog.Open(path)
+		r, rec, err := relaylog.Open(path)
 		require.NoError(t, err, "%q", data)
+		require.False(t, rec.Cut(), "%q: nothing held, nothing cut", data)
 		require.True(t, r.Last().IsZero())
 		require.NoError(t, r.Close())
 		require.NoError(t, relaylog.Read(path, readNothing))
@@ -349,7 +362,8 @@ func TestOpenErrors(t *testing.T) {
 		wantErr error
 	}{
 		{"wrong magic", append([]byte("XSRL\x01"), good[5:]...), relaylog.ErrNotRelayLog},
-		{"another format version", append([]byte("SSRL\x02"), good[5:]...), relaylog.ErrNotRelayLog},
+		{"another format version", append([]byte("SSRL\x03"), good[5:]...), relaylog.ErrNotRelayLog},
+		{"format version 0", append([]byte("SSRL\x00"), good[5:]...), relaylog.ErrNotRelayLog},
 		{"a text file", []byte("hello, world\n"), relaylog.ErrNotRelayLog},
 		{"shorter than the magic, not its start", []byte("XYZ"), relaylog.ErrNotRelayLog},
 		{"zeros", make([]byte, 100), relaylog.ErrNotRelayLog},
@@ -358,15 +372,26 @@ func TestOpenErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "relay")
 			require.NoError(t, os.WriteFile(path, tt.data, 0o644))
-			_, err := relaylog.Open(path)
+			_, _, err := relaylog.Open(path)
 			require.ErrorIs(t, err, tt.wantErr)
 			require.ErrorIs(t, relaylog.Read(path, readNothing), tt.wantErr)
+			_, err = relaylog.Check(path, nil)
+			require.ErrorIs(t, err, tt.wantErr)
+			_, err = relaylog.Repair(path)
+			require.ErrorIs(t, err, tt.wantErr)
 			requireFileIs(t, path, tt.data)
 		})
 	}
 	t.Run("missing directory", func(t *testing.T) {
-		_, err := relaylog.Open(filepath.Join(t.TempDir(), "none", "relay"))
+		_, _, err := relaylog.Open(filepath.Join(t.TempDir(), "none", "relay"))
 		require.ErrorIs(t, err, fs.ErrNotExist)
+	})
+	t.Run("Repair of a missing file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "relay")
+		_, err := relaylog.Repair(path)
+		require.ErrorIs(t, err, fs.ErrNotExist)
+		_, err = os.Stat(path)
+		require.ErrorIs(t, err, fs.ErrNotExist, "Repair creates nothing")
 	})
 	t.Run("Read of a missing file", func(t *testing.T) {
 		require.ErrorIs(t, relaylog.Read(filepath.Join(t.TempDir(), "relay"), readNothing), fs.ErrNotExist)
@@ -384,8 +409,9 @@ func header(evLen uint32, nameLen uint16, offset uint64, bodySum uint32) []byte 
 }
 
 // A header whose checksum holds but whose lengths no Write produces is
-// damage wherever it is: its lengths cannot be trusted to find what
-// follows.
+// damage where the file proves it was fsynced (a sync mark follows), and
+// a tail to cut past the last sync mark: its lengths cannot be trusted to
+// find what follows.
 func TestOpenImpossibleLengths(t *testing.T) {
 	_, good, _ := relayWithRecords(t, relayRecords(1))
 	tests := []struct {
@@ -393,35 +419,40 @@ func TestOpenImpossibleLengths(t *testing.T) {
 		evLen   uint32
 		nameLen uint16
 	}{
-		{"empty event", 0, 0},
+		{"empty event with a name", 0, 1},
 		{"event over MaxEventLen", relaylog.MaxEventLen + 1, 0},
 		{"file name over MaxFileNameLen", 31, semisync.MaxFileNameLen + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			at := int64(len(good))
+			bad := append(slices.Clone(good), header(tt.evLen, tt.nameLen, 1<<20, 0)...)
+			marked := append(slices.Clone(bad), markAt(int64(len(bad)))...)
+
 			path := filepath.Join(t.TempDir(), "relay")
-			data := append(slices.Clone(good), header(tt.evLen, tt.nameLen, 1<<20, 0)...)
-			require.NoError(t, os.WriteFile(path, data, 0o644))
-			_, err := relaylog.Open(path)
-			require.ErrorIs(t, err, relaylog.ErrCorrupt)
-			require.ErrorContains(t, err, "impossible lengths")
-			require.ErrorIs(t, relaylog.Read(path, readNothing), relaylog.ErrCorrupt)
-			requireFileIs(t, path, data)
+			require.NoError(t, os.WriteFile(path, marked, 0o644))
+			requireRefused(t, path, marked, at, "impossible lengths")
+
+			require.NoError(t, os.WriteFile(path, bad, 0o644))
+			requireRecovered(t, path, relayRecords(1), markLen)
 		})
 	}
 }
 
-// Records whose checksums hold but whose ends go backwards are damage.
+// Records whose checksums hold but whose ends go backwards are damage
+// where a sync mark follows them, and a tail past the last one.
 func TestOpenEndsBackwards(t *testing.T) {
-	_, data, starts := relayWithRecords(t, relayRecords(2))
+	recs := relayRecords(2)
+	_, data, starts := relayWithRecords(t, recs)
 	// Swap the two records: both are whole, in the wrong order.
 	first, second := data[starts[0]:starts[1]], data[starts[1]:starts[2]]
-	swapped := slices.Concat(data[:starts[0]], second, first)
+	swapped := slices.Concat(data[:starts[0]], second, first, data[starts[2]:])
 	path := filepath.Join(t.TempDir(), "relay")
 	require.NoError(t, os.WriteFile(path, swapped, 0o644))
-	_, err := relaylog.Open(path)
-	require.ErrorIs(t, err, relaylog.ErrCorrupt)
-	requireFileIs(t, path, swapped)
+	requireRefused(t, path, swapped, starts[0]+int64(len(second)), fmt.Sprintf("ends at %v, before %v", recs[0].End, recs[1].End))
+
+	require.NoError(t, os.WriteFile(path, swapped[:starts[2]], 0o644))
+	requireRecovered(t, path, recs[1:], int64(len(first)))
 }
 
 func TestReadCallbackError(t *testing.T) {
@@ -440,7 +471,7 @@ func TestReadCallbackError(t *testing.T) {
 }
 
 // requireFileIs checks that the file at path holds exactly want.
-func requireFileIs(t testing.TB, path string, want []byte) {
+func requireFileIs(t testingT, path string, want []byte) {
 	t.Helper()
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -459,27 +490,84 @@ func appendToFile(t testing.TB, path string, b []byte) {
 }
 
 // requireRecovered opens the relay log file at path, expects it to hold
-// recs after cutting cut bytes, and that a record written after that reads
-// back after them.
-func requireRecovered(t testing.TB, path string, recs []relaylog.Record, cut int64) {
+// recs after cutting cut bytes from its end, and that a record written
+// after that reads back after them. Open marks what it keeps as fsynced.
+func requireRecovered(t testing.TB, path string, recs []relaylog.Record, cut int64) relaylog.Recovery {
 	t.Helper()
-	r, err := relaylog.Open(path)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	before := fi.Size()
+	var held []relaylog.Record
+	rep, err := relaylog.Check(path, func(it relaylog.Item) error {
+		if !it.Mark {
+			held = append(held, relaylog.Record{End: it.Record.End, Event: slices.Clone(it.Record.Event)})
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Nil(t, rep.Corrupt)
+	require.Equal(t, recs, held, "Check reports the records Open keeps")
+	require.Equal(t, recs, readRecords(t, path), "Read leaves out the tail Open cuts")
+
+	r, rec, err := relaylog.Open(path)
 	require.NoError(t, err)
 	defer r.Close()
+	require.Equal(t, rep.Recovery, rec, "Check says what Open does")
+	require.Equal(t, rec, r.Recovery())
+	require.Equal(t, cut > 0, rec.Cut())
+	require.Equal(t, cut, rec.CutBytes)
+	if cut > 0 {
+		require.Equal(t, before-cut, rec.CutAt)
+		require.GreaterOrEqual(t, rec.CutAt, rec.Proven, "nothing before the last sync mark is cut")
+		require.Contains(t, rec.String(), fmt.Sprintf("cut %d bytes from byte %d", cut, rec.CutAt))
+	}
+	require.Equal(t, int64(len(recs)), rec.Records)
+	require.Equal(t, recs[len(recs)-1].End, rec.End)
 	require.Equal(t, recs[len(recs)-1].End, r.Last())
 	require.Equal(t, r.Last(), r.Synced(), "Open fsyncs what it keeps")
 	st := r.Stats()
 	require.Equal(t, cut, st.Truncated)
 	require.Equal(t, int64(len(recs)), st.Records)
-	fi, err := os.Stat(path)
+	fi, err = os.Stat(path)
 	require.NoError(t, err)
-	require.Equal(t, st.Bytes, fi.Size(), "the torn tail is cut from the file")
+	require.Equal(t, st.Bytes, fi.Size(), "the tail is cut from the file")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	requireMarkAt(t, data, st.Bytes-markLen)
 
 	next := xidRecord(firstBinlog, 10_000, 99)
 	writeFlush(t, r, next)
 	require.NoError(t, r.Sync())
 	require.NoError(t, r.Close())
 	require.Equal(t, append(slices.Clone(recs), next), readRecords(t, path))
+	return rec
+}
+
+// requireRefused expects Open, Read, Check and Repair to refuse the file at
+// path, which holds data, with a *CorruptError at offset at whose message
+// contains want, and to leave the file as it is.
+func requireRefused(t testing.TB, path string, data []byte, at int64, want string) {
+	t.Helper()
+	requireCorruptAt := func(err error) {
+		t.Helper()
+		require.ErrorIs(t, err, relaylog.ErrCorrupt)
+		var ce *relaylog.CorruptError
+		require.ErrorAs(t, err, &ce)
+		require.Equal(t, at, ce.Offset, "%v", err)
+		require.ErrorContains(t, err, want)
+	}
+	_, _, err := relaylog.Open(path)
+	requireCorruptAt(err)
+	requireCorruptAt(relaylog.Read(path, readNothing))
+	_, err = relaylog.Repair(path)
+	requireCorruptAt(err)
+	rep, err := relaylog.Check(path, nil)
+	require.NoError(t, err)
+	require.NotNil(t, rep.Corrupt)
+	requireCorruptAt(rep.Corrupt)
+	require.False(t, rep.Whole())
+	require.False(t, rep.Recovery.Cut())
+	requireFileIs(t, path, data)
 }
 
 func TestFileZeroTail(t *testing.T) {
@@ -499,9 +587,9 @@ func TestFileZeroTail(t *testing.T) {
 func TestFileCorruptMiddleRecord(t *testing.T) {
 	recs := relayRecords(3)
 	_, data, starts := relayWithRecords(t, recs)
-	// Every byte of the middle record, each flipped two ways: the file
-	// holds a good record after it, so this is damage, not a torn write,
-	// and nothing may be cut (the later record may have been
+	// Every byte of the middle record, each flipped two ways: a sync mark
+	// follows, so the record was fsynced and this is damage, not a torn
+	// write, and nothing may be cut (the later record may have been
 	// acknowledged).
 	for at := starts[1]; at < starts[2]; at++ {
 		for _, mask := range []byte{0x01, 0xff} {
@@ -510,10 +598,7 @@ func TestFileCorruptMiddleRecord(t *testing.T) {
 				bad := slices.Clone(data)
 				bad[at] ^= mask
 				require.NoError(t, os.WriteFile(path, bad, 0o644))
-				_, err := relaylog.Open(path)
-				require.ErrorIs(t, err, relaylog.ErrCorrupt)
-				requireFileIs(t, path, bad)
-				require.ErrorIs(t, relaylog.Read(path, readNothing), relaylog.ErrCorrupt)
+				requireRefused(t, path, bad, starts[1], fmt.Sprintf("before the sync mark at byte %d", starts[3]))
 			})
 		}
 	}
@@ -535,30 +620,41 @@ func TestFileTornLastRecord(t *testing.T) {
 	}
 }
 
-func TestFileCorruptLastRecord(t *testing.T) {
-	// A last record that fits the file exactly but fails its checksum is
-	// the write a crash interrupted (Open's doc): it is cut. The bytes
-	// damaged are the end's file name and the event, the last ones of the
-	// record.
+// A last record that was flushed but never fsynced (no sync mark
+// follows it) and fails its checksum cannot be told from a write that a
+// power failure tore: it is cut, and the Recovery says so. The bytes
+// damaged are the end's file name and the event, the last ones of the
+// record. (Damage to a record a Sync covered is refused:
+// TestSyncedLastRecordDamageRefused.)
+func TestFileCorruptUnsyncedLastRecord(t *testing.T) {
 	recs := relayRecords(3)
-	_, data, starts := relayWithRecords(t, recs)
-	last, n := starts[2], int64(len(firstBinlog)+len(recs[2].Event))
-	for at := starts[3] - n; at < starts[3]; at++ {
-		t.Run(fmt.Sprintf("byte %d of %d", at-last, starts[3]-last), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "relay")
+	_, data, starts := relayWithRecords(t, recs[:2])
+	path := filepath.Join(t.TempDir(), "relay")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	r := openRelay(t, path)
+	writeFlush(t, r, recs[2])
+	require.NoError(t, r.Close())
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	last := starts[2] + markLen
+	n := int64(len(firstBinlog) + len(recs[2].Event))
+	require.Equal(t, int64(len(data)), last+recordLen(recs[2]))
+	for at := int64(len(data)) - n; at < int64(len(data)); at++ {
+		t.Run(fmt.Sprintf("byte %d of %d", at-last, int64(len(data))-last), func(t *testing.T) {
 			bad := slices.Clone(data)
 			bad[at] ^= 0x01
 			require.NoError(t, os.WriteFile(path, bad, 0o644))
-			requireRecovered(t, path, recs[:2], starts[3]-last)
+			rec := requireRecovered(t, path, recs[:2], int64(len(data))-last)
+			require.Equal(t, "a checksum mismatch", rec.Reason)
+			require.Equal(t, starts[2], rec.Proven, "the mark after the second record")
 		})
 	}
 	// The record's last block never reached the disk.
 	t.Run("record ends in zeros", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "relay")
 		bad := slices.Clone(data)
 		clear(bad[len(bad)-10:])
 		require.NoError(t, os.WriteFile(path, bad, 0o644))
-		requireRecovered(t, path, recs[:2], starts[3]-last)
+		requireRecovered(t, path, recs[:2], int64(len(data))-last)
 	})
 }
 

@@ -16,8 +16,10 @@
 // (each event with its end position and checksums) and with its crash
 // recovery. Append buffers, Sync writes and fsyncs (one fsync per commit
 // group with package waitpoint), Publish shows the group to cursors;
-// OpenFile reads an existing file back. For a file-backed relay log use
-// package relaylog itself.
+// OpenFile reads an existing file back and returns what recovery cut (a
+// relaylog.Recovery the host must look at: for a source, a cut means lost
+// events). Command relaylog (cmd/relaylog) inspects and repairs the file.
+// For a file-backed relay log use package relaylog itself.
 //
 // # Usage
 //

@@ -19,7 +19,7 @@ func ExampleFile() {
 	}
 	defer os.RemoveAll(dir)
 
-	b, err := binlog.OpenFile(dir, "binlog")
+	b, _, err := binlog.OpenFile(dir, "binlog") // a new file: nothing to recover
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -40,8 +40,14 @@ func ExampleFile() {
 	c.Close()
 	b.Close()
 
-	b, _ = binlog.OpenFile(dir, "binlog")
+	b, rec, err := binlog.OpenFile(dir, "binlog")
+	if err != nil {
+		log.Fatal(err) // a *relaylog.CorruptError: damage to synced events
+	}
 	defer b.Close()
+	if rec.Cut() {
+		log.Printf("the binlog lost its last events: %v", rec)
+	}
 	c, _ = b.Open(semisync.Position{}) // from the beginning
 	for {
 		ev, ok, _ := c.Next()

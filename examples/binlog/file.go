@@ -12,10 +12,11 @@ import (
 
 // File is a Memory binlog kept on disk: every event is also appended to
 // the file dir/base.000001, in package relaylog's format (each event with
-// its end position and CRC-32Cs), so it has relaylog's crash recovery: a
-// torn last write is cut when the file is opened again, damage before it
-// is refused, and a failed fsync fails the file. Positions are Memory's
-// (base.000001, offsets counting event bytes from 4).
+// its end position and CRC-32Cs, and a sync mark after each fsync), so it
+// has relaylog's crash recovery: a tail past the last fsync the file
+// proves is cut when the file is opened again (and reported), damage
+// before it is refused, and a failed fsync fails the file. Positions are
+// Memory's (base.000001, offsets counting event bytes from 4).
 //
 // Append buffers an event; Sync writes the buffer and fsyncs it, one fsync
 // for every commit that arrived meanwhile (group commit with package
@@ -27,20 +28,32 @@ import (
 type File struct {
 	mem *Memory
 	log *relaylog.File
+	rec relaylog.Recovery
 
 	mu    sync.Mutex // orders appends to mem and log alike
 	syncs int64
 }
 
-// OpenFile opens the binlog base.000001 in dir, creating it if needed.
-// The events of an existing file are read back and published; relaylog.Open
-// says what it does with a damaged file.
-func OpenFile(dir, base string) (*File, error) {
+// OpenFile opens the binlog base.000001 in dir, creating it if needed,
+// and returns what relaylog.Open found and cut. The events of an existing
+// file are read back and published; relaylog.Open says what it does with
+// a damaged file (a *relaylog.CorruptError, the file left as it is).
+//
+// The host must look at the Recovery: for a source's binlog, a cut
+// (Recovery.Cut) means the binlog lost its last events, and the source's
+// head goes back to Recovery.End. After a crash of the process only events
+// no Sync had covered can be cut: commits that never returned. After a
+// power failure the last group a Sync covered can be cut too, if its
+// bytes were damaged as well (relaylog's package doc says when): commits
+// that may have been reported, and that replicas may hold. Say so to the
+// operator; a replica whose relay log is ahead of the source's head then
+// needs attention.
+func OpenFile(dir, base string) (*File, relaylog.Recovery, error) {
 	mem := NewMemory(base)
 	path := filepath.Join(dir, mem.name)
-	log, err := relaylog.Open(path)
+	log, rec, err := relaylog.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, rec, err
 	}
 	err = relaylog.Read(path, func(r relaylog.Record) error {
 		if end := mem.Append(r.Event); end != r.End {
@@ -50,11 +63,14 @@ func OpenFile(dir, base string) (*File, error) {
 	})
 	if err != nil {
 		log.Close()
-		return nil, err
+		return nil, rec, err
 	}
 	mem.Publish()
-	return &File{mem: mem, log: log}, nil
+	return &File{mem: mem, log: log, rec: rec}, rec, nil
 }
+
+// Recovery returns what OpenFile found and cut.
+func (b *File) Recovery() relaylog.Recovery { return b.rec }
 
 // Path returns the binlog file's path.
 func (b *File) Path() string { return b.log.Path() }

@@ -1,8 +1,10 @@
 package binlog_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,8 +41,10 @@ func appendAll(t *testing.T, b *binlog.File, events ...string) {
 // them back, published, with the same positions.
 func TestFileAppendSyncPublishReopen(t *testing.T) {
 	dir := t.TempDir()
-	b, err := binlog.OpenFile(dir, "binlog")
+	b, rec, err := binlog.OpenFile(dir, "binlog")
 	require.NoError(t, err)
+	require.False(t, rec.Cut())
+	require.Equal(t, rec, b.Recovery())
 	require.Equal(t, pos(4), b.Head())
 	end, err := b.Append([]byte("one"))
 	require.NoError(t, err)
@@ -67,9 +71,10 @@ func TestFileAppendSyncPublishReopen(t *testing.T) {
 	_, err = b.Append([]byte("after close"))
 	require.ErrorIs(t, err, relaylog.ErrClosed)
 
-	b, err = binlog.OpenFile(dir, "binlog")
+	b, rec, err = binlog.OpenFile(dir, "binlog")
 	require.NoError(t, err)
 	defer b.Close()
+	require.False(t, rec.Cut(), "nothing written reached the file")
 	require.Equal(t, pos(10), b.Head())
 	require.Equal(t, 2, b.Len())
 	require.Equal(t, want, readFrom(t, b, semisync.Position{}), "published on open")
@@ -80,12 +85,16 @@ func TestFileAppendSyncPublishReopen(t *testing.T) {
 	require.ErrorIs(t, err, relaylog.ErrInvalidWrite, "an empty event")
 }
 
+// markLen is the length of the sync mark relaylog writes after each
+// fsync.
+const markLen = 22
+
 // A crash inside the last write leaves a torn tail (a cut, or zeros) that
-// opening cuts; damage before the last event is refused and the file left
-// as it is.
+// opening cuts and reports; damage before the last sync mark is refused
+// and the file left as it is.
 func TestFileRecovery(t *testing.T) {
 	dir := t.TempDir()
-	b, err := binlog.OpenFile(dir, "binlog")
+	b, _, err := binlog.OpenFile(dir, "binlog")
 	require.NoError(t, err)
 	appendAll(t, b, "first", "second")
 	require.NoError(t, b.Sync())
@@ -98,37 +107,86 @@ func TestFileRecovery(t *testing.T) {
 	three, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	reopen := func(t *testing.T, data []byte) *binlog.File {
+	reopen := func(t *testing.T, data []byte) (*binlog.File, relaylog.Recovery) {
 		t.Helper()
 		require.NoError(t, os.WriteFile(path, data, 0o644))
-		b, err := binlog.OpenFile(dir, "binlog")
+		b, rec, err := binlog.OpenFile(dir, "binlog")
 		require.NoError(t, err)
 		t.Cleanup(func() { b.Close() })
-		return b
+		require.Equal(t, rec, b.Recovery())
+		return b, rec
 	}
+	third := len(three) - markLen // where the third event's record ends
 	for cut := len(two) + 1; cut < len(three); cut++ {
-		b := reopen(t, three[:cut])
-		require.Equal(t, 2, b.Len(), "cut at %d", cut)
-		require.Equal(t, pos(4+5+6), b.Head())
+		b, rec := reopen(t, three[:cut])
+		require.Equal(t, cut != third, rec.Cut(), "cut at %d", cut) // at third: the mark is lost, nothing torn
+		if cut < third {
+			require.Equal(t, 2, b.Len(), "cut at %d", cut)
+			require.Equal(t, pos(4+5+6), b.Head())
+			require.Equal(t, int64(len(two)), rec.CutAt)
+		} else {
+			require.Equal(t, 3, b.Len(), "cut at %d: only the last mark is torn", cut)
+			if rec.Cut() {
+				require.Equal(t, int64(third), rec.CutAt)
+			}
+		}
+		require.Equal(t, b.Head(), rec.End)
 	}
 	zeros := func(data []byte, n int) []byte { return append(append([]byte(nil), data...), make([]byte, n)...) }
-	b = reopen(t, zeros(three, 4096))
+	b, rec := reopen(t, zeros(three, 4096))
 	require.Equal(t, 3, b.Len(), "a zero tail holds no events")
-	b = reopen(t, zeros(three[:len(two)+10], 4096))
+	require.Equal(t, int64(4096), rec.CutBytes)
+	b, _ = reopen(t, zeros(three[:len(two)+10], 4096))
 	require.Equal(t, 2, b.Len(), "a torn event followed by zeros is cut")
 
 	bad := append([]byte(nil), three...)
-	bad[len(two)-2] ^= 0xff // a byte of the second event
+	bad[len(two)-markLen-2] ^= 0xff // a byte of the second event
 	require.NoError(t, os.WriteFile(path, bad, 0o644))
-	_, err = binlog.OpenFile(dir, "binlog")
+	_, _, err = binlog.OpenFile(dir, "binlog")
 	require.ErrorIs(t, err, relaylog.ErrCorrupt)
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, bad, after, "a refused file is left as it is")
 
 	require.NoError(t, os.WriteFile(path, []byte("not a binlog"), 0o644))
-	_, err = binlog.OpenFile(dir, "binlog")
+	_, _, err = binlog.OpenFile(dir, "binlog")
 	require.ErrorIs(t, err, relaylog.ErrNotRelayLog)
-	_, err = binlog.OpenFile(filepath.Join(dir, "missing"), "binlog")
+	_, _, err = binlog.OpenFile(filepath.Join(dir, "missing"), "binlog")
 	require.Error(t, err)
+}
+
+// Regression: the binlog's last event, fsynced by Sync (a commit that may
+// have returned), used to be cut silently when any bit of it was damaged.
+// Its sync mark follows it now: every flip of every bit of its record is
+// refused, with the record's offset, and the file left as it is.
+func TestFileSyncedLastEventDamageRefused(t *testing.T) {
+	dir := t.TempDir()
+	b, _, err := binlog.OpenFile(dir, "binlog")
+	require.NoError(t, err)
+	var start int64
+	for i := range 20 {
+		fi, err := os.Stat(b.Path())
+		require.NoError(t, err)
+		start = fi.Size()
+		appendAll(t, b, fmt.Sprintf("INSERT %d", i))
+		require.NoError(t, b.Sync())
+	}
+	require.NoError(t, b.Close())
+	data, err := os.ReadFile(b.Path())
+	require.NoError(t, err)
+	end := int64(len(data)) - markLen
+	for at := start; at < end; at++ {
+		for bit := range 8 {
+			bad := slices.Clone(data)
+			bad[at] ^= 1 << bit
+			require.NoError(t, os.WriteFile(b.Path(), bad, 0o644))
+			_, _, err := binlog.OpenFile(dir, "binlog")
+			var ce *relaylog.CorruptError
+			require.ErrorAs(t, err, &ce, "byte %d bit %d", at, bit)
+			require.Equal(t, start, ce.Offset)
+			after, err := os.ReadFile(b.Path())
+			require.NoError(t, err)
+			require.Equal(t, bad, after, "a refused file is left as it is")
+		}
+	}
 }

@@ -28,6 +28,7 @@ type cluster struct {
 	dir   string
 	src   *source.Source
 	bl    *binlog.File
+	blRec relaylog.Recovery // what opening the binlog found and cut
 	pipe  *waitpoint.Pipeline[[]byte]
 	srv   *transport.Server
 	ln    net.Listener
@@ -50,6 +51,7 @@ type node struct {
 	cancel    context.CancelFunc
 	done      chan error
 	resumedAt semisync.Position
+	recovered relaylog.Recovery // what opening its relay log found and cut, the last time
 	synced    semisync.Position // what its relay log had fsynced when it stopped
 }
 
@@ -96,7 +98,7 @@ func start(dir string, reg *vars.Registry, replicas int) (*cluster, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "source"), 0o755); err != nil {
 		return nil, err
 	}
-	if c.bl, err = binlog.OpenFile(filepath.Join(dir, "source"), "binlog"); err != nil {
+	if c.bl, c.blRec, err = binlog.OpenFile(filepath.Join(dir, "source"), "binlog"); err != nil {
 		return nil, err
 	}
 	if c.src, err = source.New(source.Options{Vars: reg}); err != nil {
@@ -130,8 +132,9 @@ func start(dir string, reg *vars.Registry, replicas int) (*cluster, error) {
 func (c *cluster) addr() string { return c.ln.Addr().String() }
 
 // startReplica starts replica i as a new process would: it opens its relay
-// log file (which checks every record and cuts a torn tail) and replicates
-// from its last fsynced record.
+// log file (which checks every record and cuts a tail past the last fsync
+// it proves, kept in n.recovered) and replicates from its last fsynced
+// record: after a cut, the shorter position.
 func (c *cluster) startReplica(i int) (err error) {
 	n := c.nodes[i]
 	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
@@ -145,7 +148,7 @@ func (c *cluster) startReplica(i int) (err error) {
 	if err != nil {
 		return err
 	}
-	if n.relay, err = relaylog.Open(n.path); err != nil {
+	if n.relay, n.recovered, err = relaylog.Open(n.path); err != nil {
 		return err
 	}
 	defer func() {
@@ -169,6 +172,17 @@ func (c *cluster) startReplica(i int) (err error) {
 		n.done <- err
 	}()
 	return nil
+}
+
+// printRecovery prints what opening the binlog (source true) or replica
+// i's relay log cut, if anything.
+func (c *cluster) printRecovery(w io.Writer, source bool, i int) {
+	if source && c.blRec.Cut() {
+		fmt.Fprintf(w, "source binlog recovered: %v\n", c.blRec)
+	}
+	if n := c.nodes[i]; !source && n.recovered.Cut() {
+		fmt.Fprintf(w, "replica %d relay log recovered: %v\n", n.id, n.recovered)
+	}
 }
 
 // stopReplica stops replica i (it leaves with COM_QUIT) and closes its

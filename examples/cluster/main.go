@@ -184,7 +184,13 @@ func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir 
 		return false, err
 	}
 	defer c.close()
-	p("A source and %d replicas on %s, files in %s\n\n", s.replicas, c.addr(), dir)
+	p("A source and %d replicas on %s, files in %s\n", s.replicas, c.addr(), dir)
+	// Files left by an earlier run in -dir: what recovery cut, if anything.
+	c.printRecovery(w, true, 0)
+	for i := range c.nodes {
+		c.printRecovery(w, false, i)
+	}
+	p("\n")
 	p("mysql> SHOW VARIABLES LIKE 'rpl_semi_sync_source%%';\n")
 	if err := semisync.WriteTable(w, reg.Show("rpl_semi_sync_source%")); err != nil {
 		return false, err
@@ -247,6 +253,9 @@ func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir 
 	}
 	p("\n== 4. Replicas %d and %d restarted from their relay logs at %v and %v\n", s.replicas-1, s.replicas,
 		c.nodes[s.replicas-2].resumedAt, c.nodes[s.replicas-1].resumedAt)
+	for i := s.replicas - 2; i < s.replicas; i++ {
+		c.printRecovery(w, false, i)
+	}
 	// The source switches back ON when enough replicas have acknowledged
 	// its newest write (spec §4.5): they catch up first.
 	limit := max(10*time.Second, 10*s.timeout)

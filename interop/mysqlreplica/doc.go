@@ -56,9 +56,13 @@
 // rules. Replicate writes each event there exactly as the source sent it
 // (its checksum kept, the semisync header removed), with the position in
 // the source's binlog at which it ends (Decoder). relaylog.Open cuts off a
-// last record that a crash tore and refuses (relaylog.ErrCorrupt) a file
-// damaged in the middle; after a failed fsync the file takes no more
-// writes (relaylog.ErrFailed) until it is reopened. relaylog.Read reads it
+// tail past the last fsync the file proves (a write a crash tore, zeros or
+// junk a power failure left) and returns what it cut in a
+// relaylog.Recovery, which Result.Recovery repeats; it refuses
+// (relaylog.ErrCorrupt) damage to what the file proves was fsynced. After
+// a cut the dump resumes from the shorter position, and the source takes
+// that as this replica's position. After a failed fsync the file takes no
+// more writes (relaylog.ErrFailed) until it is reopened. relaylog.Read reads it
 // back for an applier: each record is one binlog event, whose header
 // ParseHeader reads. Events the source makes up for each dump (the first
 // rotate and the repeated format description) are kept too, as MySQL keeps
@@ -88,10 +92,9 @@
 // GTID-based positioning (COM_BINLOG_DUMP_GTID, MariaDB's
 // @slave_connect_state), relay-file rotation and purging, the compressed
 // protocol and TLS (MySQL negotiates TLS inside its handshake, so wrapping
-// the connection in Dial does not give it). After a power failure, a tail
-// written after the last fsync may come back with holes; relaylog.Open
-// then refuses the file (relaylog.ErrCorrupt) rather than guess, and it
-// needs repair.
+// the connection in Dial does not give it). A relay file relaylog.Open
+// refuses (relaylog.ErrCorrupt) is the operator's to inspect: the core
+// module's cmd/relaylog prints its records and the damage.
 // The source's semisync status and counters are not read: they are the
 // source's.
 package mysqlreplica

@@ -28,11 +28,14 @@ func Example_replicate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	relay, err := relaylog.Open("relay.ssrl")
+	relay, rec, err := relaylog.Open("relay.ssrl")
 	if err != nil {
-		log.Fatal(err)
+		log.Fatal(err) // relaylog.ErrCorrupt: inspect it with cmd/relaylog
 	}
 	defer relay.Close()
+	if rec.Cut() {
+		log.Print(rec) // what was cut, and the shorter position replication resumes from
+	}
 
 	ctx := context.Background()
 	for ctx.Err() == nil {

@@ -104,7 +104,7 @@ func newOurReplicaOf(t testing.TB, src *mariadbtest.Server, f semisync.Flavor) *
 	rep, err := replica.New(replica.Options{Vars: reg, Durability: replica.Synced})
 	require.NoError(t, err)
 	o := &ourReplica{t: t, src: src, rep: rep, path: filepath.Join(t.TempDir(), "relay"), gate: newGate()}
-	o.relay, err = relaylog.Open(o.path)
+	o.relay, _, err = relaylog.Open(o.path)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		o.gate.release()
@@ -568,8 +568,10 @@ func TestMariaDBConnectionDiesAndResumes(t *testing.T) {
 	// A new process: reopen the relay file from disk and resume from it.
 	require.NoError(t, ours.relay.Close())
 	var err error
-	ours.relay, err = relaylog.Open(ours.path)
+	var rec relaylog.Recovery
+	ours.relay, rec, err = relaylog.Open(ours.path)
 	require.NoError(t, err)
+	require.False(t, rec.Cut(), "%v", rec)
 	resumeAt := ours.relay.Last()
 	ours.start()
 	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)

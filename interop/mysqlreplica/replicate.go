@@ -80,6 +80,13 @@ type Result struct {
 	// the replica's durability requires (before the dump starts, what the
 	// relay had synced).
 	Durable semisync.Position
+	// Recovery is what relaylog.Open found and cut when it opened the
+	// relay file (Relay.Recovery()), set before connecting. When it cut
+	// something (Recovery.Cut), the dump resumes from the shorter position
+	// Recovery.End, which the source takes as this replica's position: a
+	// power failure may have cut records this replica had acknowledged
+	// (relaylog's package doc says when), so log it.
+	Recovery relaylog.Recovery
 	// Stats are the stream's figures.
 	Stats replica.StreamStats
 }
@@ -135,6 +142,7 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	res.Durable = cfg.Relay.Synced()
+	res.Recovery = cfg.Relay.Recovery()
 	hb := cfg.HeartbeatPeriod
 	if hb <= 0 {
 		hb = time.Second

@@ -153,7 +153,7 @@ func TestReviewCancelDuringConnect(t *testing.T) {
 	}()
 	rep, err := replica.New(replica.Options{Flavor: semisync.FlavorMariaDB, Durability: replica.Synced})
 	require.NoError(t, err)
-	relay, err := relaylog.Open(filepath.Join(t.TempDir(), "relay"))
+	relay, _, err := relaylog.Open(filepath.Join(t.TempDir(), "relay"))
 	require.NoError(t, err)
 	defer relay.Close()
 
