@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,19 +153,32 @@ func TestReplicaStopsAcking(t *testing.T) {
 func TestReplicaKilledMidStream(t *testing.T) {
 	forEachNet(t, func(t *testing.T, nw *network) {
 		const n, killAt = 150, 50
-		r := newRig(t, nw, rigConfig{set: []string{"rpl_semi_sync_source_wait_no_replica = OFF"}})
+		// The source reports a wait blocked for a millisecond (fake time
+		// over net.Pipe): how the test sees commit killAt-1 waiting.
+		r := newRig(t, nw, rigConfig{set: []string{"rpl_semi_sync_source_wait_no_replica = OFF"}, stall: time.Millisecond})
 		rep := newReplica(t, semisync.FlavorMySQL, true)
 		relay := newRelayLog()
 		conn := r.dial(t)
 		// The replica's own goroutine closes its connection abruptly right
 		// after the relay log has made killAt events durable, before the
-		// stream could acknowledge them.
+		// stream could acknowledge them; but only once the test has seen
+		// the last of them, commit killAt-1, waiting in Wait. Otherwise
+		// that commit may reach Wait only after the switch-off (Async) or
+		// even after the reconnected replica caught up (Acknowledged).
+		reached, kill := make(chan struct{}), make(chan struct{})
+		killed := false // the replica's goroutine only
 		relay.onFlush = func(l *relayLog) {
-			if l.Len() >= killAt {
+			if l.Len() >= killAt && !killed {
+				killed = true
+				close(reached)
+				<-kill
 				conn.Close()
 			}
 		}
 		run := replicate(t, conn, transport.ReplicaConfig{Replica: rep, ID: 2, Start: r.bl.Head(), RelayLog: relay})
+		var killOnce sync.Once
+		release := func() { killOnce.Do(func() { close(kill) }) }
+		t.Cleanup(release) // runs before replicate's cleanup waits for Replicate
 		r.events.take(t, "replica 2 joined", eventKind(source.EventReplicaJoined, 2))
 		// With wait_no_replica OFF the source waited for a replica to
 		// switch on.
@@ -174,16 +188,25 @@ func TestReplicaKilledMidStream(t *testing.T) {
 		outcomes := make(chan source.Outcome, n)
 		go func() {
 			defer close(outcomes)
+			// One bound for all the commits (see waitBounded).
+			ctx, cancel := context.WithTimeout(context.Background(), failAfter)
+			defer cancel()
 			for i := range n {
 				end, err := r.write(eventData(i))
 				if err != nil {
 					return
 				}
-				res, _ := r.src.Wait(context.Background(), end)
+				res, _ := r.src.Wait(ctx, end)
 				outcomes <- res.Outcome
 			}
 		}()
 
+		receive(t, "the relay log at the kill point", reached)
+		last := r.binlogEvents()[killAt-1].End
+		r.events.take(t, "commit killAt-1 waiting", func(e source.Event) bool {
+			return e.Kind == source.EventWaitStalled && e.Position.Compare(last) == 0
+		})
+		release()
 		r.events.take(t, "replica 2 left", eventKind(source.EventReplicaLeft, 2))
 		off := r.events.take(t, "the switch-off", eventKind(source.EventSwitchedOff, 0))
 		require.Equal(t, status.ReasonReplicaLoss, off.Reason)
@@ -200,8 +223,9 @@ func TestReplicaKilledMidStream(t *testing.T) {
 		r.events.take(t, "replica 2 joined again", eventKind(source.EventReplicaJoined, 2))
 
 		// Every commit before the killed batch was acknowledged; the one in
-		// it was released by the switch-off; the rest either found the
-		// source off or came after the catch-up.
+		// it, waiting when the connection died, was released by the
+		// switch-off; the rest either found the source off or came after
+		// the catch-up.
 		i := 0
 		for o := range outcomes {
 			switch {
