@@ -89,7 +89,13 @@ func TestLargeEvents(t *testing.T) {
 	forEachNet(t, func(t *testing.T, nw *network) {
 		r := newRig(t, nw, rigConfig{})
 		relay := newRelayLog()
-		r.startReplica(t, 2, newReplica(t, semisync.FlavorMySQL, true), relay, r.bl.Head())
+		// This test is about framing, not liveness: the replica waits
+		// failAfter for a byte rather than its default three heartbeat
+		// periods, which a loaded machine (moving 16 MiB events under
+		// -race) can overrun between the end of an event and the
+		// heartbeat the source sends up to two periods later.
+		run := replicate(t, r.dial(t), transport.ReplicaConfig{Replica: newReplica(t, semisync.FlavorMySQL, true),
+			ID: 2, Start: r.bl.Head(), RelayLog: relay, PeerTimeout: failAfter})
 		// A packet's payload is the semisync prefix, the envelope and the
 		// event: the first size fills one packet to the last byte below
 		// the limit, the second exactly reaches it (a full packet and an
@@ -100,8 +106,20 @@ func TestLargeEvents(t *testing.T) {
 			for i := range data {
 				data[i] = byte(i * 7)
 			}
-			_, res := commit(t, r, data)
-			require.Equal(t, source.Acknowledged, res.Outcome, "event of %d bytes", size)
+			end, err := r.write(data)
+			require.NoError(t, err)
+			res, err := waitBounded(r.src, end)
+			if err != nil || res.Outcome != source.Acknowledged {
+				// Say why: a commit fails here when the replica's
+				// connection ended.
+				select {
+				case e := <-run.done:
+					run.exit = &e
+					t.Fatalf("event of %d bytes: %v (%v); the replica's connection ended: %v", size, res, err, e.err)
+				default:
+					t.Fatalf("event of %d bytes: %v (%v)", size, res, err)
+				}
+			}
 		}
 		r.requireRelayHolds(t, relay)
 	})
@@ -509,7 +527,7 @@ func TestSilentSource(t *testing.T) {
 			cfg.PeerTimeout = 100 * time.Millisecond // real time: the test wants the timeout
 		}
 		start := time.Now()
-		res, err := transport.Replicate(context.Background(), conn, cfg)
+		res, err := transport.Replicate(boundedCtx(t), conn, cfg)
 		require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 		require.True(t, res.Semisync)
 		if nw.pipe {
@@ -530,7 +548,7 @@ func (failingBinlog) Open(semisync.Position) (transport.Cursor, error) { return 
 func TestRefusals(t *testing.T) {
 	forEachNet(t, func(t *testing.T, nw *network) {
 		r := newRig(t, nw, rigConfig{binlog: failingBinlog{}})
-		res, err := transport.Replicate(context.Background(), r.dial(t), transport.ReplicaConfig{
+		res, err := transport.Replicate(boundedCtx(t), r.dial(t), transport.ReplicaConfig{
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, Start: semisync.FilePos("binlog.000001", 4), RelayLog: newRelayLog()})
 		var refused *transport.RefusedError
 		require.ErrorAs(t, err, &refused)
@@ -544,7 +562,7 @@ func TestRefusals(t *testing.T) {
 		// than granting semisync and hanging up.
 		closed := newRig(t, nw, rigConfig{})
 		require.NoError(t, closed.src.Close())
-		_, err = transport.Replicate(context.Background(), closed.dial(t), transport.ReplicaConfig{
+		_, err = transport.Replicate(boundedCtx(t), closed.dial(t), transport.ReplicaConfig{
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, RelayLog: newRelayLog()})
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, uint16(transport.CodeSource), refused.Code)
@@ -553,7 +571,7 @@ func TestRefusals(t *testing.T) {
 		// A replica that claims more than the binlog has is refused before
 		// the source could take its start for an acknowledgement.
 		ahead := newRig(t, nw, rigConfig{})
-		_, err = transport.Replicate(context.Background(), ahead.dial(t), transport.ReplicaConfig{
+		_, err = transport.Replicate(boundedCtx(t), ahead.dial(t), transport.ReplicaConfig{
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, Start: semisync.FilePos("binlog.000001", 1000), RelayLog: newRelayLog()})
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, uint16(transport.CodeBinlog), refused.Code)
@@ -608,7 +626,7 @@ func TestAsyncReplica(t *testing.T) {
 		// Nobody acknowledges: with wait_no_replica ON the commit waits
 		// until its timeout.
 		r.setTimeout(t, 200*time.Millisecond)
-		res, err := r.src.Wait(context.Background(), end)
+		res, err := waitBounded(r.src, end)
 		require.NoError(t, err)
 		require.Equal(t, source.TimedOut, res.Outcome)
 		r.setTimeout(t, longTimeout)
@@ -655,7 +673,7 @@ func TestSourceSequenceIDs(t *testing.T) {
 			// Groups of three events: only a group's last event is flagged.
 			for g := range 3 {
 				end := r.writeGroup(t, eventData(3*g), eventData(3*g+1), eventData(3*g+2))
-				res, err := r.src.Wait(context.Background(), end)
+				res, err := waitBounded(r.src, end)
 				require.NoError(t, err)
 				require.Equal(t, source.Acknowledged, res.Outcome)
 			}
@@ -728,7 +746,7 @@ func TestReplicaChecksSequenceIDs(t *testing.T) {
 					}
 					return drain(c)
 				})
-				_, err := transport.Replicate(context.Background(), conn, transport.ReplicaConfig{
+				_, err := transport.Replicate(boundedCtx(t), conn, transport.ReplicaConfig{
 					Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, RelayLog: newRelayLog()})
 				var oe *wire.OrderError
 				require.ErrorAs(t, err, &oe)
@@ -858,7 +876,7 @@ func TestReplicateNeedsReplicaAndRelayLog(t *testing.T) {
 	rep := newReplica(t, semisync.FlavorMySQL, true)
 	for _, cfg := range []transport.ReplicaConfig{{RelayLog: newRelayLog()}, {Replica: rep}} {
 		a, b := net.Pipe()
-		_, err := transport.Replicate(context.Background(), a, cfg)
+		_, err := transport.Replicate(boundedCtx(t), a, cfg)
 		require.Error(t, err)
 		_, err = b.Write([]byte{0})
 		require.ErrorIs(t, err, io.ErrClosedPipe)
