@@ -34,6 +34,10 @@ type cluster struct {
 	serve chan error
 	nodes []*node
 
+	// wrapRelay, when set, wraps each replica's relay log file before it
+	// goes to Replicate (tests: a slower disk).
+	wrapRelay func(*relaylog.File) replica.RelayLog
+
 	run string // names this run's commits: "<run>-<seq>"
 	seq atomic.Int64
 
@@ -85,7 +89,13 @@ func (e *engine) Commit(_ context.Context, txs [][]byte) error {
 // start opens the binlog, starts the source and its server on loopback
 // TCP, and the replicas.
 func start(dir string, reg *vars.Registry, replicas int) (*cluster, error) {
-	c := &cluster{dir: dir, acked: map[string]bool{}, run: fmt.Sprintf("run%x", time.Now().UnixNano())}
+	return startWith(dir, reg, replicas, nil)
+}
+
+// startWith is start with the replicas' relay log files wrapped by
+// wrapRelay, unless it is nil.
+func startWith(dir string, reg *vars.Registry, replicas int, wrapRelay func(*relaylog.File) replica.RelayLog) (*cluster, error) {
+	c := &cluster{dir: dir, acked: map[string]bool{}, run: fmt.Sprintf("run%x", time.Now().UnixNano()), wrapRelay: wrapRelay}
 	started := false
 	defer func() {
 		if !started {
@@ -160,11 +170,15 @@ func (c *cluster) startReplica(i int) (err error) {
 	if err != nil {
 		return err
 	}
+	var relay replica.RelayLog = n.relay
+	if c.wrapRelay != nil {
+		relay = c.wrapRelay(n.relay)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.done = cancel, make(chan error, 1)
 	go func() {
 		_, err := transport.Replicate(ctx, conn, transport.ReplicaConfig{
-			Replica: rep, ID: n.id, Start: n.resumedAt, RelayLog: n.relay,
+			Replica: rep, ID: n.id, Start: n.resumedAt, RelayLog: relay,
 		})
 		n.done <- err
 	}()
