@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,11 +143,10 @@ func (c *cluster) addr() string { return c.ln.Addr().String() }
 // from its last fsynced record.
 func (c *cluster) startReplica(i int) (err error) {
 	n := c.nodes[i]
-	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
+	cfg := vars.Defaults(c.src.Flavor()) // the source's names
+	cfg.ReplicaEnabled = true
+	reg, err := vars.NewRegistry(c.src.Flavor(), vars.WithConfig(cfg))
 	if err != nil {
-		return err
-	}
-	if err := reg.Exec("SET GLOBAL rpl_semi_sync_replica_enabled = ON"); err != nil {
 		return err
 	}
 	rep, err := replica.New(replica.Options{Vars: reg, Durability: replica.Synced})
@@ -285,11 +283,12 @@ func (c *cluster) workload(ctx context.Context, d time.Duration, committers int,
 var statusRows = []string{"clients", "status", "yes_tx", "no_tx", "no_times", "timefunc_failures", "tx_avg_wait_time", "wait_sessions"}
 
 func (c *cluster) showStatus(w io.Writer) error {
-	fmt.Fprintf(w, "mysql> SHOW STATUS LIKE 'Rpl_semi_sync_source_%%';   -- the main rows; yes_tx counts waits, one per group under AFTER_SYNC\n")
+	prefix := statusPrefix(c.src.Flavor())
+	fmt.Fprintf(w, "mysql> SHOW STATUS LIKE '%s%%';   -- the main rows; yes_tx counts waits, one per group under AFTER_SYNC\n", prefix)
 	var rows []semisync.Row
-	for _, r := range c.src.Show("Rpl_semi_sync_source_%") {
+	for _, r := range c.src.Show(prefix + "%") {
 		for _, name := range statusRows {
-			if strings.HasSuffix(r.Name, "_source_"+name) {
+			if r.Name == prefix+name {
 				rows = append(rows, r)
 			}
 		}

@@ -23,7 +23,15 @@
 // acknowledged them later: the machine is slower than the timeout and the
 // scene cannot be judged.
 //
-//	go run ./examples/cluster [-replicas 3] [-wait-count 2] [-wait-point AFTER_SYNC]
+// The source's variables and status follow -flavor: MySQL 8.0.26+ names
+// (rpl_semi_sync_source_*, the default), the legacy plugins' names
+// (rpl_semi_sync_master_*) or MariaDB's, whose source always waits for one
+// replica (it has no wait count). A -config file is read as that flavor's
+// server reads it; the semisync options it skips (a [mariadb] group under
+// a MySQL flavor, a loose- option of another flavor) are printed as
+// warnings before the run.
+//
+//	go run ./examples/cluster [-flavor mysql] [-replicas 3] [-wait-count 2] [-wait-point AFTER_SYNC]
 //	    [-timeout 1s] [-duration 2s] [-committers 16] [-dir DIR] [-config my.cnf]
 package main
 
@@ -62,6 +70,8 @@ type settings struct {
 	waitPoint                       string
 	timeout, duration               time.Duration
 	dir, config                     string
+	flavor                          semisync.Flavor
+	names                           names
 
 	// wrapRelay, for tests, wraps each replica's relay log (see
 	// startWith).
@@ -111,15 +121,18 @@ func play(ctx context.Context, stdout, stderr io.Writer, s settings, reg *vars.R
 	return 0
 }
 
-// parse reads the flags and the option file into a registry of MySQL
-// 8.0.26+ names: the flags' defaults first, then the option file, then the
-// flags given on the command line.
+// parse reads the flags and the option file into a registry of the
+// -flavor's names: the flags' defaults first, then the option file, then
+// the flags given on the command line. It prints the option file's
+// warnings to stderr.
 func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 	var s settings
+	var flavor string
 	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&flavor, "flavor", "mysql", "the source's names: mysql (8.0.26+), mysql-legacy or mariadb")
 	fs.IntVar(&s.replicas, "replicas", 3, "number of replicas (at least 2)")
-	fs.IntVar(&s.waitCount, "wait-count", 2, "rpl_semi_sync_source_wait_for_replica_count")
+	fs.IntVar(&s.waitCount, "wait-count", 2, "rpl_semi_sync_source_wait_for_replica_count (mariadb: always 1)")
 	fs.StringVar(&s.waitPoint, "wait-point", "AFTER_SYNC", "rpl_semi_sync_source_wait_point: AFTER_SYNC or AFTER_COMMIT")
 	fs.DurationVar(&s.timeout, "timeout", time.Second, "rpl_semi_sync_source_timeout: 100ms to 1m")
 	fs.DurationVar(&s.duration, "duration", 2*time.Second, "how long each scene's workload runs")
@@ -144,17 +157,38 @@ func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 	case !strings.EqualFold(s.waitPoint, "AFTER_SYNC") && !strings.EqualFold(s.waitPoint, "AFTER_COMMIT"):
 		return s, nil, fmt.Errorf("-wait-point %q: want AFTER_SYNC or AFTER_COMMIT", s.waitPoint)
 	}
-	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
+	var err error
+	if s.flavor, err = semisync.ParseFlavor(flavor); err != nil {
+		return s, nil, fmt.Errorf("-flavor %q: want mysql, mysql-legacy or mariadb", flavor)
+	}
+	if s.names, err = newNames(s.flavor); err != nil {
+		return s, nil, err
+	}
+	reg, err := vars.NewRegistry(s.flavor)
 	if err != nil {
 		return s, nil, err
 	}
+	n := s.names
 	set := func(name, value string) error {
-		return reg.Exec(fmt.Sprintf("SET GLOBAL %s = %s", name, value))
+		return reg.Exec(fmt.Sprintf("SET GLOBAL %s = %s", n.must(name), value))
 	}
 	byFlag := map[string]func() error{
-		"wait-count": func() error { return set("rpl_semi_sync_source_wait_for_replica_count", fmt.Sprint(s.waitCount)) },
+		"wait-count": func() error {
+			if _, ok := n.v("rpl_semi_sync_source_wait_for_replica_count"); !ok {
+				if s.waitCount != 1 {
+					return fmt.Errorf("%s has no wait count: its source waits for one replica", s.flavor)
+				}
+				return nil
+			}
+			return set("rpl_semi_sync_source_wait_for_replica_count", fmt.Sprint(s.waitCount))
+		},
 		"wait-point": func() error { return set("rpl_semi_sync_source_wait_point", "'"+s.waitPoint+"'") },
 		"timeout":    func() error { return set("rpl_semi_sync_source_timeout", fmt.Sprint(s.timeout.Milliseconds())) },
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if _, ok := n.v("rpl_semi_sync_source_wait_for_replica_count"); !ok && !given["wait-count"] {
+		s.waitCount = 1 // the default, where the flavor has no variable
 	}
 	for _, name := range []string{"wait-count", "wait-point", "timeout"} {
 		if err := byFlag[name](); err != nil {
@@ -166,8 +200,11 @@ func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 		if err != nil {
 			return s, nil, fmt.Errorf("-config: %w", err)
 		}
-		err = reg.LoadOptionFile(f, s.config)
+		warnings, err := reg.LoadOptionFileWarnings(f, s.config)
 		f.Close()
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "cluster:", w)
+		}
 		if err != nil {
 			return s, nil, fmt.Errorf("-config: %w", err)
 		}
@@ -190,14 +227,14 @@ func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 	cfg := reg.Config()
 	switch {
 	case int(cfg.WaitForReplicaCount) > s.replicas:
-		return s, nil, fmt.Errorf("wait_for_replica_count %d is more than the %d replicas", cfg.WaitForReplicaCount, s.replicas)
+		return s, nil, fmt.Errorf("%s %d is more than the %d replicas", n.must("rpl_semi_sync_source_wait_for_replica_count"), cfg.WaitForReplicaCount, s.replicas)
 	case cfg.Timeout() < minTimeout || cfg.Timeout() > time.Minute:
-		return s, nil, fmt.Errorf("rpl_semi_sync_source_timeout %v: want %v to 1m: the demo expects every commit to be acknowledged "+
+		return s, nil, fmt.Errorf("%s %v: want %v to 1m: the demo expects every commit to be acknowledged "+
 			"while enough replicas are healthy, and a healthy acknowledgement (a relay log fsync and two loopback hops) can take "+
 			"tens of milliseconds on a loaded machine, so a shorter timeout could expire with every replica healthy",
-			cfg.Timeout(), minTimeout)
+			n.must("rpl_semi_sync_source_timeout"), cfg.Timeout(), minTimeout)
 	}
-	s.waitCount, s.waitPoint, s.timeout = int(cfg.WaitForReplicaCount), cfg.WaitPoint.String(), cfg.Timeout()
+	s.waitCount, s.waitPoint, s.timeout = int(max(1, cfg.WaitForReplicaCount)), cfg.WaitPoint.String(), cfg.Timeout()
 	return s, reg, nil
 }
 
@@ -216,19 +253,20 @@ const minTimeout = 100 * time.Millisecond
 // than the timeout, so the scene's check can neither pass nor fail. The
 // program exits 2, as for settings it refuses up front.
 type notJudgedError struct {
-	scene     int
-	timedOut  int
-	commits   int
-	timeout   time.Duration
-	replicas  int
-	reentered time.Duration // after the scene's end
+	timeoutVar string // the flavor's rpl_semi_sync_source_timeout
+	scene      int
+	timedOut   int
+	commits    int
+	timeout    time.Duration
+	replicas   int
+	reentered  time.Duration // after the scene's end
 }
 
 func (e *notJudgedError) Error() string {
-	return fmt.Sprintf("scene %d cannot be judged: %d of its %d commits waited longer than rpl_semi_sync_source_timeout (%v) "+
+	return fmt.Sprintf("scene %d cannot be judged: %d of its %d commits waited longer than %s (%v) "+
 		"although its %d replicas were healthy; they acknowledged later (the source re-entered semisync by itself %v "+
 		"after the scene), so this machine acknowledges more slowly than the timeout: use a longer -timeout",
-		e.scene, e.timedOut, e.commits, e.timeout, e.replicas, e.reentered.Round(time.Millisecond))
+		e.scene, e.timedOut, e.commits, e.timeoutVar, e.timeout, e.replicas, e.reentered.Round(time.Millisecond))
 }
 
 // demo builds the cluster, plays the scenes and prints the summary. It
@@ -242,8 +280,9 @@ func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir 
 	}
 	defer c.close()
 	p("A source and %d replicas on %s, files in %s\n\n", s.replicas, c.addr(), dir)
-	p("mysql> SHOW VARIABLES LIKE 'rpl_semi_sync_source%%';\n")
-	if err := semisync.WriteTable(w, reg.Show("rpl_semi_sync_source%")); err != nil {
+	prefix := strings.TrimSuffix(s.names.sourcePrefix(), "_")
+	p("mysql> SHOW VARIABLES LIKE '%s%%';\n", prefix)
+	if err := semisync.WriteTable(w, reg.Show(prefix+"%")); err != nil {
 		return false, err
 	}
 	pb := newProgress(w, s.duration)
@@ -276,7 +315,7 @@ func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir 
 			err := t.expectAcknowledged(on)
 			if err != nil && t.slowNotFailed(offs, timeoutOffs) {
 				if took, on := c.waitFor(ctx, limit, func(st source.State) bool { return st.On }); on {
-					return &notJudgedError{scene: num, timedOut: t.by[source.TimedOut], commits: t.total(),
+					return &notJudgedError{timeoutVar: s.names.must("rpl_semi_sync_source_timeout"), scene: num, timedOut: t.by[source.TimedOut], commits: t.total(),
 						timeout: s.timeout, replicas: left, reentered: took}
 				}
 			}
@@ -290,7 +329,7 @@ func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir 
 	if err := c.waitClients(s.replicas); err != nil {
 		return false, err
 	}
-	if err := scene(1, fmt.Sprintf("1. All %d replicas healthy, wait_for_replica_count=%d, %s", s.replicas, W, s.waitPoint), s.replicas); err != nil {
+	if err := scene(1, fmt.Sprintf("1. All %d replicas healthy, %s, %s", s.replicas, s.names.waitCountSetting(W), s.waitPoint), s.replicas); err != nil {
 		return false, err
 	}
 	for stopped := 1; stopped <= 2; stopped++ {
