@@ -227,7 +227,8 @@ func parse(stderr io.Writer, args []string) (settings, *vars.Registry, error) {
 	cfg := reg.Config()
 	switch {
 	case int(cfg.WaitForReplicaCount) > s.replicas:
-		return s, nil, fmt.Errorf("%s %d is more than the %d replicas", n.must("rpl_semi_sync_source_wait_for_replica_count"), cfg.WaitForReplicaCount, s.replicas)
+		name, _ := n.v("rpl_semi_sync_source_wait_for_replica_count") // MariaDB's count is always 1
+		return s, nil, fmt.Errorf("%s %d is more than the %d replicas", name, cfg.WaitForReplicaCount, s.replicas)
 	case cfg.Timeout() < minTimeout || cfg.Timeout() > time.Minute:
 		return s, nil, fmt.Errorf("%s %v: want %v to 1m: the demo expects every commit to be acknowledged "+
 			"while enough replicas are healthy, and a healthy acknowledgement (a relay log fsync and two loopback hops) can take "+
@@ -315,8 +316,8 @@ func demo(ctx context.Context, w io.Writer, s settings, reg *vars.Registry, dir 
 			err := t.expectAcknowledged(on)
 			if err != nil && t.slowNotFailed(offs, timeoutOffs) {
 				if took, on := c.waitFor(ctx, limit, func(st source.State) bool { return st.On }); on {
-					return &notJudgedError{timeoutVar: s.names.must("rpl_semi_sync_source_timeout"), scene: num, timedOut: t.by[source.TimedOut], commits: t.total(),
-						timeout: s.timeout, replicas: left, reentered: took}
+					return &notJudgedError{timeoutVar: s.names.must("rpl_semi_sync_source_timeout"), scene: num,
+						timedOut: t.by[source.TimedOut], commits: t.total(), timeout: s.timeout, replicas: left, reentered: took}
 				}
 			}
 			checks.check(err)
