@@ -51,7 +51,9 @@ func (r slowRelay) Sync() error {
 }
 
 // A machine slower than an accepted timeout: every replica is healthy but
-// each fsync takes 150 ms, longer than the 100 ms timeout. Scene 1's
+// each fsync takes 600 ms, far longer than the 100 ms timeout, so that a
+// timer fired late on a loaded machine cannot let an acknowledgement win
+// (with 150 ms the margin was 50 ms). Scene 1's
 // commits time out; the replicas acknowledge them later and the source
 // re-enters semisync by itself, so the program says that the scene cannot
 // be judged with this timeout on this machine and exits 2, where it used
@@ -59,7 +61,7 @@ func (r slowRelay) Sync() error {
 func TestClusterSlowMachineNotJudged(t *testing.T) {
 	s, reg, err := parse(io.Discard, []string{"-timeout", "100ms", "-duration", "300ms", "-committers", "4", "-dir", t.TempDir()})
 	require.NoError(t, err)
-	s.wrapRelay = func(f *relaylog.File) replica.RelayLog { return slowRelay{f, 150 * time.Millisecond} }
+	s.wrapRelay = func(f *relaylog.File) replica.RelayLog { return slowRelay{f, 600 * time.Millisecond} }
 	var out, errOut bytes.Buffer
 	require.Equal(t, 2, play(context.Background(), &out, &errOut, s, reg), "stdout: %s\nstderr: %s", out.String(), errOut.String())
 	require.Regexp(t, `^cluster: scene 1 cannot be judged: [1-9]\d* of its [1-9]\d* commits waited longer than rpl_semi_sync_source_timeout \(100ms\) although its 3 replicas were healthy`, errOut.String())
