@@ -119,7 +119,7 @@ func newBenchSource(b *testing.B, before semisync.Position) *benchSource {
 			b.Fatal(err)
 		}
 	}
-	if err := s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 3600000"); err != nil {
+	if err := s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 60000"); err != nil {
 		b.Fatal(err)
 	}
 	sess, err := s.Register(1, benchPos(0))

@@ -262,7 +262,7 @@ func TestStressCloseWhileWaiting(t *testing.T) {
 
 	s, err := source.New(source.Options{})
 	require.NoError(t, err)
-	require.NoError(t, s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 3600000"))
+	require.NoError(t, s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 60000"))
 	r1, err := s.Register(1, semisync.Position{})
 	require.NoError(t, err)
 	defer r1.Close()
@@ -277,7 +277,7 @@ func TestStressCloseWhileWaiting(t *testing.T) {
 			out.record(s.Wait(context.Background(), stressPos(i)))
 		}()
 	}
-	// Let every wait block (the timeout is an hour away).
+	// Let every wait block (the timeout is a minute away).
 	for s.State().Waiting < waits {
 		if guard.Err() != nil {
 			t.Fatalf("only %d of %d waits blocked", s.State().Waiting, waits)
@@ -333,6 +333,8 @@ func TestStressCloseWhileWaiting(t *testing.T) {
 // TestStressNoGoroutineLeak: outside synctest, every goroutine the source
 // started has ended when Close returns, with an Observer and a stall timer.
 func TestStressNoGoroutineLeak(t *testing.T) {
+	guard, stop := context.WithTimeout(context.Background(), stressGuard)
+	defer stop()
 	before := runtime.NumGoroutine()
 	var seen atomic.Int64
 	s, err := source.New(source.Options{
@@ -340,7 +342,7 @@ func TestStressNoGoroutineLeak(t *testing.T) {
 		StallAfter: time.Hour,
 	})
 	require.NoError(t, err)
-	require.NoError(t, s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 3600000"))
+	require.NoError(t, s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 60000"))
 	r1, err := s.Register(1, semisync.Position{})
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -355,7 +357,7 @@ func TestStressNoGoroutineLeak(t *testing.T) {
 	r1.Ack(stressPos(25))
 	r1.Close() // wait_no_replica is ON: the rest keep waiting until Close
 	require.NoError(t, s.Close())
-	wg.Wait()
+	stressAwait(t, guard, &wg, s, "waits after Close")
 	require.Positive(t, seen.Load(), "the observer saw the events")
 
 	n := runtime.NumGoroutine()

@@ -39,8 +39,9 @@ import (
 const failAfter = 30 * time.Second
 
 // longTimeout is the rpl_semi_sync_source_timeout of commits that must be
-// acknowledged: so long that no machine is slow enough to reach it.
-const longTimeout = time.Hour
+// acknowledged: so long that no machine is slow enough to reach it, and no
+// longer than a minute, the bound of every wait in a test.
+const longTimeout = time.Minute
 
 // network is how a test reaches a server: loopback TCP in real time, or
 // net.Pipe inside a synctest bubble, where the source's timeouts, the
@@ -276,7 +277,7 @@ func newRig(t *testing.T, nw *network, cfg rigConfig) *rig {
 	t.Cleanup(func() {
 		require.NoError(t, r.srv.Close())
 		if r.served != nil {
-			require.ErrorIs(t, <-r.served, transport.ErrServerClosed)
+			require.ErrorIs(t, receive(t, "Serve to return", r.served), transport.ErrServerClosed)
 		}
 		require.NoError(t, r.src.Close())
 	})
@@ -363,7 +364,7 @@ func commit(t *testing.T, r *rig, data []byte) (semisync.Position, source.Result
 	t.Helper()
 	end, err := r.write(data)
 	require.NoError(t, err)
-	res, err := r.src.Wait(context.Background(), end)
+	res, err := waitBounded(r.src, end)
 	require.NoError(t, err)
 	return end, res
 }
@@ -382,7 +383,7 @@ func startCommit(t *testing.T, r *rig, data []byte) (semisync.Position, <-chan c
 	require.NoError(t, err)
 	out := make(chan commitResult, 1)
 	go func() {
-		res, err := r.src.Wait(context.Background(), end)
+		res, err := waitBounded(r.src, end)
 		out <- commitResult{res, err}
 	}()
 	return end, out

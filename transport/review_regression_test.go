@@ -5,7 +5,6 @@ package transport_test
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -133,6 +132,8 @@ func TestReviewLargeEventSlowLinkCutByReplica(t *testing.T) {
 			run.exit = &e
 			t.Fatalf("Replicate ended while the event was still arriving steadily: %v", e.err)
 		case <-got:
+		case <-time.After(failAfter):
+			t.Fatalf("the event did not arrive within %v", failAfter)
 		}
 	})
 }
@@ -154,7 +155,7 @@ func TestReviewAckBeyondSentReleasesCommit(t *testing.T) {
 		require.NoError(t, r.src.Flushed(end))
 		done := make(chan source.Result, 1)
 		go func() {
-			res, _ := r.src.Wait(context.Background(), end)
+			res, _ := waitBounded(r.src, end)
 			done <- res
 		}()
 		ack, err := wire.AppendAck(nil, semisync.FilePos("binlog.999999", 1<<40))
@@ -224,7 +225,7 @@ func TestReviewServeStopsOnTransientAcceptError(t *testing.T) {
 	_, _, err = transport.ParseAccept(p)
 	require.NoError(t, err)
 	require.NoError(t, r.srv.Close())
-	require.True(t, errors.Is(<-served, transport.ErrServerClosed))
+	require.True(t, errors.Is(receive(t, "Serve to return", served), transport.ErrServerClosed))
 }
 
 // TestReviewSlowRelayFlushCountsLiveReplicaDead (server.go:479-494): the

@@ -140,7 +140,7 @@ func newBenchCluster(b *testing.B) *benchCluster {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := reg.Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 3600000"); err != nil {
+	if err := reg.Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 60000"); err != nil {
 		b.Fatal(err)
 	}
 	joined := make(chan struct{}, 1)
@@ -180,7 +180,11 @@ func newBenchCluster(b *testing.B) *benchCluster {
 		defer close(c.done)
 		transport.Replicate(ctx, conn, transport.ReplicaConfig{Replica: rep, ID: 2, Start: c.bl.Head(), RelayLog: &benchRelay{}})
 	}()
-	<-joined
+	select {
+	case <-joined:
+	case <-time.After(time.Minute):
+		b.Fatal("the replica did not join within a minute")
+	}
 	return c
 }
 

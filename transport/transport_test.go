@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,7 +89,13 @@ func TestLargeEvents(t *testing.T) {
 	forEachNet(t, func(t *testing.T, nw *network) {
 		r := newRig(t, nw, rigConfig{})
 		relay := newRelayLog()
-		r.startReplica(t, 2, newReplica(t, semisync.FlavorMySQL, true), relay, r.bl.Head())
+		// This test is about framing, not liveness: the replica waits
+		// failAfter for a byte rather than its default three heartbeat
+		// periods, which a loaded machine (moving 16 MiB events under
+		// -race) can overrun between the end of an event and the
+		// heartbeat the source sends up to two periods later.
+		run := replicate(t, r.dial(t), transport.ReplicaConfig{Replica: newReplica(t, semisync.FlavorMySQL, true),
+			ID: 2, Start: r.bl.Head(), RelayLog: relay, PeerTimeout: failAfter})
 		// A packet's payload is the semisync prefix, the envelope and the
 		// event: the first size fills one packet to the last byte below
 		// the limit, the second exactly reaches it (a full packet and an
@@ -99,8 +106,20 @@ func TestLargeEvents(t *testing.T) {
 			for i := range data {
 				data[i] = byte(i * 7)
 			}
-			_, res := commit(t, r, data)
-			require.Equal(t, source.Acknowledged, res.Outcome, "event of %d bytes", size)
+			end, err := r.write(data)
+			require.NoError(t, err)
+			res, err := waitBounded(r.src, end)
+			if err != nil || res.Outcome != source.Acknowledged {
+				// Say why: a commit fails here when the replica's
+				// connection ended.
+				select {
+				case e := <-run.done:
+					run.exit = &e
+					t.Fatalf("event of %d bytes: %v (%v); the replica's connection ended: %v", size, res, err, e.err)
+				default:
+					t.Fatalf("event of %d bytes: %v (%v)", size, res, err)
+				}
+			}
 		}
 		r.requireRelayHolds(t, relay)
 	})
@@ -152,19 +171,32 @@ func TestReplicaStopsAcking(t *testing.T) {
 func TestReplicaKilledMidStream(t *testing.T) {
 	forEachNet(t, func(t *testing.T, nw *network) {
 		const n, killAt = 150, 50
-		r := newRig(t, nw, rigConfig{set: []string{"rpl_semi_sync_source_wait_no_replica = OFF"}})
+		// The source reports a wait blocked for a millisecond (fake time
+		// over net.Pipe): how the test sees commit killAt-1 waiting.
+		r := newRig(t, nw, rigConfig{set: []string{"rpl_semi_sync_source_wait_no_replica = OFF"}, stall: time.Millisecond})
 		rep := newReplica(t, semisync.FlavorMySQL, true)
 		relay := newRelayLog()
 		conn := r.dial(t)
 		// The replica's own goroutine closes its connection abruptly right
 		// after the relay log has made killAt events durable, before the
-		// stream could acknowledge them.
+		// stream could acknowledge them; but only once the test has seen
+		// the last of them, commit killAt-1, waiting in Wait. Otherwise
+		// that commit may reach Wait only after the switch-off (Async) or
+		// even after the reconnected replica caught up (Acknowledged).
+		reached, kill := make(chan struct{}), make(chan struct{})
+		killed := false // the replica's goroutine only
 		relay.onFlush = func(l *relayLog) {
-			if l.Len() >= killAt {
+			if l.Len() >= killAt && !killed {
+				killed = true
+				close(reached)
+				<-kill
 				conn.Close()
 			}
 		}
 		run := replicate(t, conn, transport.ReplicaConfig{Replica: rep, ID: 2, Start: r.bl.Head(), RelayLog: relay})
+		var killOnce sync.Once
+		release := func() { killOnce.Do(func() { close(kill) }) }
+		t.Cleanup(release) // runs before replicate's cleanup waits for Replicate
 		r.events.take(t, "replica 2 joined", eventKind(source.EventReplicaJoined, 2))
 		// With wait_no_replica OFF the source waited for a replica to
 		// switch on.
@@ -174,16 +206,25 @@ func TestReplicaKilledMidStream(t *testing.T) {
 		outcomes := make(chan source.Outcome, n)
 		go func() {
 			defer close(outcomes)
+			// One bound for all the commits (see waitBounded).
+			ctx, cancel := context.WithTimeout(context.Background(), failAfter)
+			defer cancel()
 			for i := range n {
 				end, err := r.write(eventData(i))
 				if err != nil {
 					return
 				}
-				res, _ := r.src.Wait(context.Background(), end)
+				res, _ := r.src.Wait(ctx, end)
 				outcomes <- res.Outcome
 			}
 		}()
 
+		receive(t, "the relay log at the kill point", reached)
+		last := r.binlogEvents()[killAt-1].End
+		r.events.take(t, "commit killAt-1 waiting", func(e source.Event) bool {
+			return e.Kind == source.EventWaitStalled && e.Position.Compare(last) == 0
+		})
+		release()
 		r.events.take(t, "replica 2 left", eventKind(source.EventReplicaLeft, 2))
 		off := r.events.take(t, "the switch-off", eventKind(source.EventSwitchedOff, 0))
 		require.Equal(t, status.ReasonReplicaLoss, off.Reason)
@@ -200,8 +241,9 @@ func TestReplicaKilledMidStream(t *testing.T) {
 		r.events.take(t, "replica 2 joined again", eventKind(source.EventReplicaJoined, 2))
 
 		// Every commit before the killed batch was acknowledged; the one in
-		// it was released by the switch-off; the rest either found the
-		// source off or came after the catch-up.
+		// it, waiting when the connection died, was released by the
+		// switch-off; the rest either found the source off or came after
+		// the catch-up.
 		i := 0
 		for o := range outcomes {
 			switch {
@@ -485,7 +527,7 @@ func TestSilentSource(t *testing.T) {
 			cfg.PeerTimeout = 100 * time.Millisecond // real time: the test wants the timeout
 		}
 		start := time.Now()
-		res, err := transport.Replicate(context.Background(), conn, cfg)
+		res, err := transport.Replicate(boundedCtx(t), conn, cfg)
 		require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 		require.True(t, res.Semisync)
 		if nw.pipe {
@@ -506,7 +548,7 @@ func (failingBinlog) Open(semisync.Position) (transport.Cursor, error) { return 
 func TestRefusals(t *testing.T) {
 	forEachNet(t, func(t *testing.T, nw *network) {
 		r := newRig(t, nw, rigConfig{binlog: failingBinlog{}})
-		res, err := transport.Replicate(context.Background(), r.dial(t), transport.ReplicaConfig{
+		res, err := transport.Replicate(boundedCtx(t), r.dial(t), transport.ReplicaConfig{
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, Start: semisync.FilePos("binlog.000001", 4), RelayLog: newRelayLog()})
 		var refused *transport.RefusedError
 		require.ErrorAs(t, err, &refused)
@@ -520,7 +562,7 @@ func TestRefusals(t *testing.T) {
 		// than granting semisync and hanging up.
 		closed := newRig(t, nw, rigConfig{})
 		require.NoError(t, closed.src.Close())
-		_, err = transport.Replicate(context.Background(), closed.dial(t), transport.ReplicaConfig{
+		_, err = transport.Replicate(boundedCtx(t), closed.dial(t), transport.ReplicaConfig{
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, RelayLog: newRelayLog()})
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, uint16(transport.CodeSource), refused.Code)
@@ -529,7 +571,7 @@ func TestRefusals(t *testing.T) {
 		// A replica that claims more than the binlog has is refused before
 		// the source could take its start for an acknowledgement.
 		ahead := newRig(t, nw, rigConfig{})
-		_, err = transport.Replicate(context.Background(), ahead.dial(t), transport.ReplicaConfig{
+		_, err = transport.Replicate(boundedCtx(t), ahead.dial(t), transport.ReplicaConfig{
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, Start: semisync.FilePos("binlog.000001", 1000), RelayLog: newRelayLog()})
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, uint16(transport.CodeBinlog), refused.Code)
@@ -584,7 +626,7 @@ func TestAsyncReplica(t *testing.T) {
 		// Nobody acknowledges: with wait_no_replica ON the commit waits
 		// until its timeout.
 		r.setTimeout(t, 200*time.Millisecond)
-		res, err := r.src.Wait(context.Background(), end)
+		res, err := waitBounded(r.src, end)
 		require.NoError(t, err)
 		require.Equal(t, source.TimedOut, res.Outcome)
 		r.setTimeout(t, longTimeout)
@@ -631,7 +673,7 @@ func TestSourceSequenceIDs(t *testing.T) {
 			// Groups of three events: only a group's last event is flagged.
 			for g := range 3 {
 				end := r.writeGroup(t, eventData(3*g), eventData(3*g+1), eventData(3*g+2))
-				res, err := r.src.Wait(context.Background(), end)
+				res, err := waitBounded(r.src, end)
 				require.NoError(t, err)
 				require.Equal(t, source.Acknowledged, res.Outcome)
 			}
@@ -704,7 +746,7 @@ func TestReplicaChecksSequenceIDs(t *testing.T) {
 					}
 					return drain(c)
 				})
-				_, err := transport.Replicate(context.Background(), conn, transport.ReplicaConfig{
+				_, err := transport.Replicate(boundedCtx(t), conn, transport.ReplicaConfig{
 					Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, RelayLog: newRelayLog()})
 				var oe *wire.OrderError
 				require.ErrorAs(t, err, &oe)
@@ -834,7 +876,7 @@ func TestReplicateNeedsReplicaAndRelayLog(t *testing.T) {
 	rep := newReplica(t, semisync.FlavorMySQL, true)
 	for _, cfg := range []transport.ReplicaConfig{{RelayLog: newRelayLog()}, {Replica: rep}} {
 		a, b := net.Pipe()
-		_, err := transport.Replicate(context.Background(), a, cfg)
+		_, err := transport.Replicate(boundedCtx(t), a, cfg)
 		require.Error(t, err)
 		_, err = b.Write([]byte{0})
 		require.ErrorIs(t, err, io.ErrClosedPipe)

@@ -57,7 +57,9 @@
 //
 //  1. Create one Registry per server identity with [NewRegistry], in the
 //     flavor the host's clients expect; load the host's option file with
-//     [Registry.LoadOptionFile] before starting the source or replica.
+//     [Registry.LoadOptionFile] before starting the source or replica, or
+//     with [Registry.LoadOptionFileWarnings] and print the warnings: the
+//     semisync options the file holds that were skipped (see below).
 //  2. Route the SET statements (and SHOW VARIABLES queries) that clients
 //     send about these variables to [Registry.Exec] (and [Registry.Show]),
 //     and return the *[Error] to the client: its Code is MySQL's error
@@ -100,6 +102,19 @@
 //     As in the servers, the groups read depend on the flavor: [mysqld]
 //     and [server], plus [mariadb], [mariadbd] and [client-server] for
 //     MariaDB only (a MySQL server ignores [mariadb]).
+//   - Option-file warnings: a semisync option (a variable of any flavor)
+//     in a group the flavor does not read, which the servers skip in
+//     silence, and a loose- option that looks like a semisync variable
+//     but is not one of the flavor's, which the servers drop with
+//     "[Warning] unknown variable", are both [Warning] values from
+//     [Registry.ParseOptionFileWarnings] and
+//     [Registry.LoadOptionFileWarnings]. Another flavor's name without
+//     loose- in a group the flavor reads stays an error: in particular a
+//     MySQL 8.0.26+ registry does not take rpl_semi_sync_master_* names,
+//     because the rpl_semi_sync_source plugin does not define them (the
+//     two plugin generations exclude each other; the old names are not
+//     aliases, unlike renamed server variables), so the server would stop
+//     with "unknown variable".
 //
 // # Usage
 //

@@ -75,6 +75,35 @@ rpl_semi_sync_source_wait_point = "after_commit"
 	// true 5120 false AFTER_COMMIT
 }
 
+// A MariaDB-style my.cnf given to a MySQL 8.0.26+ registry: the [mariadb]
+// group is not read and the loose- option names no variable of this
+// flavor. Nothing is applied for either, and each comes back as a warning
+// to print before starting.
+func ExampleRegistry_LoadOptionFileWarnings() {
+	const myCnf = `
+[mariadb]
+rpl_semi_sync_master_timeout = 700
+
+[mysqld]
+loose-rpl-semi-sync-master-enabled = ON
+rpl_semi_sync_source_enabled = ON
+`
+	reg, _ := vars.NewRegistry(semisync.FlavorMySQL)
+	warnings, err := reg.LoadOptionFileWarnings(strings.NewReader(myCnf), "my.cnf")
+	if err != nil {
+		panic(err)
+	}
+	for _, w := range warnings {
+		fmt.Println(w)
+	}
+	cfg := reg.Config()
+	fmt.Println(cfg.SourceEnabled, cfg.TimeoutMillis)
+	// Output:
+	// my.cnf:3: [Warning] option 'rpl_semi_sync_master_timeout=700' in group [mariadb] skipped: MySQL 8.0.26+ servers read only [mysqld] and [server]
+	// my.cnf:6: [Warning] unknown variable 'loose-rpl-semi-sync-master-enabled=ON': it is the MySQL legacy (master/slave) and MariaDB name; this registry uses MySQL 8.0.26+ names: rpl_semi_sync_source_enabled
+	// true 10000
+}
+
 // Show answers SHOW VARIABLES LIKE with MySQL's LIKE semantics.
 func ExampleRegistry_Show() {
 	reg, _ := vars.NewRegistry(semisync.FlavorMariaDB)

@@ -82,6 +82,7 @@ func FuzzLoadOptionFile(f *testing.F) {
 		"[client]\nx=1\n[server]\n!include other.cnf\n",
 		"rpl_semi_sync_source_enabled=1\n",
 		"[mysqld]\nrpl_semi_sync_master_timeout = \"1\\s2\"\n",
+		"[mariadb]\nrpl_semi_sync_master_timeout=700\n[mysqld-8.0]\nloose-rpl-semi-sync-source-timout\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -97,6 +98,12 @@ func FuzzLoadOptionFile(f *testing.F) {
 			var e *vars.Error
 			if errors.As(err, &e) && (e.File != "fuzz.cnf" || e.Line < 1) {
 				t.Fatalf("option-file error without its location: %#v", e)
+			}
+			_, ws, _ := r.ParseOptionFileWarnings(bytes.NewReader(data), "fuzz.cnf")
+			for _, w := range ws {
+				if w.File != "fuzz.cnf" || w.Line < 1 || w.Option == "" || w.Kind.String() == "" {
+					t.Fatalf("warning without its location or option: %#v", w)
+				}
 			}
 		}
 	})

@@ -45,7 +45,8 @@ var optionPrefixes = [...]string{"skip", "disable", "enable", "maximum", "loose"
 // ignore case. Other groups are skipped, and so are options in the read
 // groups that are not semisync variables (datadir, log-bin, server-id,
 // plugin-load-add, the plugin-activation options such as
-// rpl-semi-sync-source=FORCE_PLUS_PERMANENT).
+// rpl-semi-sync-source=FORCE_PLUS_PERMANENT). The semisync options among
+// the skipped ones are reported by [Registry.ParseOptionFileWarnings].
 //
 // Syntax, as MySQL's option-file reader and option parser define it:
 // "name", "name = value" or "name=value"; '-' and '_' are the same in names;
@@ -55,12 +56,16 @@ var optionPrefixes = [...]string{"skip", "disable", "enable", "maximum", "loose"
 // suffix (powers of 1024); a boolean with no value means ON; the prefixes
 // skip- and disable- mean OFF and enable- means ON (as in MySQL, skip-x=0
 // and disable-x=0 mean ON and enable-x=0 means OFF); loose- makes an unknown
-// option a no-op (MySQL prints a warning).
+// option a no-op (MySQL prints a warning; see [WarnUnknownLoose]).
 //
 // Errors, all *[Error] values with the file name and line: a semisync
 // variable this flavor does not know (a name starting with rpl_semi_sync,
 // or a semisync variable of another flavor) is [ErrUnknownVariable] unless
-// loose-; !include and !includedir are [ErrUnsupported], never silently
+// loose-. That includes the other MySQL generation's names: a MySQL
+// 8.0.26+ server runs the rpl_semi_sync_source plugin, which has no
+// rpl_semi_sync_master_* variables (the two plugin generations exclude
+// each other, spec §0), so such an option stops it at startup with
+// "unknown variable"; the error says this flavor's name. !include and !includedir are [ErrUnsupported], never silently
 // skipped; an option before any group, a malformed group or another
 // !directive is [ErrSyntax]; the skip-, disable- and enable- prefixes on a
 // non-boolean variable are [ErrWrongType] (MySQL would set it to 0 or 1).
@@ -71,16 +76,35 @@ var optionPrefixes = [...]string{"skip", "disable", "enable", "maximum", "loose"
 // ignores case, as for variable names in SQL. MySQL's "maximum-" prefix is
 // [ErrUnsupported].
 func (r *Registry) ParseOptionFile(rd io.Reader, filename string) ([]Assignment, error) {
+	as, _, err := r.ParseOptionFileWarnings(rd, filename)
+	return as, err
+}
+
+// ParseOptionFileWarnings is [Registry.ParseOptionFile] that also returns a
+// [Warning] for each option it skipped although it concerns semisync: a
+// semisync option in a group this flavor does not read
+// ([WarnGroupNotRead]), and a loose- option that looks like a semisync
+// variable but is not one of this flavor's ([WarnUnknownLoose]). Options
+// that are not semisync variables of any flavor are the server's business
+// and never warned about: the registry cannot know which of them the
+// server knows. With an error, the warnings are those of the lines before
+// it.
+func (r *Registry) ParseOptionFileWarnings(rd io.Reader, filename string) ([]Assignment, []Warning, error) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 4096), maxOptionLine)
 	var (
-		out     []Assignment
-		line    int
-		inGroup bool // a group header has been seen
-		reading bool // the current group is one this flavor reads
+		out      []Assignment
+		warnings []Warning
+		line     int
+		inGroup  bool   // a group header has been seen
+		reading  bool   // the current group is one this flavor reads
+		group    string // the current group as written
 	)
-	fail := func(kind ErrorKind, name, value, detail string) error {
-		return newError(kind, name, value, detail).at(filename, line)
+	fail := func(kind ErrorKind, name, value, detail string) ([]Assignment, []Warning, error) {
+		return nil, warnings, newError(kind, name, value, detail).at(filename, line)
+	}
+	warn := func(kind WarningKind, option, detail string) {
+		warnings = append(warnings, Warning{Kind: kind, File: filename, Line: line, Group: group, Option: option, Detail: detail})
 	}
 	for sc.Scan() {
 		line++
@@ -96,42 +120,90 @@ func (r *Registry) ParseOptionFile(rd io.Reader, filename string) ([]Assignment,
 			word, _, _ := strings.Cut(text[1:], " ")
 			word, _, _ = strings.Cut(word, "\t")
 			if strings.EqualFold(word, "include") || strings.EqualFold(word, "includedir") {
-				return nil, fail(ErrUnsupported, "", "", "!"+strings.ToLower(word)+" is not supported; pass each file to LoadOptionFile")
+				return fail(ErrUnsupported, "", "", "!"+strings.ToLower(word)+" is not supported; pass each file to LoadOptionFile")
 			}
-			return nil, fail(ErrSyntax, "", "", "wrong '!' directive "+text)
+			return fail(ErrSyntax, "", "", "wrong '!' directive "+text)
 		case text[0] == '[':
 			end := strings.IndexByte(text, ']')
 			if end < 0 {
-				return nil, fail(ErrSyntax, "", "", "wrong group definition "+text)
+				return fail(ErrSyntax, "", "", "wrong group definition "+text)
 			}
-			group := strings.TrimSpace(text[1:end])
+			group = strings.TrimSpace(text[1:end])
 			inGroup = true
 			reading = containsFold(optionGroups[r.flavor], group)
 			continue
 		}
 		if !inGroup {
-			return nil, fail(ErrSyntax, "", "", "option without preceding group")
+			return fail(ErrSyntax, "", "", "option without preceding group")
 		}
+		o, err := splitOption(text)
 		if !reading {
+			// The server skips these lines unread: no syntax errors.
+			if err == nil && isAnyVariable(o.name) {
+				warn(WarnGroupNotRead, o.text(), r.groupDetail(group))
+			}
 			continue
 		}
-		a, ok, err := r.optionLine(text)
 		if err != nil {
-			return nil, err.at(filename, line)
+			return nil, warnings, err.at(filename, line)
+		}
+		a, ok, err := r.optionLine(o)
+		if err != nil {
+			return nil, warnings, err.at(filename, line)
 		}
 		if ok {
 			a.File, a.Line = filename, line
 			out = append(out, a)
+		} else if o.loose && r.semisyncName(o.name) {
+			warn(WarnUnknownLoose, o.text(), r.unknown(o.name).Detail)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		line++
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fail(ErrSyntax, "", "", "line longer than 1 MiB")
+			return fail(ErrSyntax, "", "", "line longer than 1 MiB")
 		}
-		return nil, &readError{file: filename, err: err}
+		return nil, warnings, &readError{file: filename, err: err}
 	}
-	return out, nil
+	return out, warnings, nil
+}
+
+// groupDetail explains why group is not read: which groups the flavor's
+// server reads, and that a version-suffixed group is read by that version
+// of the server but not by this package.
+func (r *Registry) groupDetail(group string) string {
+	groups := optionGroups[r.flavor]
+	list := ""
+	for i, g := range groups {
+		switch {
+		case i == 0:
+		case i == len(groups)-1:
+			list += " and "
+		default:
+			list += ", "
+		}
+		list += "[" + g + "]"
+	}
+	detail := flavorDescriptions[r.flavor] + " servers read only " + list
+	if base, version, ok := strings.Cut(group, "-"); ok && isVersion(version) &&
+		(containsFold(groups, base) || strings.EqualFold(base, "mysqld") || strings.EqualFold(base, "mariadb")) {
+		detail = "this package does not read version-suffixed groups (a server of that version would); " + detail
+	}
+	return detail
+}
+
+// isVersion reports whether s looks like a server version: digits and
+// dots, starting with a digit.
+func isVersion(s string) bool {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return false
+	}
+	for i := range len(s) {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // readError reports an I/O error reading an option file.
@@ -145,40 +217,64 @@ func (e *readError) Unwrap() error { return e.err }
 
 func containsFold(list []string, s string) bool { return indexFold(list, s) >= 0 }
 
-// optionLine reads one option line of a group this flavor reads. ok is
-// false for options that are not this flavor's variables and may be
-// skipped.
-func (r *Registry) optionLine(text string) (a Assignment, ok bool, err *Error) {
+// option is one option line, split: the name as written, the value, and
+// the name as my_getopt reads it (lower case, '_' for '-', prefixes
+// stripped).
+type option struct {
+	written, value string
+	hasValue       bool
+	name           string // the variable's name
+	prefix         string // the prefix right before name: skip, disable, enable, maximum or ""
+	loose          bool   // loose- appeared among the prefixes
+}
+
+// text renders the option as MySQL's parser sees it: "name" or
+// "name=value".
+func (o option) text() string {
+	if o.hasValue {
+		return o.written + "=" + o.value
+	}
+	return o.written
+}
+
+// splitOption splits an option line (comment removed).
+func splitOption(text string) (o option, err *Error) {
 	text = strings.TrimRightFunc(removeEndComment(text), isSpaceRune)
 	written, value, hasValue := strings.Cut(text, "=")
-	written = strings.TrimSpace(written)
-	if written == "" {
-		return a, false, newError(ErrSyntax, "", "", "option without a name: "+text)
+	o.written, o.hasValue = strings.TrimSpace(written), hasValue
+	if o.written == "" {
+		return o, newError(ErrSyntax, "", "", "option without a name: "+text)
 	}
 	if hasValue {
-		value = unquoteOption(strings.TrimSpace(value))
+		o.value = unquoteOption(strings.TrimSpace(value))
 	}
-	name := strings.ReplaceAll(strings.ToLower(written), "-", "_")
+	o.name = strings.ReplaceAll(strings.ToLower(o.written), "-", "_")
 	// Strip prefixes as my_getopt does, one at a time. Only the prefix
 	// right before the name decides the value (skip-loose-x ignores the
 	// skip); loose- counts wherever it is.
-	prefix, loose := "", false
 	for stripped := true; stripped; {
 		stripped = false
 		for _, p := range optionPrefixes {
-			if rest, found := strings.CutPrefix(name, p+"_"); found {
-				name, prefix, stripped = rest, p, true
-				loose = loose || p == "loose"
+			if rest, found := strings.CutPrefix(o.name, p+"_"); found {
+				o.name, o.prefix, stripped = rest, p, true
+				o.loose = o.loose || p == "loose"
 				break
 			}
 		}
 	}
-	if prefix == "loose" {
-		prefix = ""
+	if o.prefix == "loose" {
+		o.prefix = ""
 	}
+	return o, nil
+}
+
+// optionLine reads one option of a group this flavor reads. ok is false
+// for options that are not this flavor's variables and may be skipped.
+func (r *Registry) optionLine(o option) (a Assignment, ok bool, err *Error) {
+	written, value, hasValue, name, prefix := o.written, o.value, o.hasValue, o.name, o.prefix
 	i, known := r.index[name]
 	if !known {
-		if containsFold(pluginOptions[r.flavor], name) || !r.semisyncName(name) || loose {
+		if containsFold(pluginOptions[r.flavor], name) || !r.semisyncName(name) || o.loose {
 			return a, false, nil
 		}
 		e := r.unknown(name)
@@ -221,11 +317,18 @@ func (r *Registry) optionLine(text string) (a Assignment, ok bool, err *Error) {
 // semisyncName reports whether an option name (lower case, underscores)
 // looks like a semisync variable: it starts with rpl_semi_sync or is a
 // variable of any flavor. Such names are errors when this flavor lacks
-// them; other options are not ours.
+// them; other options are not ours. The plugin-activation options of this
+// flavor are not variables.
 func (r *Registry) semisyncName(name string) bool {
-	if strings.HasPrefix(name, "rpl_semi_sync") {
-		return true
+	if containsFold(pluginOptions[r.flavor], name) {
+		return false
 	}
+	return strings.HasPrefix(name, "rpl_semi_sync") || isAnyVariable(name)
+}
+
+// isAnyVariable reports whether name (lower case, underscores) is a
+// variable of any flavor.
+func isAnyVariable(name string) bool {
 	for i := range defs {
 		if containsFold(defs[i].names[:], name) {
 			return true

@@ -243,6 +243,19 @@ func (r *Registry) LoadOptionFile(rd io.Reader, filename string) error {
 	return r.Apply(as...)
 }
 
+// LoadOptionFileWarnings is [Registry.LoadOptionFile] that also returns
+// the warnings of [Registry.ParseOptionFileWarnings]: the semisync options
+// it skipped. A host prints them before it starts, as MySQL prints its
+// option warnings. With an error nothing is applied, and the warnings are
+// those of the lines before the error.
+func (r *Registry) LoadOptionFileWarnings(rd io.Reader, filename string) ([]Warning, error) {
+	as, ws, err := r.ParseOptionFileWarnings(rd, filename)
+	if err != nil {
+		return ws, err
+	}
+	return ws, r.Apply(as...)
+}
+
 // Apply resolves and validates every assignment, then publishes the new
 // values in one atomic swap: if any assignment fails, nothing changes and
 // the error is that of the first failing assignment (unknown names are

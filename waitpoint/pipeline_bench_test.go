@@ -69,7 +69,7 @@ func newBenchRig(b *testing.B, wp vars.WaitPoint, syncCost time.Duration) *bench
 	}
 	b.Cleanup(func() { _ = src.Close() })
 	if err := src.Vars().Exec(fmt.Sprintf("SET GLOBAL rpl_semi_sync_source_enabled = ON, "+
-		"rpl_semi_sync_source_timeout = 3600000, rpl_semi_sync_source_wait_point = %s", wp)); err != nil {
+		"rpl_semi_sync_source_timeout = 60000, rpl_semi_sync_source_wait_point = %s", wp)); err != nil {
 		b.Fatal(err)
 	}
 	sess, err := src.Register(1, semisync.Position{})

@@ -30,7 +30,7 @@ func TestConcurrentInvariants(t *testing.T) {
 			src, err := source.New(source.Options{})
 			require.NoError(t, err)
 			defer src.Close()
-			require.NoError(t, src.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 3600000"))
+			require.NoError(t, src.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 60000"))
 			sess, err := src.Register(1, semisync.Position{})
 			require.NoError(t, err)
 			e := newEngine(&journal{})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -69,7 +70,11 @@ func TestMemoryPublish(t *testing.T) {
 	default:
 	}
 	m.Publish()
-	<-c.Wait() // ready: Publish came after Next reported the end
+	select {
+	case <-c.Wait(): // ready: Publish came after Next reported the end
+	case <-time.After(time.Minute):
+		t.Fatal("not woken by Publish")
+	}
 	evs := readAll(t, c)
 	require.Equal(t, []transport.Event{{Data: []byte("one"), End: at("binlog.000001", 7)}}, evs)
 
@@ -180,7 +185,13 @@ func TestMemoryConcurrent(t *testing.T) {
 			m.Publish()
 		}
 	}
-	wg.Wait()
+	readersDone := make(chan struct{})
+	go func() { wg.Wait(); close(readersDone) }()
+	select {
+	case <-readersDone:
+	case <-time.After(time.Minute):
+		t.Fatal("readers still wait after a minute: a Publish lost its wake-up")
+	}
 	for r := range readers {
 		require.Equal(t, want, got[r], "reader %d", r)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +33,10 @@ type cluster struct {
 	ln    net.Listener
 	serve chan error
 	nodes []*node
+
+	// wrapRelay, when set, wraps each replica's relay log file before it
+	// goes to Replicate (tests: a slower disk).
+	wrapRelay func(*relaylog.File) replica.RelayLog
 
 	run string // names this run's commits: "<run>-<seq>"
 	seq atomic.Int64
@@ -87,7 +90,13 @@ func (e *engine) Commit(_ context.Context, txs [][]byte) error {
 // start opens the binlog, starts the source and its server on loopback
 // TCP, and the replicas.
 func start(dir string, reg *vars.Registry, replicas int) (*cluster, error) {
-	c := &cluster{dir: dir, acked: map[string]bool{}, run: fmt.Sprintf("run%x", time.Now().UnixNano())}
+	return startWith(dir, reg, replicas, nil)
+}
+
+// startWith is start with the replicas' relay log files wrapped by
+// wrapRelay, unless it is nil.
+func startWith(dir string, reg *vars.Registry, replicas int, wrapRelay func(*relaylog.File) replica.RelayLog) (*cluster, error) {
+	c := &cluster{dir: dir, acked: map[string]bool{}, run: fmt.Sprintf("run%x", time.Now().UnixNano()), wrapRelay: wrapRelay}
 	started := false
 	defer func() {
 		if !started {
@@ -137,11 +146,10 @@ func (c *cluster) addr() string { return c.ln.Addr().String() }
 // record: after a cut, the shorter position.
 func (c *cluster) startReplica(i int) (err error) {
 	n := c.nodes[i]
-	reg, err := vars.NewRegistry(semisync.FlavorMySQL)
+	cfg := vars.Defaults(c.src.Flavor()) // the source's names
+	cfg.ReplicaEnabled = true
+	reg, err := vars.NewRegistry(c.src.Flavor(), vars.WithConfig(cfg))
 	if err != nil {
-		return err
-	}
-	if err := reg.Exec("SET GLOBAL rpl_semi_sync_replica_enabled = ON"); err != nil {
 		return err
 	}
 	rep, err := replica.New(replica.Options{Vars: reg, Durability: replica.Synced})
@@ -163,11 +171,15 @@ func (c *cluster) startReplica(i int) (err error) {
 	if err != nil {
 		return err
 	}
+	var relay replica.RelayLog = n.relay
+	if c.wrapRelay != nil {
+		relay = c.wrapRelay(n.relay)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.done = cancel, make(chan error, 1)
 	go func() {
 		_, err := transport.Replicate(ctx, conn, transport.ReplicaConfig{
-			Replica: rep, ID: n.id, Start: n.resumedAt, RelayLog: n.relay,
+			Replica: rep, ID: n.id, Start: n.resumedAt, RelayLog: relay,
 		})
 		n.done <- err
 	}()
@@ -285,11 +297,12 @@ func (c *cluster) workload(ctx context.Context, d time.Duration, committers int,
 var statusRows = []string{"clients", "status", "yes_tx", "no_tx", "no_times", "timefunc_failures", "tx_avg_wait_time", "wait_sessions"}
 
 func (c *cluster) showStatus(w io.Writer) error {
-	fmt.Fprintf(w, "mysql> SHOW STATUS LIKE 'Rpl_semi_sync_source_%%';   -- the main rows; yes_tx counts waits, one per group under AFTER_SYNC\n")
+	prefix := statusPrefix(c.src.Flavor())
+	fmt.Fprintf(w, "mysql> SHOW STATUS LIKE '%s%%';   -- the main rows; yes_tx counts waits, one per group under AFTER_SYNC\n", prefix)
 	var rows []semisync.Row
-	for _, r := range c.src.Show("Rpl_semi_sync_source_%") {
+	for _, r := range c.src.Show(prefix + "%") {
 		for _, name := range statusRows {
-			if strings.HasSuffix(r.Name, "_source_"+name) {
+			if r.Name == prefix+name {
 				rows = append(rows, r)
 			}
 		}

@@ -61,6 +61,9 @@ func TestClusterBadInput(t *testing.T) {
 		{[]string{"-committers", "0"}, "-committers"},
 		{[]string{"-config", filepath.Join(t.TempDir(), "missing.cnf")}, "-config"},
 		{[]string{"-config", badCnf}, "rpl_semi_sync_source_timeout"},
+		{[]string{"-flavor", "oracle"}, `-flavor "oracle": want mysql, mysql-legacy or mariadb`},
+		{[]string{"-flavor", "mariadb", "-wait-count", "2"}, "-wait-count: mariadb has no wait count: its source waits for one replica"},
+		{[]string{"-flavor", "mysql-legacy", "-wait-count", "4"}, "rpl_semi_sync_master_wait_for_slave_count 4 is more than the 3 replicas"},
 		{[]string{"-no-such-flag"}, "flag provided but not defined"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {

@@ -61,6 +61,13 @@ func TestReviewStartErrorPanics(t *testing.T) {
 // OFF when the second replica leaves, before any commit waits. Either the
 // scene expects what the settings make happen, or parse refuses them
 // (exit 2); the program once reported "check FAILED" and exited 1.
+//
+// The timeout is 500 ms: at 100 ms a healthy scene of this test failed
+// about one run in four, when one of the fsyncs that every commit waits
+// for (all replicas must acknowledge) stalled past the timeout on a
+// loaded machine. The program no longer accepts timeouts it cannot judge
+// (TestClusterRefusesUnjudgeableTimeout), and reports a machine slower
+// than an accepted timeout with exit 2 (TestClusterSlowMachineNotJudged).
 func TestReviewSceneThreeSpuriousFailure(t *testing.T) {
 	cnf := filepath.Join(t.TempDir(), "my.cnf")
 	require.NoError(t, os.WriteFile(cnf, []byte("[mysqld]\nrpl_semi_sync_source_wait_no_replica = OFF\n"), 0o644))
@@ -70,8 +77,14 @@ func TestReviewSceneThreeSpuriousFailure(t *testing.T) {
 		{"-config", cnf},
 	} {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), &out, &errOut, append([]string{"-duration", "150ms", "-timeout", "100ms", "-committers", "2"}, args...))
+		code := run(context.Background(), &out, &errOut, append([]string{"-duration", "150ms", "-timeout", "500ms", "-committers", "2"}, args...))
 		require.NotEqual(t, 1, code, "%v: accepted settings, then a check failed by construction\n%s", args, out.String())
+		if code == 2 && out.Len() > 0 {
+			// Accepted, then too slow a machine for the timeout: no check
+			// ran. Rare with 500 ms; say so rather than pass in silence.
+			require.Contains(t, errOut.String(), "cannot be judged", "%v", args)
+			t.Logf("%v: %s", args, errOut.String())
+		}
 	}
 }
 
@@ -136,7 +149,7 @@ func mustRegistry(t *testing.T) *vars.Registry {
 func TestReviewFailoverCheckReusedDir(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
-	require.Equal(t, 0, run(context.Background(), &out, &errOut, []string{"-duration", "300ms", "-timeout", "300ms", "-committers", "4", "-dir", dir}), errOut.String())
+	require.Equal(t, 0, run(context.Background(), &out, &errOut, []string{"-duration", "300ms", "-timeout", "1s", "-committers", "4", "-dir", dir}), errOut.String())
 
 	c, err := start(dir, mustRegistry(t), 3)
 	require.NoError(t, err)

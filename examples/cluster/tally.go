@@ -64,6 +64,29 @@ func (t tally) expectAcknowledged(on bool) error {
 	return nil
 }
 
+// slowNotFailed reports whether a healthy scene's missing acknowledgements
+// are all explained by the replicas being slower than the timeout: some
+// commits timed out, every switch-off of the scene (offs) was by a
+// timeout (timeoutOffs), and every other commit either was acknowledged,
+// was released by such a switch-off, or ran while the source was OFF
+// after one. Whether the replicas then acknowledged late (the source
+// re-enters semisync by itself) is for the caller to see.
+func (t tally) slowNotFailed(offs, timeoutOffs uint64) bool {
+	if t.by[source.TimedOut] == 0 || offs == 0 || offs != timeoutOffs {
+		return false
+	}
+	for o, n := range t.by {
+		switch o {
+		case source.Acknowledged, source.TimedOut, source.SwitchedOff, source.Async:
+		default:
+			if n > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // expectFallback: no commit acknowledged and the source OFF at the end;
 // if it was ON when the scene began, it switched off exactly once, by a
 // timeout.

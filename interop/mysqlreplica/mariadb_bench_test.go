@@ -51,24 +51,54 @@ func BenchmarkMariaDBCommitLatency(b *testing.B) {
 		}
 	}
 	// warm makes sure the source is ON with the current replica before a
-	// measured run: one commit may still be no_tx after a switch.
-	warm := func() {
-		mariadbtest.Eventually(b, 10*time.Second, func() bool {
+	// measured run: one commit may still be no_tx after a switch. Each
+	// try is one commit, which waits at most the source's 10 s timeout.
+	// The replica must have caught up first (see below): warm-up commits
+	// would otherwise keep moving the position it must reach.
+	warm := func(who string) {
+		deadline := time.Now().Add(30 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond) // MariaDB is an external process: poll it
+		defer tick.Stop()
+		for {
 			insert(b, c, 1, "warm")
-			return src.Status(b, "Rpl_semi_sync_master_status") == "ON"
-		}, "source not ON")
+			if src.Status(b, "Rpl_semi_sync_master_status") == "ON" {
+				return
+			}
+			<-tick.C
+			if time.Now().After(deadline) {
+				st := map[string]string{}
+				for _, name := range []string{"clients", "status", "yes_tx", "no_tx", "no_times", "get_ack"} {
+					st[name] = src.Status(b, "Rpl_semi_sync_master_"+name)
+				}
+				b.Fatalf("source not ON after 30s with %s replica acknowledging: %v; their replica: semisync status %s, SHOW SLAVE STATUS %v\n"+
+					"source error log:\n%s\ntheir error log:\n%s", who, st, theirs.Status(b, "Rpl_semi_sync_slave_status"),
+					theirs.Query(b, "SHOW SLAVE STATUS"), src.ErrorLogTail(20), theirs.ErrorLogTail(20))
+			}
+		}
 	}
 	b.ResetTimer()
 	for range rounds {
-		// a: the MariaDB replica acknowledges.
-		warm()
+		// a: the MariaDB replica acknowledges. It was stopped during b
+		// and, fsyncing every event (sync_relay_log=1), may still be
+		// thousands of events behind after c: a commit then waits until
+		// it catches up, longer than the source's 10 s timeout on a
+		// loaded machine, and the source switches back ON only once the
+		// replica reaches the newest warm-up commit. That was the "source
+		// not ON" failure of about one run in four. Let it catch up,
+		// then warm up.
+		theirs.WaitCaughtUp(b, src, 50*time.Second)
+		warm("the MariaDB")
 		measure("a")
 		// b: ours.
 		theirs.StopSlave(b)
 		src.WaitStatus(b, "Rpl_semi_sync_master_clients", "0", 10*time.Second)
 		ours.start()
 		src.WaitStatus(b, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
-		warm()
+		// Ours resumes from its relay log, behind by a and c: the same
+		// catch-up first.
+		end := head(b, src)
+		mariadbtest.Eventually(b, 50*time.Second, func() bool { return !ours.relay.Synced().Less(end) }, "our replica did not catch up with %v", end)
+		warm("our")
 		measure("b")
 		ours.stop()
 		src.WaitStatus(b, "Rpl_semi_sync_master_clients", "0", 10*time.Second)

@@ -159,7 +159,7 @@ func TestReviewCancelDuringConnect(t *testing.T) {
 
 	_, err = mysqlreplica.Replicate(ctx, mysqlreplica.Config{
 		Addr: l.Addr().String(), User: "repl", ServerID: ourServerID,
-		Replica: rep, Relay: relay, ConnectTimeout: time.Hour,
+		Replica: rep, Relay: relay, ConnectTimeout: 30 * time.Second, // far longer than the test, and bounded
 	})
 	require.ErrorIs(t, err, context.Canceled)
 	(<-accepted).Close()

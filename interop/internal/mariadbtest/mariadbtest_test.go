@@ -396,6 +396,67 @@ func TestReplicateFrom(t *testing.T) {
 	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
 }
 
+// Toggling the source's semisync OFF and ON does not cut off a MariaDB
+// replica that stays connected: the commit after each toggle is
+// acknowledged, without a reconnect.
+func TestToggleWithConnectedReplica(t *testing.T) {
+	t.Parallel()
+	src := mariadbtest.Start(t, semisyncSource)
+	rep := mariadbtest.StartReplica(t, src, mariadbtest.Options{Args: []string{"--sync-relay-log=1"}})
+	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
+	src.Exec(t, "CREATE DATABASE d")
+	src.Exec(t, "CREATE TABLE d.t (id INT PRIMARY KEY)")
+	for i := range 3 {
+		src.Exec(t, "SET GLOBAL rpl_semi_sync_master_enabled = OFF")
+		src.Exec(t, fmt.Sprintf("INSERT INTO d.t VALUES (%d)", 2*i))
+		src.Exec(t, "SET GLOBAL rpl_semi_sync_master_enabled = ON")
+		rep.WaitCaughtUp(t, src, 30*time.Second)
+		yes, no := src.StatusInt(t, "Rpl_semi_sync_master_yes_tx"), src.StatusInt(t, "Rpl_semi_sync_master_no_tx")
+		src.Exec(t, fmt.Sprintf("INSERT INTO d.t VALUES (%d)", 2*i+1))
+		require.Equal(t, yes+1, src.StatusInt(t, "Rpl_semi_sync_master_yes_tx"), "toggle %d: the next commit is acknowledged", i)
+		require.Equal(t, no, src.StatusInt(t, "Rpl_semi_sync_master_no_tx"), "toggle %d", i)
+		require.Equal(t, "ON", src.Status(t, "Rpl_semi_sync_master_status"), "toggle %d", i)
+		require.Equal(t, "1", src.Status(t, "Rpl_semi_sync_master_clients"), "toggle %d: no reconnect", i)
+	}
+}
+
+// A replica that was stopped while the source committed catches up after
+// START SLAVE: WaitCaughtUp returns once it has applied everything, and
+// the next commit is acknowledged at once. A replica that cannot catch up
+// (stopped) fails WaitCaughtUp after its timeout, saying where it is.
+func TestWaitCaughtUp(t *testing.T) {
+	t.Parallel()
+	src := mariadbtest.Start(t, mariadbtest.Options{Args: []string{
+		"--rpl-semi-sync-master-enabled=1", "--rpl-semi-sync-master-timeout=60000"}})
+	rep := mariadbtest.StartReplica(t, src, mariadbtest.Options{Args: []string{"--sync-relay-log=1"}})
+	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
+	src.Exec(t, "CREATE DATABASE d")
+	src.Exec(t, "CREATE TABLE d.t (id INT PRIMARY KEY)")
+	rep.StopSlave(t)
+	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "0", 10*time.Second)
+	src.Exec(t, "SET GLOBAL rpl_semi_sync_master_enabled = OFF")
+	for i := range 500 {
+		src.Exec(t, fmt.Sprintf("INSERT INTO d.t VALUES (%d)", i))
+	}
+	src.Exec(t, "SET GLOBAL rpl_semi_sync_master_enabled = ON")
+
+	r := record(t, func(tb testing.TB) { rep.WaitCaughtUp(tb, src, time.Second) })
+	require.Contains(t, r.fatal, "did not reach")
+	require.Contains(t, r.fatal, "Slave_IO_Running: No")
+
+	rep.StartSlave(t)
+	src.WaitStatus(t, "Rpl_semi_sync_master_clients", "1", 10*time.Second)
+	rep.WaitCaughtUp(t, src, 50*time.Second)
+	n, err := rowCount(rep, "SELECT id FROM d.t")
+	require.NoError(t, err)
+	require.Equal(t, 500, n)
+	yes := src.StatusInt(t, "Rpl_semi_sync_master_yes_tx")
+	start := time.Now()
+	src.Exec(t, "INSERT INTO d.t VALUES (1000)")
+	require.Equal(t, yes+1, src.StatusInt(t, "Rpl_semi_sync_master_yes_tx"))
+	require.Less(t, time.Since(start), 30*time.Second, "acknowledged, not timed out")
+}
+
 // rowCount runs query on a fresh connection and counts its rows, returning
 // errors instead of failing: the table may not exist yet on a replica.
 func rowCount(s *mariadbtest.Server, query string) (int, error) {

@@ -87,3 +87,35 @@ func (s *Server) StartSlave(tb testing.TB) {
 	tb.Helper()
 	s.Exec(tb, "START SLAVE")
 }
+
+// WaitCaughtUp waits until s, a replica of src, has applied everything src
+// had binlogged when it was called: MASTER_GTID_WAIT on s for src's
+// gtid_binlog_pos, which waits in the server, for at most timeout (rounded
+// up to whole seconds). A replica that fsyncs each event
+// (--sync-relay-log=1) and was stopped for a while can be thousands of
+// events behind when it reconnects, and a semisync commit made then waits
+// until it has caught up, or for the source's timeout. It fails the test
+// after timeout, with s's replication state and error log.
+func (s *Server) WaitCaughtUp(tb testing.TB, src *Server, timeout time.Duration) {
+	tb.Helper()
+	rows := src.Query(tb, "SELECT @@GLOBAL.gtid_binlog_pos")
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		tb.Fatalf("mariadbtest: SELECT @@GLOBAL.gtid_binlog_pos on %s: %v", src.Addr, rows)
+	}
+	pos := rows[0][0]
+	if pos == "" {
+		return // nothing binlogged yet
+	}
+	secs := int64((timeout + time.Second - 1) / time.Second)
+	got := s.Query(tb, fmt.Sprintf("SELECT MASTER_GTID_WAIT('%s', %d)", pos, secs))
+	if len(got) == 1 && len(got[0]) == 1 && got[0][0] == "0" {
+		return
+	}
+	state := s.slaveStatus(tb)
+	var b strings.Builder
+	for _, k := range []string{"Slave_IO_Running", "Slave_SQL_Running", "Gtid_IO_Pos", "Read_Master_Log_Pos", "Exec_Master_Log_Pos", "Last_IO_Error", "Last_SQL_Error"} {
+		fmt.Fprintf(&b, "\n  %s: %s", k, state[k])
+	}
+	tb.Fatalf("mariadbtest: replica %s did not reach %s's GTID position %s within %v (MASTER_GTID_WAIT returned %v):%s\nreplica error log, last lines:\n%s",
+		s.Addr, src.Addr, pos, timeout, got, b.String(), s.ErrorLogTail(tailLines))
+}
