@@ -31,6 +31,15 @@ import (
 // testSecret is the shared secret of the tests: 32 bytes, as recommended.
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
+// bounded returns a context that ends after failAfter: a Replicate call
+// that should be refused at once ends with its error rather than stream
+// forever if it is accepted after all.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // config returns the configuration of a semisync replica with ID id that
 // streams into relay from the binlog's head.
 func (r *rig) config(t *testing.T, id semisync.ReplicaID, relay *relayLog) transport.ReplicaConfig {
@@ -111,7 +120,7 @@ func TestSecretRefusesTakeover(t *testing.T) {
 
 		// Replicate without the secret gives up when challenged.
 		stranger := r.config(t, 2, newRelayLog())
-		_, err := transport.Replicate(context.Background(), r.dial(t), stranger)
+		_, err := transport.Replicate(bounded(t), r.dial(t), stranger)
 		require.ErrorIs(t, err, transport.ErrSecretRequired)
 		r.ended.take(t, "the stranger's end", nil)
 
@@ -148,7 +157,7 @@ func TestWrongSecret(t *testing.T) {
 
 		wrong := r.config(t, 2, newRelayLog())
 		wrong.Secret = []byte("0123456789abcdef0123456789abcdeF")
-		_, err := transport.Replicate(context.Background(), r.dial(t), wrong)
+		_, err := transport.Replicate(bounded(t), r.dial(t), wrong)
 		require.ErrorIs(t, err, transport.ErrNotAuthorised)
 		require.ErrorIs(t, r.ended.take(t, "the wrong secret's end", nil).err, transport.ErrNotAuthorised)
 		require.Equal(t, uint64(1), r.srv.Stats().BadProofs)
@@ -181,7 +190,7 @@ func TestHookRefusesTakeover(t *testing.T) {
 			}}})
 		healthy := r.joinHealthy(t, r.config(t, 2, newRelayLog()))
 
-		_, err := transport.Replicate(context.Background(), r.dial(t), r.config(t, 2, newRelayLog()))
+		_, err := transport.Replicate(bounded(t), r.dial(t), r.config(t, 2, newRelayLog()))
 		var refused *transport.RefusedError
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, transport.RefusedError{Code: transport.CodeNotAuthorised, Message: "transport: not authorised"}, *refused,
@@ -190,7 +199,7 @@ func TestHookRefusesTakeover(t *testing.T) {
 		require.ErrorIs(t, end.err, errTaken, "OnError gets the hook's reason")
 		require.ErrorIs(t, end.err, transport.ErrNotAuthorised)
 
-		_, err = transport.Replicate(context.Background(), r.dial(t), r.config(t, 9, newRelayLog()))
+		_, err = transport.Replicate(bounded(t), r.dial(t), r.config(t, 9, newRelayLog()))
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, "replica 9 is not in the inventory", refused.Message, "a disclosed reason reaches the replica")
 		r.ended.take(t, "replica 9's end", nil)
@@ -235,7 +244,7 @@ func TestAuthenticateBeforeAnything(t *testing.T) {
 		r := newRig(t, nw, rigConfig{binlog: &bl, server: transport.ServerOptions{
 			Authenticate: func(context.Context, transport.Peer) error { return errors.New("nobody") }}})
 		bl.Binlog = r.bl
-		_, err := transport.Replicate(context.Background(), r.dial(t), r.config(t, 2, newRelayLog()))
+		_, err := transport.Replicate(bounded(t), r.dial(t), r.config(t, 2, newRelayLog()))
 		require.ErrorIs(t, err, transport.ErrNotAuthorised)
 		r.ended.take(t, "the refused connection's end", nil)
 		require.Zero(t, bl.opens.Load(), "no cursor opened")
@@ -256,7 +265,7 @@ func TestToken(t *testing.T) {
 				}
 				return nil
 			}}})
-		_, err := transport.Replicate(context.Background(), r.dial(t), r.config(t, 2, newRelayLog()))
+		_, err := transport.Replicate(bounded(t), r.dial(t), r.config(t, 2, newRelayLog()))
 		require.ErrorIs(t, err, transport.ErrNotAuthorised)
 		require.ErrorContains(t, r.ended.take(t, "the tokenless end", nil).err, `token ""`)
 
@@ -267,7 +276,7 @@ func TestToken(t *testing.T) {
 		long := r.config(t, 3, newRelayLog())
 		long.Token = make([]byte, transport.MaxToken+1)
 		conn := r.dial(t)
-		_, err = transport.Replicate(context.Background(), conn, long)
+		_, err = transport.Replicate(bounded(t), conn, long)
 		require.ErrorContains(t, err, "token of 1025 bytes")
 		require.ErrorIs(t, r.ended.take(t, "the long token's connection", nil).err, io.EOF, "nothing sent")
 		require.Equal(t, uint64(1), r.srv.Stats().RefusedByHook)
@@ -455,7 +464,7 @@ func TestRogueSource(t *testing.T) {
 					return drain(c)
 				})
 				relay := newRelayLog()
-				res, err := transport.Replicate(context.Background(), conn, transport.ReplicaConfig{
+				res, err := transport.Replicate(bounded(t), conn, transport.ReplicaConfig{
 					Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, RelayLog: relay, Secret: tc.secret})
 				require.ErrorIs(t, err, tc.want)
 				require.Empty(t, relay.Events(), "nothing from a rogue source reaches the relay log")
@@ -514,7 +523,7 @@ func TestMutualTLS(t *testing.T) {
 		// Replica 2's certificate does not make a replica 3.
 		other := r.config(t, 3, newRelayLog())
 		other.TLSConfig = ca.clientTLS(cert)
-		_, err := transport.Replicate(context.Background(), dial(), other)
+		_, err := transport.Replicate(bounded(t), dial(), other)
 		require.ErrorIs(t, err, transport.ErrNotAuthorised)
 		require.ErrorContains(t, r.ended.take(t, "replica 3's end", nil).err, `certificate "replica-2" for replica 3`)
 
@@ -523,7 +532,7 @@ func TestMutualTLS(t *testing.T) {
 		for _, certs := range [][]tls.Certificate{nil, {newPKI(t).issue(t, "replica-2", false)}} {
 			anon := r.config(t, 2, newRelayLog())
 			anon.TLSConfig = ca.clientTLS(certs...)
-			_, err = transport.Replicate(context.Background(), dial(), anon)
+			_, err = transport.Replicate(bounded(t), dial(), anon)
 			require.Error(t, err)
 			require.NotErrorIs(t, err, transport.ErrNotAuthorised, "refused by TLS, not by the hook")
 			end := r.ended.take(t, "the TLS failure", nil)
@@ -593,7 +602,7 @@ func TestVersionMismatch(t *testing.T) {
 			}
 			return drain(c)
 		})
-		_, err = transport.Replicate(context.Background(), conn, transport.ReplicaConfig{
+		_, err = transport.Replicate(bounded(t), conn, transport.ReplicaConfig{
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, RelayLog: newRelayLog(), HandshakeTimeout: time.Minute})
 		require.ErrorAs(t, err, &ve)
 		require.Equal(t, byte(2), ve.Want)

@@ -155,7 +155,7 @@ func TestMaxConnections(t *testing.T) {
 			runs = append(runs, replicate(t, r.dial(t), r.config(t, semisync.ReplicaID(2+id), newRelayLog())))
 			r.events.take(t, "a replica joined", eventKind(source.EventReplicaJoined, semisync.ReplicaID(2+id)))
 		}
-		_, err := transport.Replicate(t.Context(), r.dial(t), r.config(t, 9, newRelayLog()))
+		_, err := transport.Replicate(bounded(t), r.dial(t), r.config(t, 9, newRelayLog()))
 		var refused *transport.RefusedError
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, uint16(transport.CodeTooMany), refused.Code)
