@@ -3,6 +3,9 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -33,10 +36,39 @@ type ReplicaConfig struct {
 	PeerTimeout time.Duration
 	// MaxPacket bounds an event packet; default wire.DefaultMaxPayload.
 	MaxPacket int
-	// HandshakeTimeout bounds sending the hello and reading the source's
-	// answer. Default 10s.
+	// HandshakeTimeout bounds the whole handshake: the TLS handshake, the
+	// hello, the challenge, the response and the source's answer. Default
+	// 10s.
 	HandshakeTimeout time.Duration
+
+	// TLSConfig, if set, makes the connection a TLS connection: Replicate
+	// wraps conn with tls.Client and completes the TLS handshake first. Set
+	// ServerName (or RootCAs and a VerifyConnection of your own) so that the
+	// source's certificate is verified, and Certificates for mutual TLS.
+	// Leave it nil when conn is a TLS connection already (tls.Dial).
+	TLSConfig *tls.Config
+	// Secret, if not empty, is the shared secret of ServerOptions.Secret:
+	// the replica proves it knows it without sending it, and requires the
+	// source to prove it in turn. A source that sends no proof, or a wrong
+	// one, ends the call with an error wrapping ErrSourceNotAuthenticated
+	// before any event is read. A source that requires a secret when
+	// Secret is empty ends it with ErrSecretRequired.
+	Secret []byte
+	// Token, if not empty, is sent to the source for its Authenticate hook
+	// (Peer.Token): an API key, a signed ticket. It crosses the network as
+	// it is, so send one only over TLS. At most MaxToken bytes.
+	Token []byte
 }
+
+// ErrSecretRequired is returned by Replicate when the source requires the
+// shared secret and ReplicaConfig.Secret is empty.
+var ErrSecretRequired = errors.New("transport: the source requires the shared secret, and ReplicaConfig.Secret is empty")
+
+// ErrSourceNotAuthenticated is wrapped by Replicate's error when
+// ReplicaConfig.Secret is set and the source's accept carries no proof of
+// the secret, or a wrong one: the source does not know the secret (a
+// rogue source, or one configured without it).
+var ErrSourceNotAuthenticated = errors.New("transport: the source did not prove it knows the shared secret")
 
 // ReplicaResult says how far a connection got.
 type ReplicaResult struct {
@@ -57,10 +89,23 @@ type ReplicaResult struct {
 // flagged events after that, one ACK for each such batch. When ctx ends it
 // tells the source with COM_QUIT and returns ctx's error. It closes conn
 // before returning. The result's Durable position is where to resume.
+//
+// A refusal by the source is a *RefusedError (errors.Is matches
+// ErrNotAuthorised and ErrTooManyConnections for theirs); a source of
+// another protocol version, a *VersionError.
 func Replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig) (ReplicaResult, error) {
-	defer conn.Close()
-	if cfg.Replica == nil || cfg.RelayLog == nil {
+	raw := plain(conn)
+	defer raw.Close()
+	switch {
+	case cfg.Replica == nil || cfg.RelayLog == nil:
 		return ReplicaResult{Durable: cfg.Start}, errors.New("transport: Replicate needs a replica and a relay log")
+	case len(cfg.Token) > MaxToken:
+		return ReplicaResult{Durable: cfg.Start}, fmt.Errorf("transport: token of %d bytes, at most %d", len(cfg.Token), MaxToken)
+	}
+	if cfg.TLSConfig != nil {
+		if _, isTLS := conn.(*tls.Conn); !isTLS {
+			conn = tls.Client(conn, cfg.TLSConfig)
+		}
 	}
 	// Close the connection when ctx ends, and wait for that to finish
 	// before returning, so no goroutine outlives the call.
@@ -73,7 +118,7 @@ func Replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig) (ReplicaRe
 			conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 			conn.Write(quit)
 		}
-		conn.Close()
+		raw.Close()
 	})
 	defer func() {
 		if !stop() {
@@ -97,28 +142,70 @@ func Replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig) (ReplicaRe
 
 func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replica.Stream, as *ackSender, streaming *atomic.Bool) (ReplicaResult, error) {
 	var res ReplicaResult
-	hs, _ := wire.AppendPacket(nil, 0, appendHello(nil, hello{semisync: st.Enabled(), id: cfg.ID, start: cfg.Start}))
 	hsTimeout := cfg.HandshakeTimeout
 	if hsTimeout <= 0 {
 		hsTimeout = 10 * time.Second
 	}
 	conn.SetDeadline(time.Now().Add(hsTimeout))
+	if tc, ok := conn.(*tls.Conn); ok {
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return res, fmt.Errorf("transport: TLS handshake with the source: %w", err)
+		}
+	}
+	helloBytes := appendHello(nil, hello{semisync: st.Enabled(), id: cfg.ID, start: cfg.Start})
+	hs, _ := wire.AppendPacket(nil, 0, helloBytes)
 	if _, err := conn.Write(hs); err != nil {
 		return res, fmt.Errorf("transport: sending the hello: %w", err)
 	}
 	rd := &progressReader{c: conn, d: lazyDeadline{timeout: hsTimeout}}
 	pr := wire.NewPacketReader(bufio.NewReaderSize(rd, 64<<10), cfg.MaxPacket)
-	seq, p, err := pr.ReadPacket()
-	if err != nil {
-		return res, fmt.Errorf("transport: reading the source's answer: %w", err)
+	// answer reads the source's answer, at sequence id 1.
+	answer := func(what string) ([]byte, error) {
+		seq, p, err := pr.ReadPacket()
+		if err != nil {
+			return nil, fmt.Errorf("transport: reading the source's %s: %w", what, err)
+		}
+		if seq != 1 {
+			return nil, &wire.OrderError{Got: seq, Want: 1}
+		}
+		return p, nil
 	}
-	if seq != 1 {
-		return res, &wire.OrderError{Got: seq, Want: 1}
-	}
-	granted, hbMillis, err := parseAccept(p)
+	p, err := answer("challenge")
 	if err != nil {
 		return res, err
 	}
+	ch, err := parseChallenge(p)
+	if err != nil {
+		return res, err
+	}
+	if ch.secretRequired && len(cfg.Secret) == 0 {
+		return res, ErrSecretRequired
+	}
+	r := response{token: cfg.Token}
+	rand.Read(r.nonce[:])
+	if len(cfg.Secret) > 0 {
+		r.proof = replicaProof(cfg.Secret, &ch.nonce, &r.nonce, helloBytes, r.token)
+	}
+	hs, _ = wire.AppendPacket(hs[:0], 0, appendResponse(nil, r))
+	if _, err := conn.Write(hs); err != nil {
+		return res, fmt.Errorf("transport: sending the response: %w", err)
+	}
+	if p, err = answer("accept"); err != nil {
+		return res, err
+	}
+	a, err := parseAccept(p)
+	if err != nil {
+		return res, err
+	}
+	if len(cfg.Secret) > 0 {
+		if len(a.proof) == 0 {
+			return res, fmt.Errorf("%w: its accept carries no proof", ErrSourceNotAuthenticated)
+		}
+		if !hmac.Equal(a.proof, sourceProof(cfg.Secret, &ch.nonce, &r.nonce, helloBytes, r.token, r.proof, a)) {
+			return res, fmt.Errorf("%w: its proof is wrong", ErrSourceNotAuthenticated)
+		}
+	}
+	granted, hbMillis := a.granted, a.heartbeatMillis
 	st.SetNegotiated(granted)
 	streaming.Store(true)
 	res.Semisync = st.Semisync()

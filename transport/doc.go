@@ -7,11 +7,17 @@
 //
 // # The protocol
 //
-// Every message is a MySQL protocol packet (3-byte length, sequence id).
-// The replica opens with a hello carrying its ID, the position to start
-// from and whether it wants semisync (its rpl_semi_sync_replica_enabled);
-// the source accepts, saying whether semisync was granted and its
-// heartbeat period, or refuses with a reason. Then the source streams
+// Every message is a MySQL protocol packet (3-byte length, sequence id);
+// frame.go documents the bytes (protocol version 2). The replica opens
+// with a hello carrying its ID, the position to start from and whether it
+// wants semisync (its rpl_semi_sync_replica_enabled); the source answers
+// with a challenge (a fresh random nonce, and whether it requires the
+// shared secret); the replica responds with its own nonce, its proof of
+// the secret if it has one, and an optional token; the source accepts,
+// saying whether semisync was granted and its heartbeat period, with its
+// own proof of the secret, or refuses with a code and a reason
+// (RefusedError). A source and a replica of different protocol versions
+// refuse each other at once with a *VersionError. Then the source streams
 // event packets exactly as MySQL's dump thread does — 0x00, and on a
 // semisync connection 0xEF and the reply flag — whose body is a small
 // envelope (kind, end position, event bytes); heartbeats are event packets
@@ -45,7 +51,7 @@
 // no replica can hold what it was never sent (MySQL takes it and may
 // release commits no replica has). A replica that connects again under the
 // same ID closes its older connection, as MySQL kills the older dump
-// thread. An asynchronous replica is never asked to reply, so a dead one is
+// thread (an Authenticate hook may refuse such takeovers). An asynchronous replica is never asked to reply, so a dead one is
 // found only when a write to it makes no progress for WriteTimeout or TCP
 // keep-alive gives up.
 //
@@ -63,7 +69,9 @@
 //
 // On the source, after creating the source.Source and the host's Binlog:
 //
-//	srv, _ := transport.NewServer(src, binlog, transport.ServerOptions{})
+//	srv, _ := transport.NewServer(src, binlog, transport.ServerOptions{
+//		TLSConfig: serverTLS, Secret: secret,
+//	})
 //	go srv.Serve(listener)
 //	defer srv.Close()
 //
@@ -72,6 +80,7 @@
 //	conn, _ := net.Dial("tcp", addr)
 //	res, err := transport.Replicate(ctx, conn, transport.ReplicaConfig{
 //		Replica: rep, ID: 2, Start: relay.Last(), RelayLog: relay,
+//		TLSConfig: replicaTLS, Secret: secret,
 //	})
 //
 // The host's binlog must not let a reader see a commit group before
@@ -79,10 +88,79 @@
 // to the end position updated after the sync); otherwise the event may be
 // sent without the flag and its commit waits for a solicited ACK.
 //
+// # Security
+//
+// Whoever the source accepts as a replica reads the whole binlog, and a
+// semisync replica's ACKs release commits: a stranger that can connect
+// to an unprotected server can read every transaction, take over a
+// replica's ID (which closes that replica's connection, as a reconnect
+// does) and acknowledge commits it never stored. Expose a server without
+// protection only on a network where every host that can reach it is
+// trusted.
+//
+// TLS (ServerOptions.TLSConfig and ReplicaConfig.TLSConfig, or a listener
+// wrapped with tls.NewListener and a conn from tls.Dial) encrypts the
+// stream and protects it against tampering, and lets the replica verify
+// the source's certificate. With client certificates required (mutual
+// TLS), the source knows which replica holds which certificate.
+//
+// The Authenticate hook decides for each replica, knowing its ID, start
+// position, semisync wish, token, TLS state (the verified client
+// certificate), address, and whether a connection under the same ID is
+// being served (a hook can refuse takeovers). It runs once the hello and
+// response are read and before the server opens the binlog, registers the
+// replica with the source or closes an older connection; a refusal is code
+// 5, "not authorised", with the hook's reason kept on the source unless
+// the hook wraps it with Disclose.
+//
+// The shared secret (ServerOptions.Secret, ReplicaConfig.Secret) is a
+// ready challenge and response: each side proves it knows the secret with
+// an HMAC-SHA256 over both sides' fresh nonces and the replica's hello and
+// token, compared in constant time, so the secret never crosses the
+// network and a captured proof fails on any other connection. The replica
+// refuses a source that cannot prove the secret
+// (ErrSourceNotAuthenticated). Without TLS, the secret protects only the
+// handshake: the stream after it is neither encrypted nor protected, so
+// an eavesdropper reads the binlog, someone on the path can take over the
+// TCP connection after the handshake and forge ACKs, and whoever captured
+// a handshake can test guesses of the secret offline (use 32 random
+// bytes). The recommended setup is TLS with the shared secret, or mutual
+// TLS with a hook that ties the certificate to the replica's ID.
+//
+// Limits bound what connections can take, authenticated or not.
+// MaxConnections (default 151, MySQL's max_connections) bounds the
+// connections being served, handshakes included; MaxHandshakes (default
+// 64) those still handshaking; HandshakeTimeout (default 5s) bounds a
+// whole handshake, TLS included, whatever its pace. A connection beyond a
+// limit is refused on the accepting goroutine: without TLS it gets a
+// refusal with code 1040 (ErrTooManyConnections, MySQL's "Too many
+// connections") written with a 50 ms deadline, then it is closed; no
+// goroutine, cursor, session or buffer is made for it. So clients that
+// connect and say nothing hold at most MaxHandshakes goroutines for
+// HandshakeTimeout, and replicas already streaming are unaffected; while
+// such a flood lasts, new replicas may be refused too (they retry), and a
+// per-address limit is for the host's firewall. A stranger that passes
+// authentication, or any stranger where there is none, is a replica like
+// the others until MaxConnections: limits are no substitute for
+// authentication. ServerStats counts every refusal, bad proof and
+// handshake timeout.
+//
+// Memory per connection on the source: during the handshake, one
+// goroutine, a 4 KiB read buffer and at most 1,089 bytes of packet (the
+// longest hello is 529 bytes, the longest response 1,089: a 32-byte nonce,
+// a 32-byte proof and a token of at most MaxToken bytes); once streaming,
+// a second goroutine, the 64 KiB write buffer, and an ACK buffer that grows
+// with the packets received, up to MaxAckPacket (64 KiB; an ACK takes at
+// most 520 bytes). Events are written from the Cursor's buffer without a
+// copy, whatever their size. TLS adds its record buffers, about 16 KiB
+// each way. Without TLS that is at most about 150 KiB per connection with
+// the goroutine stacks, times MaxConnections.
+//
 // # Goroutines
 //
 // Serve runs on the caller's goroutine and starts one goroutine per
-// connection; each connection starts one more, its ACK reader. Close closes
+// connection it admits (none for one refused at a limit); each accepted
+// connection starts one more, its ACK reader. Close closes
 // every listener and connection and waits for all of them. Replicate runs
 // on the caller's goroutine and starts none that outlives it.
 package transport

@@ -20,15 +20,16 @@ func AppendHello(dst []byte, semisyncWanted bool, id semisync.ReplicaID, start s
 	return appendHello(dst, hello{semisync: semisyncWanted, id: id, start: start})
 }
 
-// AppendAccept appends a source's accept payload.
+// AppendAccept appends a source's accept payload, with no proof.
 func AppendAccept(dst []byte, granted bool, heartbeatMillis uint32) []byte {
-	return appendAccept(dst, granted, heartbeatMillis)
+	return appendAccept(dst, accept{granted: granted, heartbeatMillis: heartbeatMillis})
 }
 
-// ParseAccept parses a source's answer to a hello: the accept, or the
+// ParseAccept parses a source's answer to a response: the accept, or the
 // refusal as a *RefusedError.
 func ParseAccept(p []byte) (granted bool, heartbeatMillis uint32, err error) {
-	return parseAccept(p)
+	a, err := parseAccept(p)
+	return a.granted, a.heartbeatMillis, err
 }
 
 // AppendEnvelope appends an event's or heartbeat's envelope.

@@ -27,16 +27,54 @@ func FuzzParseHello(f *testing.F) {
 	})
 }
 
-func FuzzParseAccept(f *testing.F) {
-	f.Add(appendAccept(nil, true, 1000))
-	f.Add(appendRefuse(nil, codeBinlog, "no such position"))
-	f.Add([]byte{0xFF})
+func FuzzParseChallenge(f *testing.F) {
+	f.Add(appendChallenge(nil, challenge{secretRequired: true, nonce: [nonceLen]byte{1, 2, 3}}))
+	f.Add(appendChallenge(nil, challenge{}))
+	f.Add(appendRefuse(nil, codeBadHello, "protocol version 2, want 1"))
+	f.Add(appendRefuse(nil, codeTooMany, "too many connections"))
 	f.Fuzz(func(t *testing.T, p []byte) {
-		granted, hb, err := parseAccept(p)
+		c, err := parseChallenge(p)
 		if err != nil {
 			return
 		}
-		if got := appendAccept(nil, granted, hb); len(got) != len(p) || !bytes.Equal(got[:6], p[:6]) {
+		// Flag bits other than bit 0 are ignored, so compare the fields.
+		again, err := parseChallenge(appendChallenge(nil, c))
+		if err != nil || again != c {
+			t.Fatalf("challenge %+v re-parsed as %+v, %v", c, again, err)
+		}
+	})
+}
+
+func FuzzParseResponse(f *testing.F) {
+	f.Add(appendResponse(nil, response{nonce: [nonceLen]byte{9}, proof: make([]byte, proofLen), token: []byte("token")}))
+	f.Add(appendResponse(nil, response{}))
+	f.Add(appendResponse(nil, response{token: make([]byte, MaxToken+1)}))
+	f.Add(make([]byte, nonceLen+1+proofLen-1))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		r, err := parseResponse(p)
+		if err != nil {
+			return
+		}
+		if len(r.proof) != 0 && len(r.proof) != proofLen || len(r.token) > MaxToken {
+			t.Fatalf("response %x parsed with a proof of %d bytes and a token of %d", p, len(r.proof), len(r.token))
+		}
+		if got := appendResponse(nil, r); !bytes.Equal(got, p) {
+			t.Fatalf("response %x re-encoded as %x", p, got)
+		}
+	})
+}
+
+func FuzzParseAccept(f *testing.F) {
+	f.Add(appendAccept(nil, accept{granted: true, heartbeatMillis: 1000}))
+	f.Add(appendAccept(nil, accept{heartbeatMillis: 1, proof: make([]byte, proofLen)}))
+	f.Add(appendRefuse(nil, codeBinlog, "no such position"))
+	f.Add([]byte{0xFF})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		a, err := parseAccept(p)
+		if err != nil {
+			return
+		}
+		if got := appendAccept(nil, a); len(got) != len(p) || !bytes.Equal(got[:6], p[:6]) || !bytes.Equal(got[7:], p[7:]) {
 			t.Fatalf("accept %x re-encoded as %x", p, got)
 		}
 	})

@@ -585,8 +585,8 @@ func (r *rig) dialRaw(t *testing.T, id semisync.ReplicaID, start semisync.Positi
 	return startRaw(t, r.dial(t), id, start, o)
 }
 
-// startRaw sends the hello on conn, requires an accept and starts the
-// reader.
+// startRaw sends the hello on conn, answers the challenge without
+// credentials, requires an accept and starts the reader.
 func startRaw(t *testing.T, conn net.Conn, id semisync.ReplicaID, start semisync.Position, o rawOptions) *rawReplica {
 	t.Helper()
 	f := &rawReplica{conn: conn, semisync: o.semisync, packets: newQueue[rawPacket](), done: make(chan struct{})}
@@ -594,6 +594,12 @@ func startRaw(t *testing.T, conn net.Conn, id semisync.ReplicaID, start semisync
 	br := bufio.NewReader(conn)
 	pr := wire.NewPacketReader(br, 0)
 	seq, p, err := pr.ReadPacket()
+	require.NoError(t, err)
+	require.Equal(t, uint8(1), seq, "the challenge's sequence id")
+	_, _, err = transport.ParseChallenge(p)
+	require.NoError(t, err)
+	f.send(t, 0, transport.AppendResponse(nil, [transport.NonceLen]byte{}, nil, nil))
+	seq, p, err = pr.ReadPacket()
 	require.NoError(t, err)
 	require.Equal(t, uint8(1), seq, "the accept's sequence id")
 	granted, _, err := transport.ParseAccept(p)
@@ -679,8 +685,8 @@ func (f *rawReplica) close() {
 }
 
 // fakeSource plays a hand-made source on one connection: script gets the
-// server's end after the replica's hello has been read and returns when it
-// is done; the returned conn is the replica's end. Cleanup waits for the
+// server's end after the replica's hello has been read, challenged (with no
+// credentials required) and the response read, and returns when it is done; the returned conn is the replica's end. Cleanup waits for the
 // script, which must return once the replica closes its end.
 func (nw *network) fakeSource(t *testing.T, script func(c net.Conn, hello []byte) error) net.Conn {
 	t.Helper()
@@ -711,9 +717,17 @@ func (nw *network) fakeSource(t *testing.T, script func(c net.Conn, hello []byte
 			return
 		}
 		defer c.Close()
-		_, hello, err := wire.NewPacketReader(bufio.NewReader(c), 0).ReadPacket()
+		pr := wire.NewPacketReader(bufio.NewReader(c), 0)
+		_, hello, err := pr.ReadPacket()
+		hello = slices.Clone(hello)
 		if err == nil {
-			err = script(c, slices.Clone(hello))
+			challenge, _ := wire.AppendPacket(nil, 1, transport.AppendChallenge(nil, false, [transport.NonceLen]byte{}))
+			if _, err = c.Write(challenge); err == nil {
+				_, _, err = pr.ReadPacket()
+			}
+		}
+		if err == nil {
+			err = script(c, hello)
 		}
 		done <- err
 	}()

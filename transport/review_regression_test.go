@@ -222,7 +222,7 @@ func TestReviewServeStopsOnTransientAcceptError(t *testing.T) {
 	require.NoError(t, err)
 	_, p, err := wire.NewPacketReader(bufio.NewReader(c), 0).ReadPacket()
 	require.NoError(t, err, "the server answers the hello") // fails: nobody accepts any more
-	_, _, err = transport.ParseAccept(p)
+	_, _, err = transport.ParseChallenge(p)
 	require.NoError(t, err)
 	require.NoError(t, r.srv.Close())
 	require.True(t, errors.Is(receive(t, "Serve to return", served), transport.ErrServerClosed))

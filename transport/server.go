@@ -2,10 +2,15 @@ package transport
 
 import (
 	"bufio"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -79,11 +84,71 @@ type ServerOptions struct {
 	// progress (a replica that does not read): a big event that keeps
 	// moving is never cut. Default 10s.
 	WriteTimeout time.Duration
-	// HandshakeTimeout bounds the replica's hello. Default 10s.
+	// HandshakeTimeout bounds a connection's whole handshake, from the
+	// moment the server takes it: the TLS handshake, the replica's hello and
+	// response, the Authenticate hook and the answer. A connection still
+	// handshaking then is closed and counted (ServerStats.HandshakeTimeouts).
+	// Default 5s: a handshake takes four round trips with TLS 1.3, well
+	// under a second even across continents, and a shorter timeout frees
+	// the slots of MaxHandshakes that slow or silent clients hold sooner.
 	HandshakeTimeout time.Duration
-	// MaxAckPacket bounds a packet read from a replica; longer ones end the
-	// connection. Default 64 KiB (an ACK is at most 520 bytes).
+	// MaxAckPacket bounds a packet read from a replica after the handshake;
+	// longer ones end the connection. Default 64 KiB (an ACK is at most 520
+	// bytes). Packets of the handshake are bounded separately, to 1,089
+	// bytes (the longest response).
 	MaxAckPacket int
+
+	// TLSConfig, if set, makes every connection a TLS connection: the
+	// server wraps each with tls.Server and completes the TLS handshake
+	// within HandshakeTimeout, as a handshake in flight (MaxHandshakes).
+	// For mutual TLS, set ClientAuth to tls.RequireAndVerifyClientCert and
+	// ClientCAs: a replica without a valid certificate then fails the TLS
+	// handshake, and Authenticate sees the verified certificate in
+	// Peer.TLS. A listener that already wraps its connections
+	// (tls.NewListener) needs no TLSConfig: the server completes their TLS
+	// handshake in the same way, and Peer.TLS is set just the same.
+	TLSConfig *tls.Config
+	// Secret, if not empty, is the shared secret every replica must prove
+	// it knows (ReplicaConfig.Secret): the replica answers the server's
+	// fresh challenge with an HMAC-SHA256 over both sides' nonces and its
+	// hello, so neither the secret nor a replayable proof crosses the
+	// network, and the server proves the secret in turn, so that the
+	// replica can refuse a source that does not know it. A replica without
+	// a valid proof is refused with code 5 before anything is opened,
+	// registered or superseded (ServerStats.BadProofs). Use a long random
+	// secret (32 bytes from crypto/rand): an eavesdropper who saw a
+	// handshake can test guesses of a weak one offline. Without TLS the
+	// stream after the handshake is neither encrypted nor protected against
+	// tampering; see the package documentation.
+	Secret []byte
+	// Authenticate, if set, decides whether to accept a replica. It is
+	// called once the replica's hello and response have been read (and its
+	// proof checked, when Secret is set), and before the server opens the
+	// binlog, registers the replica with the source or closes an older
+	// connection under the same ID. A non-nil error refuses the replica
+	// with code 5 (ServerStats.RefusedByHook); the replica is told only
+	// "transport: not authorised" unless the error comes from Disclose.
+	// OnError receives the error. ctx ends at the handshake's deadline
+	// (HandshakeTimeout) or when the server closes. It is called
+	// concurrently for different connections and must not call
+	// Server.Close.
+	Authenticate func(ctx context.Context, p Peer) error
+	// MaxConnections bounds the connections being served, handshakes
+	// included (ServerStats.Active). A connection beyond it is refused at
+	// once: without TLS it gets a refusal with code 1040 ("too many
+	// connections", MySQL's ER_CON_COUNT_ERROR for its max_connections),
+	// written with a short deadline, then it is closed, with no goroutine,
+	// cursor or session started for it (ServerStats.RefusedConnections).
+	// Default 151, MySQL's max_connections; negative means no limit.
+	MaxConnections int
+	// MaxHandshakes bounds the connections whose handshake (TLS, hello,
+	// response, Authenticate) is not finished (ServerStats.Handshaking).
+	// A connection beyond it is refused at once, as beyond MaxConnections
+	// (ServerStats.RefusedHandshakes), so that clients that connect and
+	// say nothing hold at most MaxHandshakes goroutines for at most
+	// HandshakeTimeout each, and replicas already streaming are not
+	// affected. Default 64; negative means no limit.
+	MaxHandshakes int
 	// OnError, if set, is told why each replica connection ended (nil for
 	// a replica that quit or a server that closed). It must not call
 	// Server.Close, which waits for the connection's goroutine. It is called on the
@@ -105,20 +170,33 @@ func (o *ServerOptions) defaults() {
 		o.WriteTimeout = 10 * time.Second
 	}
 	if o.HandshakeTimeout <= 0 {
-		o.HandshakeTimeout = 10 * time.Second
+		o.HandshakeTimeout = 5 * time.Second
 	}
 	if o.MaxAckPacket <= 0 {
 		o.MaxAckPacket = 64 << 10
 	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxHandshakes == 0 {
+		o.MaxHandshakes = DefaultMaxHandshakes
+	}
 }
+
+// Defaults of ServerOptions.MaxConnections and MaxHandshakes.
+const (
+	DefaultMaxConnections = 151
+	DefaultMaxHandshakes  = 64
+)
 
 // ServerStats are a Server's counters since it was created.
 type ServerStats struct {
 	// Connections is the number of replica connections accepted (hello
 	// read and answered); Semisync those that were granted semisync.
 	Connections, Semisync uint64
-	// Active is the number of connections being served now.
-	Active int64
+	// Active is the number of connections being served now, handshakes
+	// included; Handshaking those whose handshake is not finished.
+	Active, Handshaking int64
 	// Acks is the number of well-formed ACKs handed to sessions.
 	Acks uint64
 	// MalformedAcks is the number of packets from replicas that were not
@@ -141,6 +219,21 @@ type ServerStats struct {
 	// Heartbeats is the number of heartbeats sent; Probes those that
 	// asked for a reply.
 	Heartbeats, Probes uint64
+	// RefusedConnections is the number of connections refused at once
+	// because MaxConnections were being served; RefusedHandshakes those
+	// refused because MaxHandshakes were handshaking.
+	RefusedConnections, RefusedHandshakes uint64
+	// BadProofs is the number of replicas refused because Secret is set
+	// and their response carried no proof or a wrong one; RefusedByHook
+	// those that Authenticate refused.
+	BadProofs, RefusedByHook uint64
+	// HandshakeTimeouts is the number of connections closed because their
+	// handshake took longer than HandshakeTimeout.
+	HandshakeTimeouts uint64
+	// BadHandshakes is the number of handshakes that failed otherwise on
+	// the replica's side: a failed TLS handshake, a malformed hello or
+	// response, another protocol version, a connection closed or reset.
+	BadHandshakes uint64
 }
 
 // Server is the source side of the transport: it accepts replica
@@ -156,13 +249,16 @@ type Server struct {
 	mu     sync.Mutex
 	closed bool
 	lns    map[net.Listener]struct{}
-	conns  map[net.Conn]struct{}
+	conns  map[net.Conn]struct{} // the plain connections, under any TLS
 	byID   map[semisync.ReplicaID]*conn
 	wg     sync.WaitGroup
 	done   chan struct{}
+	ctx    context.Context // ends at Close: the Authenticate hook's
+	cancel context.CancelFunc
 
-	connections, semisync, acks, malformed, ahead, quits, dead, heartbeats, probes, superseded atomic.Uint64
-	active                                                                                     atomic.Int64
+	connections, semisync, acks, malformed, ahead, quits, dead, heartbeats, probes, superseded  atomic.Uint64
+	refusedConns, refusedHandshakes, badProofs, refusedByHook, handshakeTimeouts, badHandshakes atomic.Uint64
+	active, handshaking                                                                         atomic.Int64
 }
 
 // ErrServerClosed is returned by Serve and ServeConn after Close.
@@ -175,17 +271,23 @@ func NewServer(src *source.Source, log Binlog, o ServerOptions) (*Server, error)
 		return nil, errors.New("transport: NewServer needs a source and a binlog")
 	}
 	o.defaults()
-	return &Server{src: src, log: log, o: o, lns: map[net.Listener]struct{}{},
-		conns: map[net.Conn]struct{}{}, byID: map[semisync.ReplicaID]*conn{}, done: make(chan struct{})}, nil
+	s := &Server{src: src, log: log, o: o, lns: map[net.Listener]struct{}{},
+		conns: map[net.Conn]struct{}{}, byID: map[semisync.ReplicaID]*conn{}, done: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
 }
 
 // Stats returns the server's counters.
 func (s *Server) Stats() ServerStats {
 	return ServerStats{
-		Connections: s.connections.Load(), Semisync: s.semisync.Load(), Active: s.active.Load(),
+		Connections: s.connections.Load(), Semisync: s.semisync.Load(),
+		Active: s.active.Load(), Handshaking: s.handshaking.Load(),
 		Acks: s.acks.Load(), MalformedAcks: s.malformed.Load(), AcksAhead: s.ahead.Load(),
 		Superseded: s.superseded.Load(), Quits: s.quits.Load(),
 		DeadPeers: s.dead.Load(), Heartbeats: s.heartbeats.Load(), Probes: s.probes.Load(),
+		RefusedConnections: s.refusedConns.Load(), RefusedHandshakes: s.refusedHandshakes.Load(),
+		BadProofs: s.badProofs.Load(), RefusedByHook: s.refusedByHook.Load(),
+		HandshakeTimeouts: s.handshakeTimeouts.Load(), BadHandshakes: s.badHandshakes.Load(),
 	}
 }
 
@@ -193,7 +295,9 @@ func (s *Server) Stats() ServerStats {
 // own until Close, which closes ln. It returns ErrServerClosed after
 // Close, or the listener's error. Transient Accept errors (a timeout, out
 // of descriptors, buffers or memory, an aborted connection) do not stop
-// it: it backs off, from 5 ms up to 1 s, and accepts again.
+// it: it backs off, from 5 ms up to 1 s, and accepts again. A connection
+// beyond MaxConnections or MaxHandshakes is refused on Serve's goroutine
+// and closed at once.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -232,9 +336,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		if !s.track(conn) {
-			conn.Close()
-			return ErrServerClosed
+		if err := s.admit(conn); err != nil {
+			if errors.Is(err, ErrServerClosed) {
+				return ErrServerClosed
+			}
+			continue
 		}
 		go func() {
 			defer s.wg.Done()
@@ -265,23 +371,81 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
-// track registers conn so that Close closes it, and counts it in the wait
-// group; false after Close.
-func (s *Server) track(conn net.Conn) bool {
+// admit takes conn to be served: it registers conn so that Close closes
+// it, counts it as active and handshaking and in the wait group. Beyond
+// MaxConnections or MaxHandshakes it refuses conn at once (refuseAtOnce)
+// and returns an error wrapping ErrTooManyConnections; after Close it
+// closes conn and returns ErrServerClosed. The check and the counts are
+// under the server's lock, so concurrent admits never overshoot a limit.
+func (s *Server) admit(conn net.Conn) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
+	var err error
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		conn.Close()
+		return ErrServerClosed
+	case s.o.MaxConnections > 0 && s.active.Load() >= int64(s.o.MaxConnections):
+		s.refusedConns.Add(1)
+		err = fmt.Errorf("%w: %d connections are being served (MaxConnections)", ErrTooManyConnections, s.o.MaxConnections)
+	case s.o.MaxHandshakes > 0 && s.handshaking.Load() >= int64(s.o.MaxHandshakes):
+		s.refusedHandshakes.Add(1)
+		err = fmt.Errorf("%w: %d connections are handshaking (MaxHandshakes)", ErrTooManyConnections, s.o.MaxHandshakes)
+	default:
+		s.conns[plain(conn)] = struct{}{}
+		s.active.Add(1)
+		s.handshaking.Add(1)
+		s.wg.Add(1)
+		s.mu.Unlock()
+		return nil
 	}
-	s.conns[conn] = struct{}{}
-	s.wg.Add(1)
-	return true
+	s.mu.Unlock()
+	s.refuseAtOnce(conn)
+	return err
+}
+
+// tooMany is the refusal a connection beyond a limit gets.
+var tooMany, _ = wire.AppendPacket(nil, 1, appendRefuse(nil, codeTooMany, "transport: too many connections"))
+
+// refuseWriteTimeout bounds the write of the refusal to a connection beyond
+// a limit. The refusal is a few dozen bytes into a fresh connection's
+// empty send buffer, so it does not block unless the connection is not a
+// socket (net.Pipe).
+const refuseWriteTimeout = 50 * time.Millisecond
+
+// refuseAtOnce sends a connection beyond a limit the refusal, best effort,
+// and closes it. A TLS connection is closed without a word: the refusal
+// would need a TLS handshake first.
+func (s *Server) refuseAtOnce(conn net.Conn) {
+	if _, isTLS := conn.(*tls.Conn); !isTLS && s.o.TLSConfig == nil {
+		conn.SetWriteDeadline(time.Now().Add(refuseWriteTimeout))
+		conn.Write(tooMany)
+	}
+	plain(conn).Close()
+}
+
+// plain returns the connection under a TLS connection, or conn itself:
+// the server closes that one, since closing a TLS connection first writes
+// an alert and could block behind a stuck write.
+func plain(conn net.Conn) net.Conn {
+	if tc, ok := conn.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return conn
 }
 
 func (s *Server) untrack(conn net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, conn)
 	s.mu.Unlock()
+}
+
+// connected reports whether a connection under id has been accepted and
+// is being served.
+func (s *Server) connected(id semisync.ReplicaID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byID[id] != nil
 }
 
 // register makes c the connection of its replica ID, registering it with
@@ -308,7 +472,7 @@ func (s *Server) register(c *conn, h hello) error {
 	s.byID[c.id] = c
 	s.mu.Unlock()
 	if old != nil {
-		old.c.Close()
+		old.raw.Close()
 		s.superseded.Add(1)
 	}
 	return nil
@@ -326,11 +490,12 @@ func (s *Server) forget(c *conn) {
 
 // ServeConn serves one replica connection on the calling goroutine until
 // it ends, and closes it. It returns nil when the replica quit or the
-// server closed, and otherwise why the connection ended.
+// server closed, and otherwise why the connection ended. The limits apply
+// as to Serve's connections: beyond them ServeConn refuses conn, closes
+// it and returns an error wrapping ErrTooManyConnections.
 func (s *Server) ServeConn(conn net.Conn) error {
-	if !s.track(conn) {
-		conn.Close()
-		return ErrServerClosed
+	if err := s.admit(conn); err != nil {
+		return err
 	}
 	defer s.wg.Done()
 	return s.serve(conn)
@@ -344,6 +509,7 @@ func (s *Server) Close() error {
 	if !s.closed {
 		s.closed = true
 		close(s.done)
+		s.cancel()
 		for ln := range s.lns {
 			ln.Close()
 		}
@@ -359,7 +525,8 @@ func (s *Server) Close() error {
 // conn is one replica connection on the source.
 type conn struct {
 	s    *Server
-	c    net.Conn
+	c    net.Conn // the connection the bytes go through (TLS, if any)
+	raw  net.Conn // the plain connection under c: what closes it
 	id   semisync.ReplicaID
 	sess *source.Session // nil for an asynchronous replica
 
@@ -376,8 +543,12 @@ type conn struct {
 	dead   bool  // a probe stayed unanswered for PeerTimeout
 }
 
+// serve serves a connection admit took.
 func (s *Server) serve(nc net.Conn) (err error) {
-	c := &conn{s: s, c: nc, born: time.Now()}
+	c := &conn{s: s, c: nc, raw: plain(nc), born: time.Now()}
+	if _, isTLS := nc.(*tls.Conn); !isTLS && s.o.TLSConfig != nil {
+		c.c = tls.Server(nc, s.o.TLSConfig)
+	}
 	// Deferred first, so it runs last: OnError learns of the end once the
 	// connection is closed, the session too and Active counts it no more.
 	defer func() {
@@ -388,15 +559,13 @@ func (s *Server) serve(nc net.Conn) (err error) {
 			s.o.OnError(c.id, err)
 		}
 	}()
-	defer s.untrack(nc)
-	defer nc.Close()
-	s.active.Add(1)
+	defer s.untrack(c.raw)
+	defer c.raw.Close()
 	defer s.active.Add(-1)
 
-	br := bufio.NewReaderSize(nc, 4096)
-	pr := wire.NewPacketReader(br, s.o.MaxAckPacket)
 	defer s.forget(c)
-	h, cur, err := c.handshake(pr)
+	h, cur, br, err := c.handshake()
+	s.handshaking.Add(-1)
 	if err != nil {
 		return err
 	}
@@ -409,13 +578,14 @@ func (s *Server) serve(nc net.Conn) (err error) {
 	c.heard.Store(c.since(time.Now()))
 	c.sentTo = h.start
 
+	pr := wire.NewPacketReader(br, s.o.MaxAckPacket)
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
 		c.readAcks(pr)
 	}()
 	err = c.send(cur, h.start, readerDone)
-	nc.Close()
+	c.raw.Close()
 	<-readerDone
 	switch {
 	case c.quit.Load():
@@ -430,49 +600,134 @@ func (s *Server) serve(nc net.Conn) (err error) {
 	return err
 }
 
-// handshake reads the replica's hello, opens the binlog, registers a
-// semisync replica with the source (c.sess) and answers. The session exists
-// before the accept is sent, so that a source that cannot take the replica
+// handshake runs the server's side of the handshake under one deadline,
+// HandshakeTimeout from now: the TLS handshake, if any; the hello; the
+// challenge; the response, whose proof it checks when Secret is set; the
+// Authenticate hook; then it opens the binlog, registers a semisync
+// replica with the source (c.sess) and accepts. The session exists before
+// the accept is sent, so that a source that cannot take the replica
 // refuses it with a reason rather than granting semisync and hanging up.
-func (c *conn) handshake(pr *wire.PacketReader) (hello, Cursor, error) {
+// Nothing is opened, registered or superseded before the credentials and
+// the hook have passed. It returns the buffered reader the ACK reader
+// goes on with.
+func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	s := c.s
-	c.c.SetDeadline(time.Now().Add(s.o.HandshakeTimeout))
+	deadline := time.Now().Add(s.o.HandshakeTimeout)
+	c.c.SetDeadline(deadline)
+	// failed counts a handshake that broke on the replica's side.
+	failed := func(what string, err error) (hello, Cursor, *bufio.Reader, error) {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.handshakeTimeouts.Add(1)
+			err = fmt.Errorf("%w (HandshakeTimeout %v)", err, s.o.HandshakeTimeout)
+		} else if !s.isClosed() {
+			s.badHandshakes.Add(1)
+		}
+		return hello{}, nil, nil, fmt.Errorf("transport: %s: %w", what, err)
+	}
+	var tlsState *tls.ConnectionState
+	if tc, ok := c.c.(*tls.Conn); ok {
+		if err := tc.Handshake(); err != nil {
+			return failed("TLS handshake", err)
+		}
+		st := tc.ConnectionState()
+		tlsState = &st
+	}
+	br := bufio.NewReaderSize(c.c, 4096)
+	pr := wire.NewPacketReader(br, maxHandshakePacket)
+	refuse := func(code uint16, msg string, err error) (hello, Cursor, *bufio.Reader, error) {
+		out, _ := wire.AppendPacket(nil, 1, appendRefuse(nil, code, msg))
+		c.c.Write(out)
+		return hello{}, nil, nil, err
+	}
+	malformed := func(err error) (hello, Cursor, *bufio.Reader, error) {
+		s.badHandshakes.Add(1)
+		return refuse(codeBadHello, err.Error(), err)
+	}
+
 	seq, p, err := pr.ReadPacket()
 	if err != nil {
-		return hello{}, nil, fmt.Errorf("transport: reading the replica's hello: %w", err)
+		return failed("reading the replica's hello", err)
 	}
-	refuse := func(code uint16, err error) (hello, Cursor, error) {
-		out, _ := wire.AppendPacket(nil, seq+1, appendRefuse(nil, code, err.Error()))
-		c.c.Write(out)
-		return hello{}, nil, err
+	if seq != 0 {
+		return malformed(fmt.Errorf("%w: hello with sequence id %d, want 0", ErrProtocol, seq))
 	}
 	h, err := parseHello(p)
 	if err != nil {
-		return refuse(codeBadHello, err)
+		return malformed(err)
 	}
 	c.id = h.id
+	helloBytes := slices.Clone(p) // the proofs cover it; p is reused
+	ch := challenge{secretRequired: len(s.o.Secret) > 0}
+	rand.Read(ch.nonce[:])
+	out, _ := wire.AppendPacket(nil, 1, appendChallenge(nil, ch))
+	if _, err := c.c.Write(out); err != nil {
+		return failed("sending the challenge", err)
+	}
+	seq, p, err = pr.ReadPacket()
+	if err != nil {
+		return failed("reading the replica's response", err)
+	}
+	if seq != 0 {
+		return malformed(fmt.Errorf("%w: response with sequence id %d, want 0", ErrProtocol, seq))
+	}
+	r, err := parseResponse(p)
+	if err != nil {
+		return malformed(err)
+	}
+	if len(s.o.Secret) > 0 {
+		want := replicaProof(s.o.Secret, &ch.nonce, &r.nonce, helloBytes, r.token)
+		if !hmac.Equal(r.proof, want) { // false for an empty proof
+			s.badProofs.Add(1)
+			what := "a wrong proof of the shared secret"
+			if len(r.proof) == 0 {
+				what = "no proof of the shared secret"
+			}
+			return refuse(codeNotAuthorised, ErrNotAuthorised.Error(), fmt.Errorf("%w: replica %v sent %s", ErrNotAuthorised, h.id, what))
+		}
+	}
 	if s.isClosed() {
-		return refuse(codeShuttingOff, ErrServerClosed)
+		return refuse(codeShuttingOff, ErrServerClosed.Error(), ErrServerClosed)
+	}
+	if s.o.Authenticate != nil {
+		ctx, cancel := context.WithDeadline(s.ctx, deadline)
+		err := s.o.Authenticate(ctx, Peer{ID: h.id, Start: h.start, Semisync: h.semisync, Token: r.token,
+			TLS: tlsState, RemoteAddr: c.raw.RemoteAddr(), Connected: s.connected(h.id)})
+		cancel()
+		if err != nil {
+			s.refusedByHook.Add(1)
+			msg := ErrNotAuthorised.Error()
+			var d *disclosed
+			if errors.As(err, &d) {
+				msg = d.Error()
+			}
+			return refuse(codeNotAuthorised, msg, fmt.Errorf("%w: replica %v: %w", ErrNotAuthorised, h.id, err))
+		}
 	}
 	cur, err := s.log.Open(h.start)
 	if err != nil {
-		return refuse(codeBinlog, fmt.Errorf("transport: opening the binlog at %v: %w", h.start, err))
+		err = fmt.Errorf("transport: opening the binlog at %v: %w", h.start, err)
+		return refuse(codeBinlog, err.Error(), err)
 	}
 	if err := s.register(c, h); err != nil {
 		cur.Close()
-		return refuse(codeSource, fmt.Errorf("transport: registering replica %v with the source: %w", h.id, err))
+		err = fmt.Errorf("transport: registering replica %v with the source: %w", h.id, err)
+		return refuse(codeSource, err.Error(), err)
 	}
-	out, _ := wire.AppendPacket(nil, seq+1, appendAccept(nil, h.semisync, uint32(s.o.HeartbeatPeriod/time.Millisecond)))
+	a := accept{granted: h.semisync, heartbeatMillis: uint32(s.o.HeartbeatPeriod / time.Millisecond)}
+	if len(s.o.Secret) > 0 {
+		a.proof = sourceProof(s.o.Secret, &ch.nonce, &r.nonce, helloBytes, r.token, r.proof, a)
+	}
+	out, _ = wire.AppendPacket(out[:0], 1, appendAccept(nil, a))
 	if _, err := c.c.Write(out); err != nil {
 		if c.sess != nil {
 			c.sess.Close()
 			c.sess = nil
 		}
 		cur.Close()
-		return hello{}, nil, err
+		return failed("sending the accept", err)
 	}
 	c.c.SetDeadline(time.Time{})
-	return h, cur, nil
+	return h, cur, br, nil
 }
 
 // readAcks is the ACK receiver of one connection: it reads until the
@@ -627,7 +882,36 @@ type sender struct {
 	semisync bool
 	last     semisync.Position // end of the last event sent
 	sent     bool              // an event was sent since the last tick
-	scratch  []byte
+	scratch  []byte            // the header and envelope of the event being framed
+	hdr      [wire.PacketHeaderLen]byte
+}
+
+// writeSplit writes the payload head+data as protocol packets of
+// wire.MaxPacketLen bytes, ended by a shorter (possibly empty) one, as
+// wire.AppendPacket frames it, without joining head and data.
+func (sw *sender) writeSplit(head, data []byte) error {
+	left := len(head) + len(data)
+	for {
+		n := min(left, wire.MaxPacketLen)
+		sw.hdr = [wire.PacketHeaderLen]byte{byte(n), byte(n >> 8), byte(n >> 16), sw.seq}
+		sw.seq++
+		if _, err := sw.w.Write(sw.hdr[:]); err != nil {
+			return err
+		}
+		k := min(n, len(head))
+		if _, err := sw.w.Write(head[:k]); err != nil {
+			return err
+		}
+		head = head[k:]
+		if _, err := sw.w.Write(data[:n-k]); err != nil {
+			return err
+		}
+		data = data[n-k:]
+		left -= n
+		if n < wire.MaxPacketLen {
+			return nil
+		}
+	}
 }
 
 // write frames one event or heartbeat as a protocol packet with the
@@ -656,17 +940,18 @@ func (sw *sender) write(kind byte, end semisync.Position, data []byte, flag bool
 		}
 		sw.seq++
 	} else {
-		p := sw.scratch[:0]
+		// A payload of 16 MiB or more: split into packets as MySQL does,
+		// writing the data in place, so that no copy of a big event is
+		// made or kept.
+		h := sw.scratch[:0]
 		if sw.semisync {
-			p = wire.AppendEventHeader(p, flag)
+			h = wire.AppendEventHeader(h, flag)
 		} else {
-			p = append(p, wire.StatusOK)
+			h = append(h, wire.StatusOK)
 		}
-		p = appendEnvelope(p, kind, end, data)
-		var out []byte
-		out, sw.seq = wire.AppendPacket(nil, sw.seq, p)
-		sw.scratch = p[:0]
-		_, err = sw.w.Write(out)
+		h = appendEnvelope(h, kind, end, nil)
+		sw.scratch = h
+		err = sw.writeSplit(h, data)
 	}
 	sw.seq = wire.SeqAfterEvent(sw.seq, flag && sw.semisync)
 	if kind == kindEvent {
