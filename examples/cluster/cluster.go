@@ -102,6 +102,9 @@ func start(dir string, reg *vars.Registry, replicas int) (*cluster, error) {
 	if c.src, err = source.New(source.Options{Vars: reg}); err != nil {
 		return nil, err
 	}
+	if err = c.src.Appended(c.bl.Head()); err != nil { // where the binlog read back ends
+		return nil, err
+	}
 	if c.pipe, err = waitpoint.New(c.src, waitpoint.Steps[[]byte](&engine{bl: c.bl}), waitpoint.Options{}); err != nil {
 		return nil, err
 	}
