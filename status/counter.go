@@ -102,10 +102,10 @@ const (
 	GetAck
 	// StartsRefused counts dump requests refused because the replica asked
 	// to start after the end of the binlog as the source knows it: +1 per
-	// refused registration, which changes nothing else. MySQL refuses such
-	// a request with error 1236 before semisync sees it (spec §7.1); here
-	// the source checks it too, because the start position counts as an
-	// acknowledgement. A library extension: it appears only in
+	// refused registration, which changes nothing else. MySQL's dump thread
+	// refuses such a request with error 1236 before semisync sees it; the
+	// source checks it too, because the start position counts as an
+	// acknowledgement (spec §7.1). A library extension: it appears only in
 	// [SourceSnapshot], never in SHOW output, and RESET MASTER does not
 	// zero it. Unit: registrations.
 	StartsRefused

@@ -133,8 +133,9 @@ func search(list []*LedgerEntry, id semisync.ReplicaID) (int, bool) {
 // treats the start position as an ACK from that replica (spec §7.1), so it
 // becomes the entry's acknowledged position — even if it is before the
 // previous one, because a reconnecting replica restarts from what it
-// announces — but it is not counted in Acks. Sessions is incremented and
-// ConnectedSince set to now.
+// announces (the source records a start below what the replica had
+// acknowledged with [LedgerEntry.RecordRegression]) — but it is not
+// counted in Acks. Sessions is incremented and ConnectedSince set to now.
 //
 // A known ID reuses its entry and does not allocate (unless start names a
 // file the entry has not seen); a new ID allocates the entry and a new
