@@ -62,7 +62,11 @@
 // The library decides; the host does the I/O. A host that embeds a source:
 //
 //  1. writes and syncs its own binlog, and reports each flushed group's end
-//     position before any replica can read it;
+//     position before any replica can read it, and where the binlog ends
+//     when that is not a group's end: at startup (the end of the binlog on
+//     disk), after each rotation (the new file's first position) and after
+//     RESET MASTER (source.Source.Appended), since the source refuses a
+//     replica that asks to start beyond that end;
 //  2. streams its binlog to replicas, asking the library per event whether
 //     to request an acknowledgement, and hands every acknowledgement back;
 //  3. waits for its commit's position at the wait point, and tells its client
@@ -76,10 +80,11 @@
 //
 // # Usage
 //
-// A source in ten lines (errors elided; see package source for the rest):
+// A source in eleven lines (errors elided; see package source for the rest):
 //
 //	src, _ := source.New(source.Options{})           // MySQL names, defaults
 //	_ = src.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON")
+//	_ = src.Appended(semisync.FilePos("binlog.000001", 4)) // the binlog's end
 //	r1, _ := src.Register(1, semisync.FilePos("binlog.000001", 4))
 //	end := semisync.FilePos("binlog.000001", 900)
 //	_ = src.Flushed(end)                             // after writing the group

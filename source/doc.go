@@ -22,26 +22,41 @@
 //  1. Create the source with New, giving it the host's vars.Registry (or let
 //     it create one), and Close it at shutdown. Route SET GLOBAL statements to
 //     the registry: the source follows the changes.
-//  2. When a replica's dump request arrives on a connection that declared
+//  2. Before serving any replica, call Source.Appended with the end of the
+//     binlog already on disk (its first position, such as binlog.000001:4,
+//     if it is new); after each rotation, call it with the new file's first
+//     position (and its end after the file's header events); after
+//     ResetMaster, with the new binlog's first position. Call it in binlog
+//     order with Flushed, under the binlog lock. Register refuses a start
+//     position after that end (ErrStartBeyondEnd, MySQL's error 1236),
+//     because a start counts as an acknowledgement; until the host reports
+//     an end, only replicas starting from the zero Position are accepted.
+//     The source knows only the newest end: the host's binlog must itself
+//     refuse a start it does not hold, such as one inside an older file
+//     beyond that file's end or inside an event (transport.Binlog.Open
+//     does).
+//  3. When a replica's dump request arrives on a connection that declared
 //     itself semisync (wire package), call Source.Register with its server
 //     ID and start position, whether or not the source is enabled. Close the
 //     Session when the connection ends, for whatever reason.
-//  3. For every event sent on that connection, in order, ask
+//  4. For every event sent on that connection, in order, ask
 //     Session.ReplyRequired(eventEnd) and put the answer in the event's
 //     semisync header. Hand every well-formed ACK packet to Session.Ack.
 //     Report events the replica is not sent because it does not need them
 //     with Session.Skipped. When a heartbeat is due, ask Session.SolicitAck
 //     and, if it says so, flag the heartbeat.
-//  4. For every commit group, after writing it to the binlog and before the
+//  5. For every commit group, after writing it to the binlog and before the
 //     replicas can see it, call Source.Flushed with the group's end position
 //     (MySQL's after_flush), in binlog order.
-//  5. At the wait point (package waitpoint runs this order for you), call
+//  6. At the wait point (package waitpoint runs this order for you), call
 //     Source.Wait with the transaction's (or group's) end position and the
 //     committing session's context. The commit has happened locally
 //     whatever the outcome; tell the client what your policy says.
-//  6. On RESET MASTER call Source.ResetMaster. When demoting or shutting
-//     down, read Source.Unacknowledged to learn which transactions no quorum
-//     may hold.
+//  7. On RESET MASTER call Source.ResetMaster, then Source.Appended with
+//     the new binlog's first position. When demoting or shutting down, read
+//     Source.Unacknowledged to learn which transactions no quorum may hold,
+//     including acknowledged ones put at risk by a replica that came back
+//     without them (Tail.AtRisk).
 //
 // # Concurrency and cost
 //
@@ -62,6 +77,7 @@
 //
 //   - Register counts the start position as an acknowledgement; a caught-up
 //     replica that reconnects releases commits and switches the source ON.
+//     So a start after the binlog's end is refused (see below).
 //   - A wait's deadline is computed once, when the wait begins
 //     (rpl_semi_sync_source_timeout later); a timeout change applies to waits
 //     that begin afterwards. The first wait to time out switches the source
@@ -134,6 +150,24 @@
 //     the source is enabled.
 //   - Fail-closed. Options.FailClosed never falls back: no timeouts, no
 //     replica-loss switch-off; commits wait for a quorum or their context.
+//   - Start positions are checked here too. MySQL's dump thread refuses a
+//     start beyond the binlog file's size (error 1236) before semisync sees
+//     it; here Register also refuses one after the end the host reported
+//     (Flushed, Appended), typed (ErrStartBeyondEnd), counted
+//     (starts_refused) and reported (EventStartRefused), so a peer that
+//     guesses an offset cannot acknowledge commits it was never sent.
+//   - Replicas that lost acknowledged events are reported. MySQL takes a
+//     reconnecting replica's start as its acknowledgement whatever it is; a
+//     replica that comes back below what it acknowledged (its relay log cut
+//     by a power failure, relay_log_recovery, a restored backup) goes
+//     unnoticed. Here the source remembers, per replica ID and across
+//     sessions until ResetMaster, the highest position each acknowledged,
+//     and such a registration is reported: EventReplicaRegressed, the
+//     replica_regressions counter, the replica's ledger row, and, for what
+//     a quorum had acknowledged, Tail.AtRisk in Unacknowledged until the
+//     replicas connected now acknowledge it again. The replica is
+//     registered as usual, and the quorum position does not move back:
+//     released commits are not made to wait again.
 //
 // The package depends on ackset (quorum math), status (counters) and vars
 // (variables); it does no I/O.

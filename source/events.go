@@ -32,16 +32,34 @@ const (
 	EventEnabled
 	// EventDisabled: rpl_semi_sync_source_enabled went ON→OFF.
 	EventDisabled
+	// EventStartRefused: Source.Register refused a replica whose start
+	// position lay after the binlog's end as the source knew it
+	// (ErrStartBeyondEnd, counted in starts_refused): a replica that has
+	// events this source never wrote, or a peer that forged a position.
+	// Event.Replica, Event.Position (the start asked for) and Event.End
+	// (the binlog's end; zero if the source knew of none) are set.
+	EventStartRefused
+	// EventReplicaRegressed: a replica registered again with a start
+	// position before one it had already acknowledged to this source since
+	// RESET MASTER, so it lost events it had acknowledged (a relay log cut
+	// by a crash, relay_log_recovery, a restored backup); counted in
+	// replica_regressions. It follows the replica's EventReplicaJoined.
+	// Event.Replica, Event.Position (the new start) and Event.Previous (the
+	// highest position it had acknowledged) are set. See Tail for what it
+	// means for the acknowledged commits.
+	EventReplicaRegressed
 )
 
 var eventNames = [...]string{
-	EventSwitchedOff:   "switched-off",
-	EventSwitchedOn:    "switched-on",
-	EventReplicaJoined: "replica-joined",
-	EventReplicaLeft:   "replica-left",
-	EventWaitStalled:   "wait-stalled",
-	EventEnabled:       "enabled",
-	EventDisabled:      "disabled",
+	EventSwitchedOff:      "switched-off",
+	EventSwitchedOn:       "switched-on",
+	EventReplicaJoined:    "replica-joined",
+	EventReplicaLeft:      "replica-left",
+	EventWaitStalled:      "wait-stalled",
+	EventEnabled:          "enabled",
+	EventDisabled:         "disabled",
+	EventStartRefused:     "start-refused",
+	EventReplicaRegressed: "replica-regressed",
 }
 
 // String returns a lower-case name such as "switched-off".
@@ -87,10 +105,12 @@ type Event struct {
 	Time     time.Time              // when it happened
 	Reason   status.SwitchOffReason // EventSwitchedOff
 	Trigger  Trigger                // EventSwitchedOn
-	Replica  semisync.ReplicaID     // EventReplicaJoined, EventReplicaLeft
-	Position semisync.Position      // joined: start; stalled: oldest waiter
+	Replica  semisync.ReplicaID     // joined, left, start refused, regressed
+	Position semisync.Position      // joined, refused, regressed: start; stalled: oldest waiter
 	Waiters  int                    // EventWaitStalled
 	Blocked  time.Duration          // EventWaitStalled
+	Previous semisync.Position      // EventReplicaRegressed: the highest position acknowledged before
+	End      semisync.Position      // EventStartRefused: the binlog's end as the source knew it
 }
 
 // String renders the event for logs.
@@ -106,6 +126,14 @@ func (e Event) String() string {
 		return fmt.Sprintf("replica-left id=%d", e.Replica)
 	case EventWaitStalled:
 		return fmt.Sprintf("wait-stalled waiters=%d oldest=%s blocked=%s", e.Waiters, e.Position, e.Blocked)
+	case EventStartRefused:
+		end := e.End.String()
+		if e.End.IsZero() {
+			end = "none"
+		}
+		return fmt.Sprintf("start-refused id=%d start=%s end=%s", e.Replica, e.Position, end)
+	case EventReplicaRegressed:
+		return fmt.Sprintf("replica-regressed id=%d start=%s acked=%s", e.Replica, e.Position, e.Previous)
 	}
 	return e.Kind.String()
 }

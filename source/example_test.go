@@ -12,8 +12,9 @@ import (
 	"github.com/semisync-go/semisync/source"
 )
 
-// The embedding in ten calls: a source, enabled with SET GLOBAL, one
-// replica, one commit group written, flagged, acknowledged and waited for.
+// The embedding in eleven calls: a source, enabled with SET GLOBAL, told
+// where the binlog ends, one replica, one commit group written, flagged,
+// acknowledged and waited for.
 // Here the acknowledgement arrives before the wait, so Wait returns at once;
 // in a server Wait blocks the committing session until it arrives.
 func Example() {
@@ -27,6 +28,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
+	_ = s.Appended(semisync.FilePos("binlog.000001", 4)) // a new binlog's end
 	replica, _ := s.Register(2, semisync.FilePos("binlog.000001", 4))
 
 	end := semisync.FilePos("binlog.000001", 1200) // the commit group's end
@@ -62,6 +64,7 @@ func ExampleSource_Wait_timeout() {
 	s, _ := source.New(source.Options{})
 	defer s.Close()
 	_ = s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 1")
+	_ = s.Appended(semisync.FilePos("binlog.000001", 4))
 	replica, _ := s.Register(2, semisync.FilePos("binlog.000001", 4))
 	ctx := context.Background()
 
@@ -145,6 +148,7 @@ func ExampleObserver() {
 		Observer: source.ObserverFunc(func(e source.Event) { events = append(events, e) }),
 	})
 	_ = s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON")
+	_ = s.Appended(semisync.FilePos("binlog.000001", 4))
 	replica, _ := s.Register(2, semisync.FilePos("binlog.000001", 4))
 	_ = s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_wait_no_replica = OFF")
 
@@ -176,6 +180,7 @@ func ExampleObserver() {
 func ExampleSource_Unacknowledged() {
 	s, _ := source.New(source.Options{})
 	_ = s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON")
+	_ = s.Appended(semisync.FilePos("binlog.000001", 4))
 	replica, _ := s.Register(2, semisync.FilePos("binlog.000001", 4))
 
 	var ends []semisync.Position
@@ -211,4 +216,67 @@ func ExampleSource_Unacknowledged() {
 	// binlog.000001:600 unacknowledged: true
 	// binlog.000001:900 unacknowledged: true
 	// true
+}
+
+// Appended tells the source where the binlog ends when that end is not a
+// commit group's: at startup, after a rotation, after RESET MASTER. A
+// replica may not start after it: its start position would count as an
+// acknowledgement of commits it was never sent (MySQL refuses it with
+// error 1236).
+func ExampleSource_Appended() {
+	s, _ := source.New(source.Options{})
+	defer s.Close()
+	_, err := s.Register(2, semisync.FilePos("binlog.000001", 4))
+	fmt.Println(err)
+
+	// At startup: the binlog recovered from disk ends at binlog.000003:1500.
+	_ = s.Appended(semisync.FilePos("binlog.000003", 1500))
+	_, err = s.Register(2, semisync.FilePos("binlog.000003", 1500))
+	fmt.Println("caught up:", err)
+	_, err = s.Register(3, semisync.FilePos("binlog.000003", 9000))
+	fmt.Println(errors.Is(err, source.ErrStartBeyondEnd), err)
+
+	// A rotation: the new file starts at offset 4.
+	_ = s.Appended(semisync.FilePos("binlog.000004", 4))
+	_, err = s.Register(3, semisync.FilePos("binlog.000004", 4))
+	fmt.Println("new file:", err)
+	fmt.Println("starts_refused:", s.Snapshot().StartsRefused)
+	// Output:
+	// source: replica 2 asked to start at binlog.000001:4, but the source knows of no write; report the binlog's end with Appended
+	// caught up: <nil>
+	// true source: replica 3 asked to start at binlog.000003:9000, after the end of the binlog (binlog.000003:1500)
+	// new file: <nil>
+	// starts_refused: 2
+}
+
+// A replica that comes back below what it acknowledged lost those events
+// (here its relay log was cut by a power failure). With a wait count of 2,
+// the commits it had acknowledged together with the other replica may now
+// be held by one replica only: Unacknowledged reports them at risk until
+// the replicas connected now acknowledge them again.
+func ExampleSource_Register_regression() {
+	s, _ := source.New(source.Options{})
+	defer s.Close()
+	_ = s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_wait_for_replica_count = 2")
+	start := semisync.FilePos("binlog.000001", 4)
+	_ = s.Appended(start)
+	r1, _ := s.Register(1, start)
+	r2, _ := s.Register(2, start)
+	end := semisync.FilePos("binlog.000001", 800)
+	_ = s.Flushed(end)
+	r1.Ack(end)
+	r2.Ack(end)
+
+	r2.Close() // the replica's host loses power
+	r2, _ = s.Register(2, semisync.FilePos("binlog.000001", 300))
+	tail := s.Unacknowledged()
+	fmt.Println("tail:", tail)
+	fmt.Println("800 weak:", tail.Weak(end), "| regressions:", s.Snapshot().ReplicaRegressions)
+
+	r2.Ack(end) // it fetched them again
+	fmt.Println("tail:", s.Unacknowledged())
+	// Output:
+	// tail: (binlog.000001:800, binlog.000001:800] at risk (binlog.000001:300, binlog.000001:800]
+	// 800 weak: true | regressions: 1
+	// tail: (binlog.000001:800, binlog.000001:800]
 }

@@ -88,6 +88,7 @@ type mdlResult struct {
 type mdlCounters struct {
 	yes, no, noTimes, waitSessions, waitTimeouts, clients uint64
 	txWaits, netWaits, getAck, requestAck, backtraverse   uint64
+	startsRefused, regressions                            uint64
 	txWaitTime                                            time.Duration
 	switchOffs                                            [status.NumSwitchOffReasons]uint64
 }
@@ -117,11 +118,23 @@ type mdlModel struct {
 	commitPos   semisync.Position // newest write while enabled, since enable/reset
 	commitSet   bool
 	lastWritten semisync.Position
-	writes      []mdlWrite
-	stretch     int // current ON stretch (0 while OFF)
-	stretches   int // ON stretches so far
-	waitPos     semisync.Position
-	waitSet     bool
+	binlogEnd   semisync.Position // largest of Flushed and Appended, since reset
+
+	// marks is, per replica ID, the highest start or ACK (capped at the
+	// binlog's end) since RESET MASTER or its latest regression; absent:
+	// none since RESET MASTER.
+	marks map[semisync.ReplicaID]semisync.Position
+	// regressions per replica ID, as the ledger counts them (never reset).
+	ledgerRegs map[semisync.ReplicaID]uint64
+	// The commits at risk: (riskFrom, riskTo] while risk.
+	risk             bool
+	riskFrom, riskTo semisync.Position
+
+	writes    []mdlWrite
+	stretch   int // current ON stretch (0 while OFF)
+	stretches int // ON stretches so far
+	waitPos   semisync.Position
+	waitSet   bool
 
 	sessions []*mdlSession
 	pending  []*mdlWaiter // in arrival order
@@ -341,11 +354,11 @@ func (m *mdlModel) flushed(end semisync.Position) error {
 	if m.closed {
 		return source.ErrClosed
 	}
-	if end.Compare(m.lastWritten) <= 0 {
+	if end.Compare(m.binlogEnd) <= 0 {
 		return source.ErrOutOfOrder
 	}
 	m.writes = append(m.writes, mdlWrite{end: end, prev: m.lastWritten, stretch: m.stretch})
-	m.lastWritten = end
+	m.lastWritten, m.binlogEnd = end, end
 	if m.enabled {
 		m.commitPos, m.commitSet = end, true
 		if m.on {
@@ -490,10 +503,28 @@ func (m *mdlModel) cancel(w *mdlWaiter) {
 	}
 }
 
+// appended is Source.Appended: the binlog's end moves forward, nothing else.
+func (m *mdlModel) appended(end semisync.Position) error {
+	if m.closed {
+		return source.ErrClosed
+	}
+	m.binlogEnd = semisync.Max(m.binlogEnd, end)
+	return nil
+}
+
 func (m *mdlModel) register(x *mdlSession, start semisync.Position) error {
 	if m.closed {
 		return source.ErrClosed
 	}
+	// A start after the binlog's end is refused; nothing else changes.
+	if !start.IsZero() && start.Compare(m.binlogEnd) > 0 {
+		m.c.startsRefused++
+		m.emit(source.Event{Kind: source.EventStartRefused, Replica: x.id, Position: start, End: m.binlogEnd})
+		return source.ErrStartBeyondEnd
+	}
+	prev, known := m.marks[x.id]
+	regressed := known && start.Compare(prev) < 0
+	m.marks[x.id] = start
 	for _, o := range m.sessions {
 		if o.id == x.id {
 			o.current = false
@@ -503,8 +534,48 @@ func (m *mdlModel) register(x *mdlSession, start semisync.Position) error {
 	m.sessions = append(m.sessions, x)
 	m.c.clients++
 	m.emit(source.Event{Kind: source.EventReplicaJoined, Replica: x.id, Position: start})
+	if regressed {
+		m.c.regressions++
+		m.ledgerRegs[x.id]++
+		m.emit(source.Event{Kind: source.EventReplicaRegressed, Replica: x.id, Position: start, Previous: prev})
+		// What it lost that a quorum had acknowledged is at risk: (start,
+		// min(prev, quorum)], merged with what already is.
+		if start.Compare(m.quorum) < 0 {
+			top := prev
+			if m.quorum.Compare(top) < 0 {
+				top = m.quorum
+			}
+			if !m.risk {
+				m.risk, m.riskFrom, m.riskTo = true, start, top
+			} else {
+				if start.Compare(m.riskFrom) < 0 {
+					m.riskFrom = start
+				}
+				m.riskTo = semisync.Max(m.riskTo, top)
+			}
+		}
+	}
 	m.afterAck(m.recompute(), true)
+	m.settleRisk()
 	return nil
+}
+
+// settleRisk: the replicas connected now acknowledge (under the policy)
+// everything up to current, so the commits at risk start there; none are
+// once current reaches the top.
+func (m *mdlModel) settleRisk() {
+	if !m.risk {
+		return
+	}
+	cur, ok := m.current()
+	if !ok || cur.Compare(m.riskFrom) <= 0 {
+		return
+	}
+	if cur.Compare(m.riskTo) >= 0 {
+		m.risk, m.riskFrom, m.riskTo = false, semisync.Position{}, semisync.Position{}
+		return
+	}
+	m.riskFrom = cur
 }
 
 func (m *mdlModel) closeSession(x *mdlSession) {
@@ -522,6 +593,7 @@ func (m *mdlModel) closeSession(x *mdlSession) {
 	if x.current {
 		m.afterAck(m.recompute(), false)
 		m.replicaLoss()
+		m.settleRisk()
 	}
 }
 
@@ -531,6 +603,15 @@ func (m *mdlModel) ack(x *mdlSession, p semisync.Position) ackset.AckResult {
 	}
 	m.c.getAck++
 	x.lastHeard = m.now
+	// The replica's mark: what it acknowledged, but nothing beyond the
+	// binlog's end.
+	capped := p
+	if capped.Compare(m.binlogEnd) > 0 {
+		capped = m.binlogEnd
+	}
+	if prev, known := m.marks[x.id]; !known || capped.Compare(prev) > 0 {
+		m.marks[x.id] = capped
+	}
 	res := ackset.AckAccepted
 	switch c := p.Compare(x.acked); {
 	case c == 0:
@@ -545,6 +626,7 @@ func (m *mdlModel) ack(x *mdlSession, p semisync.Position) ackset.AckResult {
 		x.acked = semisync.Max(x.acked, x.skipTo)
 	}
 	m.afterAck(m.recompute(), true)
+	m.settleRisk()
 	return res
 }
 
@@ -561,6 +643,7 @@ func (m *mdlModel) skipped(x *mdlSession, end semisync.Position) {
 	}
 	x.acked = semisync.Max(x.acked, end)
 	m.afterAck(m.recompute(), true)
+	m.settleRisk()
 }
 
 // replyRequired is updateSyncHeader (spec §7.2).
@@ -658,6 +741,7 @@ func (m *mdlModel) setCount(n int) {
 	if m.enabled && !m.failClosed {
 		m.replicaLoss()
 	}
+	m.settleRisk()
 }
 
 // setPolicy is Source.SetPolicy: an invalid policy changes nothing.
@@ -671,6 +755,7 @@ func (m *mdlModel) setPolicy(p ackset.Policy, valid bool) error {
 	m.custom = p
 	m.afterAck(m.recompute(), true)
 	m.replicaLoss()
+	m.settleRisk()
 	return nil
 }
 
@@ -694,8 +779,10 @@ func (m *mdlModel) resetMaster() {
 		}
 	}
 	m.commitSet, m.waitSet = false, false
-	m.lastWritten = semisync.Position{}
+	m.lastWritten, m.binlogEnd = semisync.Position{}, semisync.Position{}
 	m.writes = nil
+	clear(m.marks)
+	m.risk, m.riskFrom, m.riskTo = false, semisync.Position{}, semisync.Position{}
 	c := &m.c
 	c.yes, c.no, c.noTimes, c.waitSessions, c.backtraverse = 0, 0, 0, 0, 0
 	c.txWaits, c.txWaitTime, c.netWaits = 0, 0, 0
@@ -814,7 +901,8 @@ func newMdlHarness(t mdlTB, c mdlChooser) *mdlHarness {
 	flavor := mdlFlavors[c.intn("flavor", len(mdlFlavors))]
 	h.names = mdlVarNames[flavor]
 	h.m = &mdlModel{flavor: flavor, failClosed: c.intn("failClosed", 4) == 0, count: 1, wnr: true,
-		timeout: 10 * time.Second}
+		timeout: 10 * time.Second, marks: map[semisync.ReplicaID]semisync.Position{},
+		ledgerRegs: map[semisync.ReplicaID]uint64{}}
 	switch c.intn("positions", 6) {
 	case 0:
 		h.file0 = 999998 // "binlog.999999" is followed by "binlog.1000000"
@@ -968,6 +1056,7 @@ type mdlAction struct {
 var mdlActions = []mdlAction{
 	{"tick", 5, (*mdlHarness).actTick},
 	{"write", 8, (*mdlHarness).actWrite},
+	{"appended", 2, (*mdlHarness).actAppended},
 	{"wait", 8, (*mdlHarness).actWait},
 	{"ack", 10, (*mdlHarness).actAck},
 	{"register", 4, (*mdlHarness).actRegister},
@@ -1022,6 +1111,32 @@ func (h *mdlHarness) actWrite() {
 	h.expectErr("Flushed", h.src.Flushed(p), want)
 }
 
+// actAppended reports a binlog end that is no commit group: a rotation's
+// first position, header events, or an older end (which changes nothing).
+func (h *mdlHarness) actAppended() {
+	var p semisync.Position
+	switch h.c.intn("appendedKind", 4) {
+	case 0:
+		if !h.lsn {
+			h.file++
+			h.off = 4
+		} else {
+			h.off += 1 + uint64(h.c.intn("appendedSize", 100))
+		}
+		p = semisync.FilePos(h.fileName(h.file), h.off)
+	case 1:
+		h.off += 1 + uint64(h.c.intn("appendedSize", 100))
+		p = semisync.FilePos(h.fileName(h.file), h.off)
+	case 2:
+		p = h.writtenPos("appendedOld")
+	default:
+		p = h.m.binlogEnd
+	}
+	h.logf("appended %s", p)
+	want := h.m.appended(p)
+	h.expectErr("Appended", h.src.Appended(p), want)
+}
+
 func (h *mdlHarness) expectErr(what string, got, want error) {
 	h.t.Helper()
 	if (got == nil) != (want == nil) || (want != nil && !errors.Is(got, want)) {
@@ -1069,13 +1184,25 @@ func (h *mdlHarness) actAck() {
 func (h *mdlHarness) actRegister() {
 	id := semisync.ReplicaID(1 + h.c.intn("id", 4))
 	var start semisync.Position
-	switch h.c.intn("startKind", 4) {
+	switch h.c.intn("startKind", 6) {
 	case 0:
 	case 1:
 		start = h.writtenPos("start")
 	case 2:
 		start = h.m.lastWritten
+	case 3:
+		start = h.m.binlogEnd
+	case 4:
+		// Where the replica was: the same, or a little behind (it lost
+		// part of its relay log).
+		if p, ok := h.m.marks[id]; ok {
+			start = p
+			if p.Offset() > 4 && h.c.intn("startBehind", 2) == 0 {
+				start = semisync.FilePos(p.File(), p.Offset()-1-uint64(h.c.intn("startBehindBy", int(min(p.Offset()-4, 200)))))
+			}
+		}
 	default:
+		// Beyond the end: refused.
 		start = semisync.FilePos(h.fileName(h.file), h.off+10)
 	}
 	x := &mdlSession{n: len(h.m.sessions), id: id}
@@ -1289,6 +1416,11 @@ func (h *mdlHarness) check() {
 	if gotState != wantState {
 		h.fatalf("State() = %+v\nmodel says %+v", gotState, wantState)
 	}
+	wantTail := source.Tail{Acknowledged: m.quorum, Written: m.lastWritten,
+		AtRisk: m.risk, AtRiskFrom: m.riskFrom, AtRiskTo: m.riskTo}
+	if tail := h.src.Unacknowledged(); tail != wantTail {
+		h.fatalf("Unacknowledged() = %s\nmodel says %s", tail, wantTail)
+	}
 	if st.On && !st.Enabled {
 		h.fatalf("status ON while disabled")
 	}
@@ -1299,9 +1431,15 @@ func (h *mdlHarness) check() {
 		waitTimeouts: snap.WaitTimeouts, clients: snap.Clients, txWaits: snap.TxWaits,
 		netWaits: snap.NetWaits, getAck: snap.GetAck, requestAck: snap.RequestAck,
 		backtraverse: snap.WaitPosBacktraverse, txWaitTime: snap.TxWaitTime, switchOffs: snap.SwitchOffs,
+		startsRefused: snap.StartsRefused, regressions: snap.ReplicaRegressions,
 	}
 	if got != m.c {
 		h.fatalf("counters %+v\nmodel says %+v", got, m.c)
+	}
+	for _, r := range snap.Replicas {
+		if r.Regressions != m.ledgerRegs[r.ID] {
+			h.fatalf("ledger: replica %d has %d regressions, model says %d", r.ID, r.Regressions, m.ledgerRegs[r.ID])
+		}
 	}
 	if snap.Status != m.on {
 		h.fatalf("status counter %v, model says %v", snap.Status, m.on)

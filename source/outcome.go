@@ -104,13 +104,25 @@ var (
 	ErrOutOfOrder = errors.New("source: binlog write out of order")
 	// ErrInvalidOptions is wrapped by the errors New returns for bad Options.
 	ErrInvalidOptions = errors.New("source: invalid options")
+	// ErrStartBeyondEnd is wrapped by the error Source.Register returns
+	// for a start position after the end of the binlog as the source knows
+	// it (see Source.Appended): MySQL refuses such a dump request with
+	// error 1236 ("Client requested master to start replication from
+	// position > file size"). The start position counts as an
+	// acknowledgement (spec §7.1), so accepting it would let a replica
+	// acknowledge commits it was never sent. Nothing changes but the
+	// starts_refused counter.
+	ErrStartBeyondEnd = errors.New("source: start position beyond the end of the binlog")
 )
 
 // OrderError is the error Source.Flushed returns for a position that does not
-// come after the last one reported. It wraps ErrOutOfOrder.
+// come after the binlog's end as the source knows it. It wraps
+// ErrOutOfOrder.
 type OrderError struct {
-	Pos  semisync.Position // the position reported
-	Last semisync.Position // the last position accepted
+	Pos semisync.Position // the position reported
+	// Last is the binlog's end as the source knew it: the largest position
+	// accepted by Flushed or Appended since RESET MASTER.
+	Last semisync.Position
 }
 
 func (e *OrderError) Error() string {
@@ -119,3 +131,26 @@ func (e *OrderError) Error() string {
 
 // Unwrap returns ErrOutOfOrder.
 func (e *OrderError) Unwrap() error { return ErrOutOfOrder }
+
+// StartError is the error Source.Register returns for a replica that asked
+// to start after the end of the binlog as the source knows it: the largest
+// position given to Flushed or Appended since RESET MASTER. It wraps
+// ErrStartBeyondEnd. MySQL answers such a dump request with error 1236.
+type StartError struct {
+	Replica semisync.ReplicaID // the replica that asked
+	Start   semisync.Position  // the position it asked to start from
+	// End is the binlog's end as the source knew it; the zero Position if
+	// no write and no end had been reported (see Source.Appended).
+	End semisync.Position
+}
+
+func (e *StartError) Error() string {
+	if e.End.IsZero() {
+		return fmt.Sprintf("source: replica %d asked to start at %s, but the source knows of no write; report the binlog's end with Appended",
+			e.Replica, e.Start)
+	}
+	return fmt.Sprintf("source: replica %d asked to start at %s, after the end of the binlog (%s)", e.Replica, e.Start, e.End)
+}
+
+// Unwrap returns ErrStartBeyondEnd.
+func (e *StartError) Unwrap() error { return ErrStartBeyondEnd }

@@ -48,9 +48,12 @@ var updateScenarios = flag.Bool("update", false, "rewrite the golden transcripts
 //	set SQL              Vars().Exec("SET GLOBAL " + SQL)
 //	enable | disable     set the flavor's _enabled variable ON or OFF
 //	policy P             SetPolicy
-//	register rN POS      Register(N, POS)
+//	register rN POS      Register(N, POS); prints a refusal
 //	close rN             Session.Close
 //	write POS...         Flushed, for each POS in turn
+//	appended POS...      Appended, for each POS in turn: the binlog's end
+//	                     after events that are no commit group (the binlog
+//	                     found at startup, a rotation)
 //	wait wN POS          Wait in a goroutine, with a cancellable context
 //	cancel wN            end that wait's context
 //	ack rN POS           Session.Ack; prints the AckResult
@@ -63,10 +66,14 @@ var updateScenarios = flag.Bool("update", false, "rewrite the golden transcripts
 //	status [SUFFIX...]   SHOW STATUS rows (all, one per line; or the named
 //	                     ones without their prefix, on one line)
 //	counters             what SHOW does not show: wait_timeouts, switch-offs
-//	                     by reason
+//	                     by reason, dropped events; starts_refused and
+//	                     replica_regressions when not zero
 //	state                State()
-//	tail                 Unacknowledged()
+//	tail                 Unacknowledged(), with "at-risk=(FROM, TO]" when
+//	                     Tail.AtRisk
 //	events               the Observer's events since the last "events"
+//	ledger               the snapshot's ledger, one line per replica (the
+//	                     regression fields when it regressed)
 //
 // A script must not end with a wait still pending (end it with shutdown).
 func TestScenarios(t *testing.T) {
@@ -109,6 +116,7 @@ var scnCommands = map[string]scnCommand{
 	"register": {"register rN POS", 2, 2, true, (*scenario).cmdRegister},
 	"close":    {"close rN", 1, 1, true, (*scenario).cmdClose},
 	"write":    {"write POS...", 1, -1, true, (*scenario).cmdWrite},
+	"appended": {"appended POS...", 1, -1, true, (*scenario).cmdAppended},
 	"wait":     {"wait wN POS", 2, 2, true, (*scenario).cmdWait},
 	"cancel":   {"cancel wN", 1, 1, true, (*scenario).cmdCancel},
 	"ack":      {"ack rN POS", 2, 2, true, (*scenario).cmdAck},
@@ -123,6 +131,7 @@ var scnCommands = map[string]scnCommand{
 	"state":    {"state", 0, 0, true, (*scenario).cmdState},
 	"tail":     {"tail", 0, 0, true, (*scenario).cmdTail},
 	"events":   {"events", 0, 0, true, (*scenario).cmdEvents},
+	"ledger":   {"ledger", 0, 0, true, (*scenario).cmdLedger},
 }
 
 // scenario is the interpreter's state for one script, inside one bubble.
@@ -367,6 +376,17 @@ func (sc *scenario) cmdWrite(args []string) error {
 	return nil
 }
 
+func (sc *scenario) cmdAppended(args []string) error {
+	for _, a := range args {
+		p, err := scnPos(a)
+		if err != nil {
+			return err
+		}
+		sc.result(sc.src.Appended(p))
+	}
+	return nil
+}
+
 func (sc *scenario) cmdWait(args []string) error {
 	name := args[0]
 	if !strings.HasPrefix(name, "w") {
@@ -505,8 +525,32 @@ func (sc *scenario) cmdCounters([]string) error {
 			parts = append(parts, fmt.Sprintf("%s:%d", status.SwitchOffReason(r), n))
 		}
 	}
-	sc.printf("wait_timeouts=%d switch_offs=[%s] dropped_events=%d",
+	line := fmt.Sprintf("wait_timeouts=%d switch_offs=[%s] dropped_events=%d",
 		snap.WaitTimeouts, strings.Join(parts, " "), sc.src.DroppedEvents())
+	if snap.StartsRefused != 0 {
+		line += fmt.Sprintf(" starts_refused=%d", snap.StartsRefused)
+	}
+	if snap.ReplicaRegressions != 0 {
+		line += fmt.Sprintf(" replica_regressions=%d", snap.ReplicaRegressions)
+	}
+	sc.printf("%s", line)
+	return nil
+}
+
+func (sc *scenario) cmdLedger([]string) error {
+	rows := sc.src.Snapshot().Replicas
+	if len(rows) == 0 {
+		sc.printf("(none)")
+	}
+	for _, r := range rows {
+		line := fmt.Sprintf("r%d connected=%t sessions=%d start=%s acked=%s acks=%d stale=%d",
+			r.ID, r.Connected, r.Sessions, scnFmtPos(r.Start), scnFmtPos(r.Acked), r.Acks, r.StaleAcks)
+		if r.Regressions != 0 {
+			line += fmt.Sprintf(" regressions=%d last=%s->%s at=+%s",
+				r.Regressions, scnFmtPos(r.RegressedFrom), scnFmtPos(r.RegressedTo), r.RegressedAt.Sub(sc.start))
+		}
+		sc.printf("%s", line)
+	}
 	return nil
 }
 
@@ -523,7 +567,11 @@ func (sc *scenario) cmdState([]string) error {
 
 func (sc *scenario) cmdTail([]string) error {
 	tl := sc.src.Unacknowledged()
-	sc.printf("(%s, %s] empty=%t", scnFmtPos(tl.Acknowledged), scnFmtPos(tl.Written), tl.Empty())
+	line := fmt.Sprintf("(%s, %s] empty=%t", scnFmtPos(tl.Acknowledged), scnFmtPos(tl.Written), tl.Empty())
+	if tl.AtRisk {
+		line += fmt.Sprintf(" at-risk=(%s, %s]", scnFmtPos(tl.AtRiskFrom), scnFmtPos(tl.AtRiskTo))
+	}
+	sc.printf("%s", line)
 	return nil
 }
 
@@ -618,6 +666,7 @@ func scnPolicy(s string) (ackset.Policy, error) {
 func TestNoStallReportAfterSwitchOff(t *testing.T) {
 	got := runScenario(t, "inline", `
 new stall=1s
+appended 4
 register r1 4
 enable
 set rpl_semi_sync_source_timeout = 1000
@@ -644,6 +693,7 @@ func TestSkipAfterUnflaggedEventCounts(t *testing.T) {
 	for name, script := range map[string]string{
 		"group end below wait_pos": `
 new
+appended 4
 register r1 4
 enable
 write 100 200
@@ -653,6 +703,7 @@ skip r1 200
 `,
 		"event header after a reconnect": `
 new
+appended 4
 register r1 4
 enable
 write 500
@@ -673,6 +724,7 @@ skip r1 500
 func TestSolicitAckIgnoresNonMembers(t *testing.T) {
 	got := runScenario(t, "inline", `
 new policy=any:1:1
+appended 4
 register r1 4
 register r2 4
 enable
@@ -692,6 +744,7 @@ shutdown
 func TestSupersededSessionNotFlagged(t *testing.T) {
 	got := runScenario(t, "inline", `
 new
+appended 4
 register r1 4
 enable
 write 100
@@ -708,6 +761,7 @@ status net_waits
 func TestSkipNotDeferredAfterResetMaster(t *testing.T) {
 	got := runScenario(t, "inline", `
 new
+appended 4
 register r1 4
 enable
 write 900

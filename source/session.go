@@ -21,6 +21,7 @@ type Session struct {
 	src   *Source
 	id    semisync.ReplicaID
 	entry *status.LedgerEntry
+	mark  *ackMark // the replica's, shared by its sessions; guarded by src.mu
 
 	// Guarded by src.mu.
 	closed     bool
@@ -40,6 +41,27 @@ type Session struct {
 // the source back ON at once. A second session under the same ID replaces
 // the first for the quorum (MySQL kills the older dump thread); the older
 // one still counts in clients until it is closed.
+//
+// Because start counts as an acknowledgement, a start after the end of the
+// binlog as the source knows it — the largest position given to Flushed or
+// Appended since ResetMaster — is refused with a *StartError wrapping
+// ErrStartBeyondEnd (MySQL's error 1236), counted in starts_refused and
+// reported as EventStartRefused; nothing else changes. The zero Position
+// (from the beginning) is always accepted. A new source knows no end until
+// the host reports one, so call Appended at startup. The source knows only
+// the newest end: a start inside an older binlog file, beyond that file's
+// real end, cannot be checked here, and the host's binlog must refuse it
+// (transport.Binlog.Open does).
+//
+// A replica that registers below a position it already acknowledged to
+// this source since ResetMaster (an ACK or an earlier start) lost events it
+// had acknowledged. It is registered as usual (its start counts, as in
+// MySQL), and the source reports it: EventReplicaRegressed, the
+// replica_regressions counter, the replica's ledger row
+// (status.ReplicaSnapshot.Regressions) and, when a quorum had acknowledged
+// some of what it lost, the commits at risk in Unacknowledged (Tail.AtRisk).
+// A replica's first registration, and one at or after what it acknowledged,
+// report nothing.
 func (s *Source) Register(id semisync.ReplicaID, start semisync.Position) (*Session, error) {
 	s.mu.Lock()
 	if s.closed {
@@ -47,7 +69,24 @@ func (s *Source) Register(id semisync.ReplicaID, start semisync.Position) (*Sess
 		return nil, ErrClosed
 	}
 	now := time.Now()
-	sess := &Session{src: s, id: id, lastHeard: now}
+	if !start.IsZero() && start.Compare(s.binlogEnd) > 0 {
+		end := s.binlogEnd
+		s.st.Add(status.StartsRefused, 1)
+		s.emit(Event{Kind: EventStartRefused, Replica: id, Position: start, End: end}, now)
+		s.mu.Unlock()
+		return nil, &StartError{Replica: id, Start: start, End: end}
+	}
+	mark := s.marks[id]
+	if mark == nil {
+		mark = new(ackMark)
+		s.marks[id] = mark
+	}
+	prev, regressed := mark.pos, mark.set && start.Compare(mark.pos) < 0
+	// The start is the replica's acknowledgement from now on, even below
+	// what it acknowledged before: only what it acknowledges after a
+	// regression can make a later one.
+	mark.pos, mark.set = start, true
+	sess := &Session{src: s, id: id, mark: mark, lastHeard: now}
 	if old := s.sessions[id]; old != nil {
 		old.superseded = true
 	}
@@ -56,7 +95,14 @@ func (s *Source) Register(id semisync.ReplicaID, start semisync.Position) (*Sess
 	s.st.Add(status.Clients, 1)
 	sess.entry = s.st.Replicas.Join(id, start, now)
 	s.emit(Event{Kind: EventReplicaJoined, Replica: id, Position: start}, now)
+	if regressed {
+		s.st.Add(status.ReplicaRegressions, 1)
+		sess.entry.RecordRegression(prev, start, now)
+		s.emit(Event{Kind: EventReplicaRegressed, Replica: id, Position: start, Previous: prev}, now)
+		s.regressed(start, prev)
+	}
 	chain := s.afterAck(s.acks.Connect(id, start), now, true)
+	s.settleRisk()
 	s.publish()
 	s.mu.Unlock()
 	wake(chain)
@@ -128,6 +174,7 @@ func (x *Session) Ack(pos semisync.Position) ackset.AckResult {
 	now := time.Now()
 	s.st.Add(status.GetAck, 1)
 	x.entry.RecordAck(pos, now)
+	x.mark.raise(pos, s.binlogEnd)
 	x.lastHeard = now
 	u := s.acks.Ack(x.id, pos)
 	res := u.Ack
@@ -137,6 +184,7 @@ func (x *Session) Ack(pos semisync.Position) ackset.AckResult {
 		u.Quorum, u.Advanced = u2.Quorum, u.Advanced || u2.Advanced
 	}
 	chain := s.afterAck(u, now, true)
+	s.settleRisk()
 	s.publish()
 	s.mu.Unlock()
 	wake(chain)
@@ -172,6 +220,7 @@ func (x *Session) Skipped(end semisync.Position) {
 	}
 	now := time.Now()
 	chain := s.afterAck(s.acks.Ack(x.id, end), now, true)
+	s.settleRisk()
 	s.publish()
 	s.mu.Unlock()
 	wake(chain)
@@ -249,6 +298,7 @@ func (x *Session) Close() {
 		u, _ := s.acks.Disconnect(x.id)
 		chain = s.afterAck(u, now, false)
 		chain = s.checkReplicaLoss(now, chain)
+		s.settleRisk() // FirstOf may promote a replica that holds them
 	}
 	s.publish()
 	s.mu.Unlock()

@@ -22,6 +22,7 @@ func TestSmoke(t *testing.T) {
 		require.NoError(t, err)
 		defer s.Close()
 		require.NoError(t, s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 1000"))
+		require.NoError(t, s.Appended(pos(4)))
 		r1, err := s.Register(1, pos(4))
 		require.NoError(t, err)
 		require.NoError(t, s.Flushed(pos(100)))

@@ -88,6 +88,10 @@ type Source struct {
 	// lastWritten is the largest position ever reported (enabled or not),
 	// since RESET MASTER.
 	lastWritten semisync.Position
+	// binlogEnd is the binlog's end as the host reported it: the largest
+	// position given to Flushed or Appended since RESET MASTER. No replica
+	// may start after it.
+	binlogEnd semisync.Position
 	// MySQL's wait_pos (spec §5.2 step 5c): maintained exactly as MySQL
 	// does, because the reply-required flag depends on it.
 	waitPos semisync.Position
@@ -104,6 +108,13 @@ type Source struct {
 
 	sessions map[semisync.ReplicaID]*Session
 	clients  int
+	// marks holds, per replica ID, what it acknowledged across its
+	// sessions; bounded by the number of distinct IDs, like the ledger.
+	marks map[semisync.ReplicaID]*ackMark
+	// Commits a quorum acknowledged that a replica which acknowledged them
+	// has since come back without: (riskFrom, riskTo], while risk.
+	risk             bool
+	riskFrom, riskTo semisync.Position
 
 	timer      *time.Timer
 	timerAt    time.Time
@@ -164,6 +175,7 @@ func New(o Options) (*Source, error) {
 		st:           o.Status,
 		observer:     o.Observer,
 		sessions:     make(map[semisync.ReplicaID]*Session),
+		marks:        make(map[semisync.ReplicaID]*ackMark),
 		kick:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 	}
@@ -266,13 +278,30 @@ func (s *Source) State() State {
 }
 
 // Tail is the part of the binlog written but not acknowledged by a quorum:
-// every position after Acknowledged up to and including Written.
+// every position after Acknowledged up to and including Written; and, when
+// AtRisk, the acknowledged commits that a quorum may no longer hold.
 type Tail struct {
+	// Acknowledged is the highest position a quorum has acknowledged
+	// (State.Acknowledged); it never moves back until RESET MASTER.
 	Acknowledged semisync.Position
-	Written      semisync.Position
+	// Written is the newest position reported with Flushed.
+	Written semisync.Position
+	// AtRisk reports that the commits in (AtRiskFrom, AtRiskTo] were
+	// acknowledged by a quorum, but a replica that acknowledged them has
+	// since registered again below them (EventReplicaRegressed): they may
+	// now be held by fewer replicas than the quorum needs. AtRiskTo is at
+	// or before Acknowledged. The range shrinks, and AtRisk clears, as the
+	// replicas connected now acknowledge it again under the policy in
+	// force (several regressions merge into one range, from the lowest
+	// start to the highest top). RESET MASTER clears it.
+	AtRisk     bool
+	AtRiskFrom semisync.Position
+	AtRiskTo   semisync.Position
 }
 
-// Empty reports whether everything written is acknowledged.
+// Empty reports whether everything written is acknowledged. It says
+// nothing about AtRisk: acknowledged commits may still be held by too few
+// replicas.
 func (t Tail) Empty() bool { return t.Written.Compare(t.Acknowledged) <= 0 }
 
 // Contains reports whether p lies in the tail: written but not acknowledged.
@@ -280,8 +309,21 @@ func (t Tail) Contains(p semisync.Position) bool {
 	return t.Acknowledged.Compare(p) < 0 && p.Compare(t.Written) <= 0
 }
 
-// String renders the tail as "(acked, written]".
-func (t Tail) String() string { return "(" + t.Acknowledged.String() + ", " + t.Written.String() + "]" }
+// Weak reports whether p is an acknowledged position that a quorum may no
+// longer hold: AtRisk and p in (AtRiskFrom, AtRiskTo].
+func (t Tail) Weak(p semisync.Position) bool {
+	return t.AtRisk && t.AtRiskFrom.Compare(p) < 0 && p.Compare(t.AtRiskTo) <= 0
+}
+
+// String renders the tail as "(acked, written]", followed by
+// " at risk (from, to]" when AtRisk.
+func (t Tail) String() string {
+	out := "(" + t.Acknowledged.String() + ", " + t.Written.String() + "]"
+	if t.AtRisk {
+		out += " at risk (" + t.AtRiskFrom.String() + ", " + t.AtRiskTo.String() + "]"
+	}
+	return out
+}
 
 // Unacknowledged returns the un-acknowledged tail of the binlog. Under
 // AFTER_SYNC these transactions are in the binlog (and will be committed by
@@ -293,10 +335,20 @@ func (t Tail) String() string { return "(" + t.Acknowledged.String() + ", " + t.
 // --init-rpl-role=SLAVE. Nothing announces that the acknowledged position
 // advanced: a host that persists it polls (State is cheap). It works after
 // Close.
+//
+// The tail also reports acknowledged commits at risk (Tail.AtRisk): when a
+// replica comes back below what it had acknowledged, the acknowledged
+// position does not move back — commits already released are not made to
+// wait again, and later commits wait for a quorum as usual — but the
+// commits it no longer holds may be held by fewer replicas than the quorum
+// until the replicas connected now acknowledge them again. A host that
+// promotes a replica or trusts Acknowledged for crash recovery should treat
+// them as it treats the tail.
 func (s *Source) Unacknowledged() Tail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Tail{Acknowledged: s.acks.Quorum(), Written: s.lastWritten}
+	return Tail{Acknowledged: s.acks.Quorum(), Written: s.lastWritten,
+		AtRisk: s.risk, AtRiskFrom: s.riskFrom, AtRiskTo: s.riskTo}
 }
 
 // DroppedEvents returns how many events were dropped because the observer
@@ -327,6 +379,7 @@ func (s *Source) SetPolicy(p ackset.Policy) error {
 	now := time.Now()
 	chain := s.afterAck(u, now, true)
 	chain = s.checkReplicaLoss(now, chain)
+	s.settleRisk()
 	s.publish()
 	s.mu.Unlock()
 	wake(chain)
@@ -337,20 +390,21 @@ func (s *Source) SetPolicy(p ackset.Policy) error {
 // and ends at end: MySQL's after_flush hook, called once per group, in
 // binlog order, before the group's events can be sent to a replica and
 // before anyone waits for them. It returns an *OrderError (wrapping
-// ErrOutOfOrder) if end is not after the previous group's end (and changes
-// nothing), or ErrClosed.
+// ErrOutOfOrder) if end is not after the binlog's end as the source knows
+// it — the previous group's end, or a later end given to Appended — (and
+// changes nothing), or ErrClosed.
 func (s *Source) Flushed(end semisync.Position) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if end.Compare(s.lastWritten) <= 0 {
-		last := s.lastWritten
+	if end.Compare(s.binlogEnd) <= 0 {
+		last := s.binlogEnd
 		s.mu.Unlock()
 		return &OrderError{Pos: end, Last: last}
 	}
-	s.lastWritten = end
+	s.lastWritten, s.binlogEnd = end, end
 	s.st.Replicas.SetHead(end)
 	if s.enabled {
 		s.commitPos, s.commitSet = end, true
@@ -363,14 +417,49 @@ func (s *Source) Flushed(end semisync.Position) error {
 	return nil
 }
 
+// Appended reports that the binlog now ends at end after events that are
+// not a commit group: a rotation's first position of the new file, a new
+// file's header events, or, at startup, the end of the binlog recovered
+// from disk. The source refuses a replica that asks to start after the
+// binlog's end (Register, ErrStartBeyondEnd), and it knows that end only
+// from Flushed and Appended: call Appended at startup, before serving any
+// replica, with the end of the existing binlog (its first position if it
+// is new); after each rotation with the new file's first position (and
+// again after its header events, if replicas may start after them); and
+// after ResetMaster with the new binlog's first position. Call it in binlog
+// order with Flushed, as part of the same binlog write (under the host's
+// binlog lock), so it never reports an end beyond a group not yet given to
+// Flushed: Flushed refuses a group that ends at or before the reported end.
+//
+// Appended asks for no acknowledgement and flags nothing: the positions it
+// reports are not commits, and neither State.Written nor the
+// un-acknowledged tail moves. An end at or before the binlog's end as the
+// source knows it changes nothing. It returns ErrClosed after Close, and
+// nil otherwise.
+func (s *Source) Appended(end semisync.Position) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if end.Compare(s.binlogEnd) > 0 {
+		s.binlogEnd = end
+	}
+	return nil
+}
+
 // ResetMaster does what RESET MASTER (RESET BINARY LOGS AND GTIDS) does to
 // semisync (spec §4.6): the acknowledged, waiting and written positions are
 // forgotten, because the binlog starts again; the counters of spec §2 are
-// zeroed; status is unchanged. Commits still waiting are released with
-// Outcome Reset: their positions belong to the old binlog, and no
-// acknowledgement in the new one can vouch for them (MySQL lets them wait
-// on, to be released by an unrelated position of the new binlog or by the
-// timeout). After Close it does nothing.
+// zeroed; status is unchanged. The source also forgets the binlog's end
+// (report the new binlog's first position with Appended), what each
+// replica acknowledged (a replica that then starts at the new binlog's
+// beginning has not regressed) and the commits at risk (Tail.AtRisk).
+// Commits still waiting are released with Outcome Reset: their positions
+// belong to the old binlog, and no acknowledgement in the new one can
+// vouch for them (MySQL lets them wait on, to be released by an unrelated
+// position of the new binlog or by the timeout). After Close it does
+// nothing.
 func (s *Source) ResetMaster() {
 	s.mu.Lock()
 	if s.closed {
@@ -381,10 +470,15 @@ func (s *Source) ResetMaster() {
 	defer s.mu.Unlock()
 	s.acks.Reset()
 	s.commitPos, s.commitSet = semisync.Position{}, false
-	s.lastWritten = semisync.Position{}
+	s.lastWritten, s.binlogEnd = semisync.Position{}, semisync.Position{}
 	s.waitPos, s.waitSet = semisync.Position{}, false
 	s.nodes.clear()
 	s.eras.reset()
+	for _, m := range s.marks {
+		// Zeroed, not deleted: open sessions keep pointers to them.
+		*m = ackMark{}
+	}
+	s.risk, s.riskFrom, s.riskTo = false, semisync.Position{}, semisync.Position{}
 	if s.on {
 		s.eras.openAt(semisync.Position{})
 	}
@@ -463,6 +557,7 @@ func (s *Source) configureLocked(next vars.Config, now time.Time) *waiter {
 		}
 		chain = s.checkReplicaLoss(now, chain)
 	}
+	s.settleRisk()
 	return chain
 }
 
@@ -546,6 +641,70 @@ func (s *Source) afterAck(u ackset.Update, now time.Time, tryOn bool) *waiter {
 		chain = s.release(s.whead, Acknowledged, 0, chain)
 	}
 	return chain
+}
+
+// ackMark is what one replica ID has acknowledged to the source across its
+// sessions: the highest of its start positions and ACKs (capped at the
+// binlog's end) since RESET MASTER or its latest regression. Skipped
+// events do not count: the replica was not sent them, so it may
+// legitimately start before them.
+type ackMark struct {
+	pos semisync.Position
+	set bool // pos is known: the ID registered or acknowledged since RESET MASTER
+}
+
+// raise records an acknowledgement of pos. Called with s.mu held.
+func (m *ackMark) raise(pos, end semisync.Position) {
+	if pos.Compare(end) > 0 {
+		pos = end // no replica holds what was never written
+	}
+	if !m.set || pos.Compare(m.pos) > 0 {
+		m.pos, m.set = pos, true
+	}
+}
+
+// regressed records that a replica which had acknowledged prev came back
+// at start (before prev): the commits in (start, prev] that a quorum had
+// acknowledged are at risk. Called with s.mu held, before the replica's
+// start counts (acks.Connect).
+func (s *Source) regressed(start, prev semisync.Position) {
+	q := s.acks.Quorum()
+	if start.Compare(q) >= 0 {
+		return // it lost only what no quorum had acknowledged
+	}
+	top := prev
+	if q.Compare(top) < 0 {
+		top = q
+	}
+	if !s.risk {
+		s.risk, s.riskFrom, s.riskTo = true, start, top
+		return
+	}
+	if start.Compare(s.riskFrom) < 0 {
+		s.riskFrom = start
+	}
+	if top.Compare(s.riskTo) > 0 {
+		s.riskTo = top
+	}
+}
+
+// settleRisk narrows the commits at risk to those the replicas connected
+// now do not acknowledge under the policy (ackset's Current), and clears
+// them once they do. Called with s.mu held after acknowledgements, the
+// replicas or the policy changed.
+func (s *Source) settleRisk() {
+	if !s.risk {
+		return
+	}
+	cur, ok := s.acks.Current()
+	if !ok || cur.Compare(s.riskFrom) <= 0 {
+		return
+	}
+	if cur.Compare(s.riskTo) >= 0 {
+		s.risk, s.riskFrom, s.riskTo = false, semisync.Position{}, semisync.Position{}
+		return
+	}
+	s.riskFrom = cur
 }
 
 // checkReplicaLoss applies the documented replica-loss rule (spec §4.4 #2):

@@ -122,6 +122,9 @@ func newBenchSource(b *testing.B, before semisync.Position) *benchSource {
 	if err := s.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = 60000"); err != nil {
 		b.Fatal(err)
 	}
+	if err := s.Appended(benchPos(0)); err != nil {
+		b.Fatal(err)
+	}
 	sess, err := s.Register(1, benchPos(0))
 	if err != nil {
 		b.Fatal(err)

@@ -100,6 +100,23 @@ const (
 	// from any replica, before it is processed. Only FlavorMariaDB shows it.
 	// RESET MASTER does not zero it. Unit: ACK packets.
 	GetAck
+	// StartsRefused counts dump requests refused because the replica asked
+	// to start after the end of the binlog as the source knows it: +1 per
+	// refused registration, which changes nothing else. MySQL's dump thread
+	// refuses such a request with error 1236 before semisync sees it; the
+	// source checks it too, because the start position counts as an
+	// acknowledgement (spec §7.1). A library extension: it appears only in
+	// [SourceSnapshot], never in SHOW output, and RESET MASTER does not
+	// zero it. Unit: registrations.
+	StartsRefused
+	// ReplicaRegressions counts replicas that registered again with a start
+	// position before one they had already acknowledged to this source
+	// (since the last RESET MASTER): +1 per such registration. The replica
+	// lost acknowledged events (a relay log cut after a power failure,
+	// relay_log_recovery, a restored backup); MySQL does not notice. A
+	// library extension: it appears only in [SourceSnapshot], never in SHOW
+	// output, and RESET MASTER does not zero it. Unit: registrations.
+	ReplicaRegressions
 
 	numCounters
 )
@@ -120,11 +137,14 @@ var counterNames = [numCounters]string{
 	WaitTimeouts:        "wait_timeouts",
 	RequestAck:          "request_ack",
 	GetAck:              "get_ack",
+	StartsRefused:       "starts_refused",
+	ReplicaRegressions:  "replica_regressions",
 }
 
 // resetByResetMaster lists what RESET MASTER (RESET BINARY LOGS AND GTIDS)
 // zeroes, in MySQL and MariaDB alike (spec §2, §4.6): not Clients, not
-// WaitTimeouts, not MariaDB's RequestAck and GetAck.
+// WaitTimeouts, not MariaDB's RequestAck and GetAck, and none of this
+// library's extensions (StartsRefused, ReplicaRegressions).
 var resetByResetMaster = [...]Counter{
 	YesTx, NoTx, NoTimes, TimefuncFailures, WaitSessions,
 	WaitPosBacktraverse, TxWaits, TxWaitTime, NetWaits, NetWaitTime,

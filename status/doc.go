@@ -88,7 +88,15 @@
 //     p50/p90/p99/max from a snapshot, and bucket bounds for exporters.
 //   - [SourceSnapshot.SwitchOffs], switch-offs by [SwitchOffReason].
 //   - [Source.Replicas], a [Ledger] of each replica's last acknowledged
-//     position, ACK counts, last ACK time and lag behind the newest write.
+//     position, ACK counts, last ACK time and lag behind the newest write,
+//     and how often (and, for the latest time, from where to where) the
+//     replica came back below what it had acknowledged
+//     ([LedgerEntry.RecordRegression]).
+//   - [SourceSnapshot.StartsRefused], registrations refused because the
+//     start position lay beyond the binlog's end (MySQL's error 1236), and
+//     [SourceSnapshot.ReplicaRegressions], replicas that came back below
+//     what they had acknowledged. Like WaitTimeouts they appear in no SHOW
+//     output and RESET MASTER does not zero them.
 //   - [ReplicaStatusSnapshot.AckSendFailures] on the replica side.
 //
 // # Usage

@@ -54,6 +54,11 @@ type LedgerEntry struct {
 	acks     atomic.Uint64
 	stale    atomic.Uint64
 	lastAck  atomic.Int64 // unix ns
+	// The latest regression (RecordRegression) and how many there were.
+	regressions atomic.Uint64
+	regFrom     posAtoms
+	regTo       posAtoms
+	regAt       atomic.Int64 // unix ns
 
 	// cur is the acknowledged position as a Position, used only by the
 	// writers (which the caller serialises) to compare without rebuilding
@@ -128,8 +133,9 @@ func search(list []*LedgerEntry, id semisync.ReplicaID) (int, bool) {
 // treats the start position as an ACK from that replica (spec §7.1), so it
 // becomes the entry's acknowledged position — even if it is before the
 // previous one, because a reconnecting replica restarts from what it
-// announces — but it is not counted in Acks. Sessions is incremented and
-// ConnectedSince set to now.
+// announces (the source records a start below what the replica had
+// acknowledged with [LedgerEntry.RecordRegression]) — but it is not
+// counted in Acks. Sessions is incremented and ConnectedSince set to now.
 //
 // A known ID reuses its entry and does not allocate (unless start names a
 // file the entry has not seen); a new ID allocates the entry and a new
@@ -250,6 +256,26 @@ func (e *LedgerEntry) RecordAck(pos semisync.Position, now time.Time) {
 	e.seq.end()
 }
 
+// RecordRegression records that e's replica came back below what it had
+// acknowledged: it registered at start, before from, the highest position
+// it had acknowledged to the source (the source's EventReplicaRegressed).
+// Regressions +1, and the latest regression's positions and time are
+// replaced. The acknowledged position is whatever the latest Join set; call
+// it after that Join. It never allocates, except when a position names a
+// file the entry's other positions do not. A nil e is ignored. See
+// [Ledger] for the rule on concurrent writers.
+func (e *LedgerEntry) RecordRegression(from, start semisync.Position, now time.Time) {
+	if e == nil {
+		return
+	}
+	e.seq.begin()
+	e.regressions.Add(1)
+	e.regFrom.store(from, &e.start)
+	e.regTo.store(start, &e.start)
+	e.regAt.Store(unixNano(now))
+	e.seq.end()
+}
+
 // Acked returns the entry's acknowledged position, lock-free.
 func (e *LedgerEntry) Acked() semisync.Position {
 	var r rawPos
@@ -285,6 +311,19 @@ type ReplicaSnapshot struct {
 	LastAck time.Time
 	// Lag is how far Acked is behind the ledger's head ([Ledger.SetHead]).
 	Lag Lag
+	// Regressions is the number of times the replica came back below a
+	// position it had acknowledged ([LedgerEntry.RecordRegression]): it
+	// lost events it had acknowledged. Not reset by RESET MASTER.
+	Regressions uint64
+	// RegressedFrom is, for the latest regression, the highest position the
+	// replica had acknowledged before it; zero if there was none.
+	RegressedFrom semisync.Position
+	// RegressedTo is the start position the replica came back at in the
+	// latest regression; zero if there was none (or it started from the
+	// beginning).
+	RegressedTo semisync.Position
+	// RegressedAt is when the latest regression was seen, or zero if none.
+	RegressedAt time.Time
 }
 
 // Snapshot returns every entry, sorted by ID, with lag measured against
@@ -303,10 +342,10 @@ func (l *Ledger) SnapshotInto(dst []ReplicaSnapshot) []ReplicaSnapshot {
 
 func (e *LedgerEntry) snapshot(head semisync.Position) ReplicaSnapshot {
 	var (
-		active                int64
-		sessions, acks, stale uint64
-		since, left, last     int64
-		start, acked          rawPos
+		active                      int64
+		sessions, acks, stale, regs uint64
+		since, left, last, regAt    int64
+		start, acked, from, to      rawPos
 	)
 	readConsistent(&e.seq, func() {
 		active = e.active.Load()
@@ -315,6 +354,8 @@ func (e *LedgerEntry) snapshot(head semisync.Position) ReplicaSnapshot {
 		start, acked = e.start.load(), e.acked.load()
 		acks, stale = e.acks.Load(), e.stale.Load()
 		last = e.lastAck.Load()
+		regs, regAt = e.regressions.Load(), e.regAt.Load()
+		from, to = e.regFrom.load(), e.regTo.load()
 	})
 	ap := acked.position()
 	return ReplicaSnapshot{
@@ -329,6 +370,10 @@ func (e *LedgerEntry) snapshot(head semisync.Position) ReplicaSnapshot {
 		StaleAcks:      stale,
 		LastAck:        fromUnixNano(last),
 		Lag:            LagOf(ap, head),
+		Regressions:    regs,
+		RegressedFrom:  from.position(),
+		RegressedTo:    to.position(),
+		RegressedAt:    fromUnixNano(regAt),
 	}
 }
 

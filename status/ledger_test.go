@@ -173,6 +173,50 @@ func TestRecordAckDoesNotAllocate(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(100, func() { _, _ = l.Lookup(9) }))
 }
 
+func TestLedgerRegression(t *testing.T) {
+	var l status.Ledger
+	e := l.Join(4, pos("binlog.000002", 4), at(0))
+	e.RecordAck(pos("binlog.000002", 900), at(1))
+	s := l.Snapshot()[0]
+	require.Zero(t, s.Regressions)
+	require.True(t, s.RegressedFrom.IsZero() && s.RegressedTo.IsZero() && s.RegressedAt.IsZero())
+
+	// The replica comes back at 300, below the 900 it acknowledged.
+	l.Leave(e, at(2))
+	l.Join(4, pos("binlog.000002", 300), at(3))
+	e.RecordRegression(pos("binlog.000002", 900), pos("binlog.000002", 300), at(3))
+	s = l.Snapshot()[0]
+	require.Equal(t, uint64(1), s.Regressions)
+	require.Equal(t, pos("binlog.000002", 900), s.RegressedFrom)
+	require.Equal(t, pos("binlog.000002", 300), s.RegressedTo)
+	require.True(t, s.RegressedAt.Equal(at(3)))
+	require.Equal(t, pos("binlog.000002", 300), s.Acked, "the start is the acknowledged position again")
+
+	// A second one, from the beginning, replaces the latest.
+	e.RecordRegression(pos("binlog.000002", 300), semisync.Position{}, at(4))
+	s = l.Snapshot()[0]
+	require.Equal(t, uint64(2), s.Regressions)
+	require.Equal(t, pos("binlog.000002", 300), s.RegressedFrom)
+	require.True(t, s.RegressedTo.IsZero())
+	require.True(t, s.RegressedAt.Equal(at(4)))
+
+	var nilEntry *status.LedgerEntry
+	nilEntry.RecordRegression(pos("binlog.000001", 5), pos("binlog.000001", 4), at(5)) // ignored
+}
+
+func TestRecordRegressionDoesNotAllocate(t *testing.T) {
+	var l status.Ledger
+	e := l.Join(9, pos("binlog.000001", 4), at(0))
+	e.RecordRegression(pos("binlog.000001", 500), pos("binlog.000001", 4), at(1))
+	off := uint64(10)
+	allocs := testing.AllocsPerRun(1000, func() {
+		off++
+		l.Join(9, pos("binlog.000001", off), at(2))
+		e.RecordRegression(pos("binlog.000001", off+100), pos("binlog.000001", off), at(2))
+	})
+	require.Zero(t, allocs)
+}
+
 func indexIsOffset(p semisync.Position) bool {
 	i, ok := p.FileIndex()
 	return ok && i == p.Offset()

@@ -211,6 +211,8 @@ func TestShowValues(t *testing.T) {
 		RequestAck:          8,
 		GetAck:              9,
 		WaitTimeouts:        11,
+		StartsRefused:       12,
+		ReplicaRegressions:  13,
 	}
 	rows := snap.Rows(semisync.FlavorMariaDB)
 	want := map[string]string{
@@ -225,6 +227,8 @@ func TestShowValues(t *testing.T) {
 	}
 	for _, r := range rows {
 		require.NotContains(t, r.Name, "wait_timeouts", "MySQL does not show wait_timeouts")
+		require.NotContains(t, r.Name, "refused", "starts_refused is an extension, not shown")
+		require.NotContains(t, r.Name, "regressions", "replica_regressions is an extension, not shown")
 	}
 
 	snap.Status = false

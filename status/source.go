@@ -143,8 +143,9 @@ func (s *Source) RecordTxWait(sinceStart time.Duration) {
 // AND GTIDS) zeroes (spec §2, §4.6): YesTx, NoTx, NoTimes, TimefuncFailures,
 // WaitSessions, WaitPosBacktraverse, TxWaits, TxWaitTime, NetWaits and
 // NetWaitTime, plus the per-reason switch-off counts (so that they still sum
-// to NoTimes). Clients, WaitTimeouts, RequestAck, GetAck, the status flag,
-// WaitLatency and Replicas are left alone.
+// to NoTimes). Clients, WaitTimeouts, RequestAck, GetAck, StartsRefused,
+// ReplicaRegressions, the status flag, WaitLatency and Replicas are left
+// alone.
 //
 // It waits for open batches to end, so it never lands between two updates
 // of one batch.
@@ -245,6 +246,16 @@ type SourceSnapshot struct {
 	// GetAck is MariaDB's Rpl_semi_sync_master_get_ack: +1 per well-formed
 	// ACK packet received from any replica. Unit: ACK packets.
 	GetAck uint64
+	// StartsRefused is +1 per replica registration refused because its
+	// start position lay after the binlog's end as the source knew it
+	// (MySQL's error 1236). Not a MySQL variable; SHOW does not show it and
+	// RESET MASTER does not zero it. Unit: registrations.
+	StartsRefused uint64
+	// ReplicaRegressions is +1 per replica that registered again below a
+	// position it had already acknowledged (it lost acknowledged events).
+	// Not a MySQL variable; SHOW does not show it and RESET MASTER does not
+	// zero it. Unit: registrations.
+	ReplicaRegressions uint64
 
 	// SwitchOffs counts switch-offs by [SwitchOffReason]; they sum to
 	// NoTimes. Not a MySQL variable.
@@ -294,6 +305,8 @@ func (s *Source) SnapshotInto(dst *SourceSnapshot) {
 	dst.WaitTimeouts = u(WaitTimeouts)
 	dst.RequestAck = u(RequestAck)
 	dst.GetAck = u(GetAck)
+	dst.StartsRefused = u(StartsRefused)
+	dst.ReplicaRegressions = u(ReplicaRegressions)
 	dst.SwitchOffs = offs
 	s.WaitLatency.SnapshotInto(&dst.WaitLatency)
 	dst.Replicas = s.Replicas.SnapshotInto(dst.Replicas[:0])

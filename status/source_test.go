@@ -77,6 +77,7 @@ func TestResetMaster(t *testing.T) {
 		status.Clients, status.YesTx, status.NoTx, status.NoTimes, status.TimefuncFailures,
 		status.WaitPosBacktraverse, status.WaitSessions, status.TxWaits, status.TxWaitTime,
 		status.NetWaits, status.NetWaitTime, status.WaitTimeouts, status.RequestAck, status.GetAck,
+		status.StartsRefused, status.ReplicaRegressions,
 	}
 	for i, c := range all {
 		s.Add(c, int64(i+1))
@@ -90,6 +91,7 @@ func TestResetMaster(t *testing.T) {
 
 	kept := map[status.Counter]bool{
 		status.Clients: true, status.WaitTimeouts: true, status.RequestAck: true, status.GetAck: true,
+		status.StartsRefused: true, status.ReplicaRegressions: true,
 	}
 	for i, c := range all {
 		if kept[c] {
@@ -177,6 +179,8 @@ func TestCounterAndReasonStrings(t *testing.T) {
 	require.Equal(t, "yes_tx", status.YesTx.String())
 	require.Equal(t, "tx_wait_time", status.TxWaitTime.String())
 	require.Equal(t, "wait_timeouts", status.WaitTimeouts.String())
+	require.Equal(t, "starts_refused", status.StartsRefused.String())
+	require.Equal(t, "replica_regressions", status.ReplicaRegressions.String())
 	require.Equal(t, "Counter(200)", status.Counter(200).String())
 	require.False(t, status.Counter(200).Valid())
 	require.Equal(t, "wait_no_replica", status.ReasonWaitNoReplica.String())

@@ -22,6 +22,7 @@ func Example() {
 	src, _ := source.New(source.Options{Vars: reg})
 	defer src.Close()
 	bl := binlog.NewMemory("binlog")
+	_ = src.Appended(bl.Head()) // where the binlog ends, before serving replicas
 	srv, _ := transport.NewServer(src, bl, transport.ServerOptions{})
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)

@@ -254,6 +254,7 @@ func newRig(t *testing.T, nw *network, cfg rigConfig) *rig {
 	}
 	r.src, err = source.New(source.Options{Vars: reg, Observer: source.ObserverFunc(r.events.push), StallAfter: cfg.stall})
 	require.NoError(t, err)
+	require.NoError(t, r.src.Appended(r.bl.Head())) // the binlog's end, before serving replicas
 	// Created enabled, the source switches on at once unless
 	// wait_no_replica is OFF; later switch-ons are the tests' business.
 	if r.src.State().On {

@@ -153,6 +153,9 @@ func newBenchCluster(b *testing.B) *benchCluster {
 		b.Fatal(err)
 	}
 	c := &benchCluster{src: src, bl: &benchRing{}, done: make(chan struct{})}
+	if err := src.Appended(c.bl.Head()); err != nil {
+		b.Fatal(err)
+	}
 	if c.srv, err = transport.NewServer(src, c.bl, transport.ServerOptions{}); err != nil {
 		b.Fatal(err)
 	}

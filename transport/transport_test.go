@@ -849,6 +849,7 @@ func TestRotation(t *testing.T) {
 			require.Equal(t, source.Acknowledged, res.Outcome)
 		}
 		require.Equal(t, semisync.FilePos("binlog.000002", 4), r.bl.Rotate())
+		require.NoError(t, r.src.Appended(r.bl.Head()))
 		for i := 3; i < 6; i++ {
 			end, res := commit(t, r, eventData(i))
 			require.Equal(t, source.Acknowledged, res.Outcome)

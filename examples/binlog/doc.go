@@ -23,8 +23,11 @@
 //
 // # Usage
 //
-// A source host appends each commit group, reports it, then publishes it:
+// A source host tells the source where the binlog ends before serving
+// replicas, and again after each Rotate (source.Appended); then it appends
+// each commit group, reports it, and publishes it:
 //
+//	_ = src.Appended(bl.Head()) // at startup, and after bl.Rotate()
 //	end := bl.Append(event)
 //	_ = src.Flushed(end) // before any replica can read it
 //	bl.Publish()

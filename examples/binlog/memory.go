@@ -18,6 +18,7 @@ const FirstOffset = 4
 type entry struct {
 	end   semisync.Position
 	start int // index of the event's first byte in Memory.data
+	file  int // the number of the file it is in
 }
 
 // Memory is an in-memory binlog. Its methods are safe for concurrent use:
@@ -60,7 +61,7 @@ func (m *Memory) Append(event []byte) semisync.Position {
 	m.data = append(m.data, event...)
 	m.off += uint64(len(event))
 	end := m.head()
-	m.entries = append(m.entries, entry{end: end, start: start})
+	m.entries = append(m.entries, entry{end: end, start: start, file: m.file})
 	return end
 }
 
@@ -106,11 +107,26 @@ func (m *Memory) Len() int {
 func fileName(base string, n int) string { return fmt.Sprintf("%s.%06d", base, n) }
 
 // isFileStart reports whether p is the first position of one of the files
-// written so far.
-func (m *Memory) isFileStart(p semisync.Position) bool {
+// up to file number last.
+func (m *Memory) isFileStart(p semisync.Position, last int) bool {
 	n, ok := strings.CutPrefix(p.File(), m.base+".")
 	k, err := strconv.Atoi(n)
-	return ok && err == nil && p.Offset() == FirstOffset && k >= 1 && k <= m.file && p.File() == fileName(m.base, k)
+	return ok && err == nil && p.Offset() == FirstOffset && k >= 1 && k <= last && p.File() == fileName(m.base, k)
+}
+
+// published returns the end of the binlog as cursors see it, and the number
+// of the last file they may start in: the current file when every event
+// is published, else the file of the first unpublished event, whose
+// start is still before that event.
+func (m *Memory) published() (semisync.Position, int) {
+	if m.visible == len(m.entries) {
+		return m.head(), m.file
+	}
+	e := m.entries[m.visible]
+	if m.visible > 0 && m.entries[m.visible-1].file == e.file {
+		return m.entries[m.visible-1].end, e.file
+	}
+	return semisync.FilePos(fileName(m.base, e.file), FirstOffset), e.file
 }
 
 // ErrClosed is returned by a closed cursor.
@@ -126,17 +142,20 @@ var ErrUnknownPosition = errors.New("binlog: start position not in the binlog")
 
 // Open returns a cursor whose first event is the first ending after start.
 // start must be the zero Position (the beginning), the first position of
-// one of the binlog's files, or the end of an event; otherwise Open returns
-// an error wrapping ErrUnknownPosition.
+// one of the binlog's files, or the end of an event, and it must not lie
+// after the published events: an event appended but not yet published is
+// not in the binlog as replicas see it (the source may not know of it yet).
+// Otherwise Open returns an error wrapping ErrUnknownPosition.
 func (m *Memory) Open(start semisync.Position) (transport.Cursor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i := 0
-	for i < len(m.entries) && m.entries[i].end.Compare(start) <= 0 {
+	for i < m.visible && m.entries[i].end.Compare(start) <= 0 {
 		i++
 	}
-	if !start.IsZero() && !m.isFileStart(start) && (i == 0 || m.entries[i-1].end != start) {
-		return nil, fmt.Errorf("%w: %v (the binlog ends at %v)", ErrUnknownPosition, start, m.head())
+	end, last := m.published()
+	if !start.IsZero() && !m.isFileStart(start, last) && (i == 0 || m.entries[i-1].end != start) {
+		return nil, fmt.Errorf("%w: %v (the published binlog ends at %v)", ErrUnknownPosition, start, end)
 	}
 	c := &cursor{m: m, next: i, wake: make(chan struct{}, 1)}
 	m.waiters = append(m.waiters[:len(m.waiters):len(m.waiters)], c.wake)

@@ -133,6 +133,47 @@ func TestMemoryOpen(t *testing.T) {
 	}
 }
 
+// TestMemoryOpenUnpublished: a start at the end of an event appended but
+// not yet published is refused, as is the first position of a file that
+// follows one; Open once accepted them, although the source may not have
+// been told of the event yet (Append, source.Flushed, Publish), so a
+// replica could acknowledge it before it was reported.
+func TestMemoryOpenUnpublished(t *testing.T) {
+	m := binlog.NewMemory("binlog")
+	first := m.Append([]byte("one"))
+	m.Publish()
+	unpublished := m.Append([]byte("two"))
+	for _, start := range []semisync.Position{unpublished, m.Head()} {
+		_, err := m.Open(start)
+		require.ErrorIs(t, err, binlog.ErrUnknownPosition, "start %v", start)
+		require.ErrorContains(t, err, "the published binlog ends at "+first.String())
+	}
+	rotated := m.Rotate() // the unpublished event stays before the new file
+	_, err := m.Open(rotated)
+	require.ErrorIs(t, err, binlog.ErrUnknownPosition)
+
+	c, err := m.Open(first)
+	require.NoError(t, err)
+	defer c.Close()
+	m.Publish()
+	require.Equal(t, []semisync.Position{unpublished}, ends(readAll(t, c)))
+	for _, start := range []semisync.Position{unpublished, rotated} {
+		c, err := m.Open(start)
+		require.NoError(t, err, "published now: %v", start)
+		c.Close()
+	}
+
+	// An unpublished event first in its file: that file's start is before
+	// it and may be opened; the event's end may not.
+	next := m.Append([]byte("three"))
+	c, err = m.Open(rotated)
+	require.NoError(t, err)
+	c.Close()
+	_, err = m.Open(next)
+	require.ErrorIs(t, err, binlog.ErrUnknownPosition)
+	require.ErrorContains(t, err, "the published binlog ends at "+rotated.String())
+}
+
 func TestMemoryCursorClose(t *testing.T) {
 	m := binlog.NewMemory("binlog")
 	c, err := m.Open(m.Head())

@@ -113,6 +113,9 @@ func startWith(dir string, reg *vars.Registry, replicas int, wrapRelay func(*rel
 	if c.src, err = source.New(source.Options{Vars: reg}); err != nil {
 		return nil, err
 	}
+	if err = c.src.Appended(c.bl.Head()); err != nil { // where the binlog read back ends
+		return nil, err
+	}
 	if c.pipe, err = waitpoint.New(c.src, waitpoint.Steps[[]byte](&engine{bl: c.bl}), waitpoint.Options{}); err != nil {
 		return nil, err
 	}

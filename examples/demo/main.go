@@ -126,6 +126,11 @@ func demo(w io.Writer, f semisync.Flavor) error {
 	}
 	defer src.Close()
 	start := semisync.FilePos("binlog.000001", 4)
+	// The binlog is new: it ends at its first position. A replica may not
+	// start after the end the source knows (MySQL's error 1236).
+	if err := src.Appended(start); err != nil {
+		return err
+	}
 	replicas := map[semisync.ReplicaID]*source.Session{}
 	for id := semisync.ReplicaID(1); id <= 3; id++ {
 		if replicas[id], err = src.Register(id, start); err != nil {
