@@ -44,6 +44,14 @@
 // counts it out. A write that makes no progress for WriteTimeout ends the
 // connection too.
 //
+// The start position in the hello counts as an acknowledgement, so it is
+// checked twice before it can release anything: the host's Binlog must
+// refuse to open a position it does not hold, and the source refuses a
+// start beyond the binlog's end it was told of (source.ErrStartBeyondEnd).
+// Either way the replica gets code 1236 (ErrStartRefused, MySQL's answer to
+// a dump request its binlog cannot serve) and ServerStats.StartsRefused
+// counts it.
+//
 // Where this differs from MySQL's ACK receiver: an ACK with a wrong sequence
 // id is counted as malformed and ignored, where MySQL's read fails and it
 // stops reading that replica; an ACK for a position beyond what the
@@ -51,9 +59,10 @@
 // no replica can hold what it was never sent (MySQL takes it and may
 // release commits no replica has). A replica that connects again under the
 // same ID closes its older connection, as MySQL kills the older dump
-// thread (an Authenticate hook may refuse such takeovers). An asynchronous replica is never asked to reply, so a dead one is
-// found only when a write to it makes no progress for WriteTimeout or TCP
-// keep-alive gives up.
+// thread (an Authenticate hook may refuse such takeovers). An asynchronous
+// replica is never asked to reply, so a dead one is found only when a
+// write to it makes no progress for WriteTimeout or TCP keep-alive gives
+// up.
 //
 // # Replica side
 //

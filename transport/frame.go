@@ -76,11 +76,13 @@ const (
 
 	// Refusal codes.
 	codeBadHello      = 1
-	codeBinlog        = 2
 	codeSource        = 3
 	codeShuttingOff   = 4
 	codeNotAuthorised = 5
 	codeTooMany       = 1040 // MySQL's ER_CON_COUNT_ERROR, "Too many connections"
+	// codeBinlog is MySQL's ER_MASTER_FATAL_ERROR_READING_BINLOG, the
+	// dump thread's answer to a start position its binlog does not hold.
+	codeBinlog = 1236
 )
 
 // MaxToken is the longest token a replica may send (ReplicaConfig.Token).
@@ -100,14 +102,24 @@ var ErrNotAuthorised = errors.New("transport: not authorised")
 // MaxHandshakes, and wrapped by ServeConn's error for such a connection.
 var ErrTooManyConnections = errors.New("transport: too many connections")
 
+// ErrStartRefused is matched (errors.Is) by a *RefusedError with code
+// 1236: the source's binlog does not hold the position the replica asked to
+// start from (beyond its end, inside an event, purged) or could not be
+// read there, as MySQL's dump thread answers with error 1236. A replica
+// that gets it should not retry from the same position: the source counts
+// the start as an acknowledgement and will not take it.
+var ErrStartRefused = errors.New("transport: start position refused")
+
 // RefusedError is the source's refusal of a replica's hello.
 type RefusedError struct {
 	// Code says why: 1 a malformed hello or response, or another protocol
-	// version; 2 the binlog could not be opened at the start position; 3
-	// the source could not register the replica; 4 the server is closing;
-	// 5 not authorised (wrong or missing credentials, or the server's
-	// Authenticate hook said no); 1040 too many connections (the server's
-	// MaxConnections or MaxHandshakes, MySQL's ER_CON_COUNT_ERROR).
+	// version; 3 the source could not register the replica; 4 the server
+	// is closing; 5 not authorised (wrong or missing credentials, or the
+	// server's Authenticate hook said no); 1040 too many connections (the
+	// server's MaxConnections or MaxHandshakes, MySQL's
+	// ER_CON_COUNT_ERROR); 1236 the start position was refused: the binlog
+	// could not be opened there, or it lies beyond the end of the binlog
+	// as the source knows it (MySQL's ER_MASTER_FATAL_ERROR_READING_BINLOG).
 	Code uint16
 	// Message is the source's explanation.
 	Message string
@@ -118,11 +130,13 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("transport: source refused the replica (code %d): %s", e.Code, e.Message)
 }
 
-// Is makes errors.Is(err, ErrNotAuthorised) true for code 5 and
-// errors.Is(err, ErrTooManyConnections) true for code 1040.
+// Is makes errors.Is(err, ErrNotAuthorised) true for code 5,
+// errors.Is(err, ErrTooManyConnections) true for code 1040 and
+// errors.Is(err, ErrStartRefused) true for code 1236.
 func (e *RefusedError) Is(target error) bool {
 	return target == ErrNotAuthorised && e.Code == codeNotAuthorised ||
-		target == ErrTooManyConnections && e.Code == codeTooMany
+		target == ErrTooManyConnections && e.Code == codeTooMany ||
+		target == ErrStartRefused && e.Code == codeBinlog
 }
 
 // VersionError reports a peer that speaks another version of the

@@ -234,6 +234,12 @@ type ServerStats struct {
 	// the replica's side: a failed TLS handshake, a malformed hello or
 	// response, another protocol version, a connection closed or reset.
 	BadHandshakes uint64
+	// StartsRefused is the number of replicas refused with code 1236
+	// (ErrStartRefused): the binlog would not open at their start
+	// position, or the source refused it as beyond the binlog's end
+	// (source.ErrStartBeyondEnd, also counted in the source's
+	// starts_refused).
+	StartsRefused uint64
 }
 
 // Server is the source side of the transport: it accepts replica
@@ -256,9 +262,9 @@ type Server struct {
 	ctx    context.Context // ends at Close: the Authenticate hook's
 	cancel context.CancelFunc
 
-	connections, semisync, acks, malformed, ahead, quits, dead, heartbeats, probes, superseded  atomic.Uint64
-	refusedConns, refusedHandshakes, badProofs, refusedByHook, handshakeTimeouts, badHandshakes atomic.Uint64
-	active, handshaking                                                                         atomic.Int64
+	connections, semisync, acks, malformed, ahead, quits, dead, heartbeats, probes, superseded                 atomic.Uint64
+	refusedConns, refusedHandshakes, badProofs, refusedByHook, handshakeTimeouts, badHandshakes, startsRefused atomic.Uint64
+	active, handshaking                                                                                        atomic.Int64
 }
 
 // ErrServerClosed is returned by Serve and ServeConn after Close.
@@ -288,6 +294,7 @@ func (s *Server) Stats() ServerStats {
 		RefusedConnections: s.refusedConns.Load(), RefusedHandshakes: s.refusedHandshakes.Load(),
 		BadProofs: s.badProofs.Load(), RefusedByHook: s.refusedByHook.Load(),
 		HandshakeTimeouts: s.handshakeTimeouts.Load(), BadHandshakes: s.badHandshakes.Load(),
+		StartsRefused: s.startsRefused.Load(),
 	}
 }
 
@@ -705,13 +712,22 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	}
 	cur, err := s.log.Open(h.start)
 	if err != nil {
+		s.startsRefused.Add(1)
 		err = fmt.Errorf("transport: opening the binlog at %v: %w", h.start, err)
 		return refuse(codeBinlog, err.Error(), err)
 	}
 	if err := s.register(c, h); err != nil {
 		cur.Close()
+		code := uint16(codeSource)
+		if errors.Is(err, source.ErrStartBeyondEnd) {
+			// The binlog opened a position the source has not been told
+			// of (a host binlog that does not check, or an end not
+			// reported with Appended): refused all the same.
+			code = codeBinlog
+			s.startsRefused.Add(1)
+		}
 		err = fmt.Errorf("transport: registering replica %v with the source: %w", h.id, err)
-		return refuse(codeSource, err.Error(), err)
+		return refuse(code, err.Error(), err)
 	}
 	a := accept{granted: h.semisync, heartbeatMillis: uint32(s.o.HeartbeatPeriod / time.Millisecond)}
 	if len(s.o.Secret) > 0 {

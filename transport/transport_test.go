@@ -543,6 +543,18 @@ var errPurged = errors.New("start position purged")
 
 func (failingBinlog) Open(semisync.Position) (transport.Cursor, error) { return nil, errPurged }
 
+// laxBinlog opens any start position at an empty cursor: a host binlog
+// that leaves the check to the source.
+type laxBinlog struct{}
+
+func (laxBinlog) Open(semisync.Position) (transport.Cursor, error) { return laxCursor{}, nil }
+
+type laxCursor struct{}
+
+func (laxCursor) Next() (transport.Event, bool, error) { return transport.Event{}, false, nil }
+func (laxCursor) Wait() <-chan struct{}                { return nil }
+func (laxCursor) Close() error                         { return nil }
+
 // TestRefusals: the source refuses a replica whose start its binlog cannot
 // serve, and a hello that is not one.
 func TestRefusals(t *testing.T) {
@@ -575,8 +587,36 @@ func TestRefusals(t *testing.T) {
 			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, Start: semisync.FilePos("binlog.000001", 1000), RelayLog: newRelayLog()})
 		require.ErrorAs(t, err, &refused)
 		require.Equal(t, uint16(transport.CodeBinlog), refused.Code)
+		require.ErrorIs(t, err, transport.ErrStartRefused)
 		require.ErrorIs(t, ahead.ended.take(t, "the refused connection's end", nil).err, binlog.ErrUnknownPosition)
 		require.Equal(t, source.State{Enabled: true, On: true, Policy: ahead.src.State().Policy}, ahead.src.State())
+		require.Equal(t, uint64(1), ahead.srv.Stats().StartsRefused)
+
+		// A host binlog that does not check the start: the source refuses
+		// a start beyond the end it was told of, with the same code, and
+		// the commit waiting stays waiting.
+		lax := newRig(t, nw, rigConfig{binlog: laxBinlog{}})
+		lax.setTimeout(t, time.Hour)
+		head := lax.writeGroup(t, []byte("commit"))
+		waited := make(chan source.Outcome, 1)
+		ctx, cancel := context.WithCancel(boundedCtx(t))
+		go func() { res, _ := lax.src.Wait(ctx, head); waited <- res.Outcome }()
+		forged := semisync.FilePos(head.File(), head.Offset()+100)
+		_, err = transport.Replicate(boundedCtx(t), lax.dial(t), transport.ReplicaConfig{
+			Replica: newReplica(t, semisync.FlavorMySQL, true), ID: 2, Start: forged, RelayLog: newRelayLog()})
+		require.ErrorAs(t, err, &refused)
+		require.Equal(t, uint16(transport.CodeBinlog), refused.Code)
+		require.ErrorIs(t, err, transport.ErrStartRefused)
+		laxEnd := lax.ended.take(t, "the forged start's end", nil).err
+		require.ErrorIs(t, laxEnd, source.ErrStartBeyondEnd)
+		var se *source.StartError
+		require.ErrorAs(t, laxEnd, &se)
+		require.Equal(t, source.StartError{Replica: 2, Start: forged, End: head}, *se)
+		require.Equal(t, uint64(1), lax.srv.Stats().StartsRefused)
+		require.Equal(t, uint64(1), lax.src.Snapshot().StartsRefused)
+		require.Equal(t, semisync.Position{}, lax.src.State().Acknowledged, "a forged start released nothing")
+		cancel()
+		require.Equal(t, source.Cancelled, <-waited, "the commit was still waiting")
 
 		hello := transport.AppendHello(nil, true, 3, semisync.FilePos("binlog.000001", 4))
 		garbage := []struct {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/relaylog"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/status"
 )
 
 // A replica's relay log after a power failure that lost the last sync mark
@@ -119,4 +121,68 @@ func TestClusterPrintsRecovery(t *testing.T) {
 	require.Equal(t, 0, run(context.Background(), &out, &errOut, args), errOut.String())
 	require.Contains(t, out.String(), fmt.Sprintf("\nreplica 3 relay log recovered: relaylog: %s: cut 38 bytes from byte %d", path, fi.Size()))
 	require.Equal(t, 1, bytes.Count(out.Bytes(), []byte("recovered:")), out.String())
+}
+
+// A replica that comes back, while the source runs, without part of what
+// it acknowledged (its relay log cut, or restored from an older copy): the
+// replica resumes from where its file ends, and the source reports it as
+// a regression — the counter, the replica's ledger row — rather than
+// taking the shorter start as just another start.
+func TestClusterSourceSeesReplicaRegress(t *testing.T) {
+	dir := t.TempDir()
+	_, reg, err := parse(io.Discard, []string{"-timeout", "10s"})
+	require.NoError(t, err)
+	c, err := start(dir, reg, 3)
+	require.NoError(t, err)
+	defer c.close()
+	require.NoError(t, c.waitClients(3))
+
+	n := c.nodes[1]
+	row := func() status.ReplicaSnapshot {
+		for _, r := range c.src.Snapshot().Replicas {
+			if r.ID == n.id {
+				return r
+			}
+		}
+		t.Fatalf("replica %d is not in the ledger", n.id)
+		return status.ReplicaSnapshot{}
+	}
+	// Commit one at a time until replica 2 has acknowledged a commit after
+	// the first, so that there is something before it to fall back to.
+	for i := 0; row().Acks < 2; i++ {
+		require.Less(t, i, 1000, "replica 2 acknowledged %d commits in 1000", row().Acks)
+		res, err := c.pipe.Commit(context.Background(), fmt.Appendf(nil, "tx-%d", i))
+		require.NoError(t, err)
+		require.Equal(t, source.Acknowledged, res.Wait.Outcome)
+	}
+	require.NoError(t, c.stopReplica(1))
+	acked := row().Acked
+	require.NoError(t, c.waitClients(2))
+
+	// Cut the relay log at the first record that reaches what it
+	// acknowledged.
+	var cut int64 = -1
+	_, err = relaylog.Check(n.path, func(it relaylog.Item) error {
+		if cut < 0 && !it.Mark && it.Record.End.Compare(acked) >= 0 {
+			cut = it.Offset
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Positive(t, cut)
+	require.NoError(t, os.Truncate(n.path, cut))
+
+	require.NoError(t, c.startReplica(1))
+	require.NoError(t, c.waitClients(3))
+	require.True(t, n.resumedAt.Less(acked), "resumed at %v, acknowledged %v", n.resumedAt, acked)
+	require.Equal(t, uint64(1), c.src.Snapshot().ReplicaRegressions)
+	r := row()
+	require.Equal(t, uint64(1), r.Regressions)
+	require.Equal(t, acked, r.RegressedFrom)
+	require.Equal(t, n.resumedAt, r.RegressedTo)
+	for _, other := range c.src.Snapshot().Replicas {
+		if other.ID != n.id {
+			require.Zero(t, other.Regressions, "replica %d", other.ID)
+		}
+	}
 }
