@@ -144,11 +144,14 @@
 // limit is refused on the accepting goroutine: without TLS it gets a
 // refusal with code 1040 (ErrTooManyConnections, MySQL's "Too many
 // connections") written with a 50 ms deadline, then it is closed; no
-// goroutine, cursor, session or buffer is made for it. So clients that
-// connect and say nothing hold at most MaxHandshakes goroutines for
-// HandshakeTimeout, and replicas already streaming are unaffected; while
-// such a flood lasts, new replicas may be refused too (they retry), and a
-// per-address limit is for the host's firewall. A stranger that passes
+// goroutine, cursor, session or buffer is made for it. With
+// MaxHandshakes in flight, a new connection first evicts the handshake
+// that has waited longest for its peer's bytes, so clients that connect
+// and say nothing hold at most MaxHandshakes goroutines, never longer than
+// HandshakeTimeout, and cannot keep out a replica that reconnects: to
+// evict a replica's handshake a flood must open MaxHandshakes connections
+// within that handshake's few round trips. Replicas already streaming are
+// unaffected; a per-address limit is for the host's firewall. A stranger that passes
 // authentication, or any stranger where there is none, is a replica like
 // the others until MaxConnections: limits are no substitute for
 // authentication. ServerStats counts every refusal, bad proof and

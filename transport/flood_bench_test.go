@@ -86,6 +86,9 @@ func newFloodCluster(b *testing.B, secret []byte) *floodCluster {
 		b.Fatal(err)
 	}
 	c := &floodCluster{benchCluster: &benchCluster{src: src, bl: &benchRing{}, done: make(chan struct{})}}
+	if err := src.Appended(c.bl.Head()); err != nil { // the binlog's end, before serving replicas
+		b.Fatal(err)
+	}
 	if c.srv, err = transport.NewServer(src, c.bl, transport.ServerOptions{Secret: secret}); err != nil {
 		b.Fatal(err)
 	}
@@ -129,7 +132,12 @@ func newFloodCluster(b *testing.B, secret []byte) *floodCluster {
 			start = res.Durable
 		}
 	}()
-	<-joined
+	select {
+	case <-joined:
+	case <-time.After(time.Minute):
+		c.close()
+		b.Fatalf("the healthy replica did not join within a minute: %+v", c.srv.Stats())
+	}
 	return c
 }
 

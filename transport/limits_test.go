@@ -2,11 +2,14 @@ package transport_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,9 +21,10 @@ import (
 	"github.com/semisync-go/semisync/wire"
 )
 
-// The server's limits: connections beyond MaxConnections or MaxHandshakes
-// are refused at once, with no goroutine, cursor or session; a handshake
-// has HandshakeTimeout in all; healthy replicas already streaming do not
+// The server's limits: connections beyond MaxConnections, or beyond
+// MaxHandshakes when no handshake waiting for its peer can be evicted, are
+// refused at once, with no goroutine, cursor or session; a handshake has
+// HandshakeTimeout in all; healthy replicas already streaming do not
 // notice a flood.
 
 // tcpOnly runs body over loopback TCP and checks afterwards that no
@@ -54,65 +58,120 @@ func commitAll(t *testing.T, r *rig, n int) {
 	require.Equal(t, n, acked, "acknowledged commits")
 }
 
-// TestMaxHandshakes: with MaxHandshakes k, k connections that never send a
-// hello hold k handshakes, and n more are refused at once (whether or not
-// they sent a hello) with no goroutine of their own; the healthy replica
-// keeps committing; once the silent ones go, the server accepts again.
-// (Before the limit, every connection got two goroutines and could take
-// over an ID.)
+// requireClosedBy reads c until the server closes it (after, perhaps, its
+// challenge), and fails if it stays open.
+func requireClosedBy(t *testing.T, c net.Conn) {
+	t.Helper()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(failAfter)))
+	_, err := io.Copy(io.Discard, c)
+	if !errors.Is(err, syscall.ECONNRESET) { // reset if it left bytes unread
+		require.NoError(t, err, "closed by the server, not by the deadline")
+	}
+}
+
+// TestMaxHandshakes: with MaxHandshakes k in flight, each new connection
+// evicts the handshake admitted first among those still waiting for their
+// peer, so silent clients hold at most k goroutines and cannot keep out a
+// replica that reconnects; only handshakes the server itself is working
+// on (here, k stuck in the Authenticate hook) make it refuse a new
+// connection at once. (Before, k silent connections renewed every
+// HandshakeTimeout kept every reconnecting replica out with code 1040.)
 func TestMaxHandshakes(t *testing.T) {
 	tcpOnly(t, func(t *testing.T, nw *network) {
 		const k, n = 4, 6
 		var bl countingBinlog
-		r := newRig(t, nw, rigConfig{binlog: &bl, server: transport.ServerOptions{MaxHandshakes: k, HandshakeTimeout: time.Minute}})
+		hold := make(chan struct{})
+		reached := make(chan struct{}, k)
+		r := newRig(t, nw, rigConfig{binlog: &bl, server: transport.ServerOptions{MaxHandshakes: k, HandshakeTimeout: time.Minute,
+			Authenticate: func(ctx context.Context, p transport.Peer) error {
+				if p.ID < 100 {
+					return nil
+				}
+				reached <- struct{}{}
+				select {
+				case <-hold:
+				case <-ctx.Done():
+				}
+				return errors.New("a stranger")
+			}}})
 		bl.Binlog = r.bl
-		r.joinHealthy(t, r.config(t, 2, newRelayLog()))
+		healthy := r.joinHealthy(t, r.config(t, 2, newRelayLog()))
 		base := runtime.NumGoroutine()
 
-		var silent []net.Conn
+		// k silent connections, then n more that send a hello and stop:
+		// each evicts the oldest waiting one.
+		var conns []net.Conn
 		for range k {
-			silent = append(silent, r.dial(t))
+			conns = append(conns, r.dial(t))
 		}
-		// Accepted in the order they connected: the silent ones first.
 		for i := range n {
 			c := r.dial(t)
-			if i%2 == 0 {
-				require.NoError(t, send(c, 0, transport.AppendHello(nil, true, 2, r.bl.Head())))
-			}
-			requireTooMany(t, c)
-			c.Close()
+			require.NoError(t, send(c, 0, transport.AppendHello(nil, true, semisync.ReplicaID(200+i), r.bl.Head())))
+			conns = append(conns, c)
+		}
+		for i, c := range conns[:n] {
+			requireClosedBy(t, c)
+			require.ErrorIs(t, r.ended.take(t, "an evicted handshake's end", nil).err, transport.ErrTooManyConnections, "connection %d", i)
 		}
 		st := r.srv.Stats()
-		require.Equal(t, uint64(n), st.RefusedHandshakes)
-		require.Zero(t, st.RefusedConnections)
+		require.Equal(t, uint64(n), st.HandshakesEvicted)
+		require.Zero(t, st.RefusedHandshakes)
+		require.Zero(t, st.BadHandshakes, "an eviction is not the peer's fault")
 		require.Equal(t, int64(k), st.Handshaking)
-		require.Equal(t, int64(k+1), st.Active)
-		require.LessOrEqual(t, runtime.NumGoroutine(), base+k+2, "one goroutine per handshake, none for the refused")
+		require.LessOrEqual(t, runtime.NumGoroutine(), base+k+2, "one goroutine per handshake in flight")
 		require.Equal(t, int32(1), bl.opens.Load(), "a cursor for the healthy replica only")
-		require.Equal(t, 1, r.src.State().Clients)
+		commitAll(t, r, 10)
 
-		commitAll(t, r, 20)
-
-		for _, c := range silent {
+		// The healthy replica reconnects while k are waiting: it evicts
+		// one of them and streams again.
+		healthy.stop(t)
+		r.ended.take(t, "the healthy replica's end", nil)
+		replicate(t, r.dial(t), r.config(t, 2, newRelayLog()))
+		r.events.take(t, "the healthy replica joined again", eventKind(source.EventReplicaJoined, 2))
+		require.Equal(t, uint64(n+1), r.srv.Stats().HandshakesEvicted)
+		requireClosedBy(t, conns[n])
+		require.ErrorIs(t, r.ended.take(t, "the handshake it evicted", nil).err, transport.ErrTooManyConnections)
+		commitAll(t, r, 10)
+		for _, c := range conns[n+1:] {
 			c.Close()
 		}
-		for range k {
-			require.ErrorIs(t, r.ended.take(t, "a silent connection's end", nil).err, io.EOF)
+		for range k - 1 {
+			r.ended.take(t, "a waiting handshake's end", nil)
 		}
 		require.Zero(t, r.srv.Stats().Handshaking)
-		replicate(t, r.dial(t), r.config(t, 3, newRelayLog()))
-		r.events.take(t, "replica 3 joined after the flood", eventKind(source.EventReplicaJoined, 3))
+
+		// k strangers stuck in the hook cannot be evicted: the next
+		// connection is refused at once, and the hook's end frees them.
+		var strangers []net.Conn
+		for i := range k {
+			c := r.dial(t)
+			require.NoError(t, send(c, 0, transport.AppendHello(nil, true, semisync.ReplicaID(300+i), r.bl.Head())))
+			require.NoError(t, send(c, 0, transport.AppendResponse(nil, [transport.NonceLen]byte{7}, nil, nil)))
+			strangers = append(strangers, c)
+		}
+		for range k {
+			receive(t, "a stranger in the hook", reached)
+		}
+		c := r.dial(t)
+		requireTooMany(t, c)
+		c.Close()
+		require.Equal(t, uint64(1), r.srv.Stats().RefusedHandshakes)
+		close(hold)
+		for _, c := range strangers {
+			c.Close()
+			require.ErrorIs(t, r.ended.take(t, "a stranger's end", nil).err, transport.ErrNotAuthorised)
+		}
 		commitAll(t, r, 5)
 		require.Zero(t, r.srv.Stats().Superseded)
 	})
 }
 
-// TestMaxHandshakesTLS: a TLS handshake counts as a handshake in flight; a
-// connection beyond the limit is closed without a word (a refusal would
-// need TLS first).
+// TestMaxHandshakesTLS: a TLS handshake counts as a handshake in flight
+// and is evicted like any other while it waits for the peer's
+// ClientHello; a replica with valid TLS gets in past k silent ones.
 func TestMaxHandshakesTLS(t *testing.T) {
 	tcpOnly(t, func(t *testing.T, nw *network) {
-		const k, n = 2, 3
+		const k = 2
 		ca := newPKI(t)
 		srvTLS := &tls.Config{Certificates: []tls.Certificate{ca.issue(t, sourceName, true)}, MinVersion: tls.VersionTLS13}
 		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{TLSConfig: srvTLS, MaxHandshakes: k, HandshakeTimeout: time.Minute}})
@@ -124,22 +183,18 @@ func TestMaxHandshakesTLS(t *testing.T) {
 		for range k {
 			silent = append(silent, r.dial(t)) // never sends its ClientHello
 		}
-		for range n {
-			c := r.dial(t)
-			require.NoError(t, c.SetReadDeadline(time.Now().Add(failAfter)))
-			_, err := c.Read(make([]byte, 1))
-			require.ErrorIs(t, err, io.EOF, "closed at once, without a word")
-			c.Close()
-		}
+		cfg3 := r.config(t, 3, newRelayLog())
+		cfg3.TLSConfig = ca.clientTLS()
+		replicate(t, r.dial(t), cfg3)
+		r.events.take(t, "replica 3 joined past the silent ones", eventKind(source.EventReplicaJoined, 3))
+		requireClosedBy(t, silent[0])
+		require.ErrorIs(t, r.ended.take(t, "the evicted handshake's end", nil).err, transport.ErrTooManyConnections)
 		st := r.srv.Stats()
-		require.Equal(t, uint64(n), st.RefusedHandshakes)
-		require.Equal(t, int64(k), st.Handshaking)
+		require.Equal(t, uint64(1), st.HandshakesEvicted)
 		commitAll(t, r, 10)
-		for _, c := range silent {
-			c.Close()
-			r.ended.take(t, "a silent connection's end", nil)
-		}
-		require.Equal(t, uint64(k), r.srv.Stats().BadHandshakes)
+		silent[1].Close()
+		r.ended.take(t, "a silent connection's end", nil)
+		require.Equal(t, uint64(1), r.srv.Stats().BadHandshakes)
 	})
 }
 

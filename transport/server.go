@@ -143,11 +143,18 @@ type ServerOptions struct {
 	MaxConnections int
 	// MaxHandshakes bounds the connections whose handshake (TLS, hello,
 	// response, Authenticate) is not finished (ServerStats.Handshaking).
-	// A connection beyond it is refused at once, as beyond MaxConnections
-	// (ServerStats.RefusedHandshakes), so that clients that connect and
-	// say nothing hold at most MaxHandshakes goroutines for at most
-	// HandshakeTimeout each, and replicas already streaming are not
-	// affected. Default 64; negative means no limit.
+	// When a connection arrives with MaxHandshakes in flight, the
+	// handshake admitted first among those still waiting for their peer's
+	// bytes (TLS, hello, response) is closed to make room for it
+	// (ServerStats.HandshakesEvicted); only when every handshake in flight
+	// is past that stage (the server checks the proof, runs Authenticate,
+	// opens the binlog) is the new connection refused at once, as beyond
+	// MaxConnections (ServerStats.RefusedHandshakes). So clients that
+	// connect and say nothing hold at most MaxHandshakes goroutines, each
+	// until HandshakeTimeout or until MaxHandshakes newer connections
+	// came, and cannot keep out a replica that answers promptly; replicas
+	// already streaming are not affected. Default 64; negative means no
+	// limit.
 	MaxHandshakes int
 	// OnError, if set, is told why each replica connection ended (nil for
 	// a replica that quit or a server that closed). It must not call
@@ -240,6 +247,10 @@ type ServerStats struct {
 	// (source.ErrStartBeyondEnd, also counted in the source's
 	// starts_refused).
 	StartsRefused uint64
+	// HandshakesEvicted is the number of handshakes closed to make room
+	// for a newer connection when MaxHandshakes were in flight: each was
+	// the one that had waited longest for its peer's bytes.
+	HandshakesEvicted uint64
 }
 
 // Server is the source side of the transport: it accepts replica
@@ -256,6 +267,8 @@ type Server struct {
 	closed bool
 	lns    map[net.Listener]struct{}
 	conns  map[net.Conn]struct{} // the plain connections, under any TLS
+	hs     map[net.Conn]*hsSlot  // the handshakes in flight, by plain connection
+	hsSeq  uint64                // admission order of handshakes
 	byID   map[semisync.ReplicaID]*conn
 	wg     sync.WaitGroup
 	done   chan struct{}
@@ -264,6 +277,7 @@ type Server struct {
 
 	connections, semisync, acks, malformed, ahead, quits, dead, heartbeats, probes, superseded                 atomic.Uint64
 	refusedConns, refusedHandshakes, badProofs, refusedByHook, handshakeTimeouts, badHandshakes, startsRefused atomic.Uint64
+	evicted                                                                                                    atomic.Uint64
 	active, handshaking                                                                                        atomic.Int64
 }
 
@@ -278,7 +292,7 @@ func NewServer(src *source.Source, log Binlog, o ServerOptions) (*Server, error)
 	}
 	o.defaults()
 	s := &Server{src: src, log: log, o: o, lns: map[net.Listener]struct{}{},
-		conns: map[net.Conn]struct{}{}, byID: map[semisync.ReplicaID]*conn{}, done: make(chan struct{})}
+		conns: map[net.Conn]struct{}{}, hs: map[net.Conn]*hsSlot{}, byID: map[semisync.ReplicaID]*conn{}, done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -294,7 +308,7 @@ func (s *Server) Stats() ServerStats {
 		RefusedConnections: s.refusedConns.Load(), RefusedHandshakes: s.refusedHandshakes.Load(),
 		BadProofs: s.badProofs.Load(), RefusedByHook: s.refusedByHook.Load(),
 		HandshakeTimeouts: s.handshakeTimeouts.Load(), BadHandshakes: s.badHandshakes.Load(),
-		StartsRefused: s.startsRefused.Load(),
+		StartsRefused: s.startsRefused.Load(), HandshakesEvicted: s.evicted.Load(),
 	}
 }
 
@@ -343,7 +357,8 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		if err := s.admit(conn); err != nil {
+		slot, err := s.admit(conn)
+		if err != nil {
 			if errors.Is(err, ErrServerClosed) {
 				return ErrServerClosed
 			}
@@ -351,7 +366,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		go func() {
 			defer s.wg.Done()
-			s.serve(conn)
+			s.serve(conn, slot)
 		}()
 	}
 }
@@ -384,31 +399,104 @@ func (s *Server) isClosed() bool {
 // and returns an error wrapping ErrTooManyConnections; after Close it
 // closes conn and returns ErrServerClosed. The check and the counts are
 // under the server's lock, so concurrent admits never overshoot a limit.
-func (s *Server) admit(conn net.Conn) error {
+func (s *Server) admit(conn net.Conn) (*hsSlot, error) {
 	s.mu.Lock()
 	var err error
 	switch {
 	case s.closed:
 		s.mu.Unlock()
 		conn.Close()
-		return ErrServerClosed
+		return nil, ErrServerClosed
 	case s.o.MaxConnections > 0 && s.active.Load() >= int64(s.o.MaxConnections):
 		s.refusedConns.Add(1)
 		err = fmt.Errorf("%w: %d connections are being served (MaxConnections)", ErrTooManyConnections, s.o.MaxConnections)
-	case s.o.MaxHandshakes > 0 && s.handshaking.Load() >= int64(s.o.MaxHandshakes):
+	case s.o.MaxHandshakes > 0 && s.handshaking.Load() >= int64(s.o.MaxHandshakes) && !s.evictOldest():
 		s.refusedHandshakes.Add(1)
 		err = fmt.Errorf("%w: %d connections are handshaking (MaxHandshakes)", ErrTooManyConnections, s.o.MaxHandshakes)
 	default:
-		s.conns[plain(conn)] = struct{}{}
+		raw := plain(conn)
+		s.conns[raw] = struct{}{}
+		s.hsSeq++
+		slot := &hsSlot{seq: s.hsSeq, waiting: true}
+		s.hs[raw] = slot
 		s.active.Add(1)
 		s.handshaking.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
-		return nil
+		return slot, nil
 	}
 	s.mu.Unlock()
 	s.refuseAtOnce(conn)
-	return err
+	return nil, err
+}
+
+// hsSlot is a connection's place among the handshakes in flight. Its
+// fields are guarded by the server's lock.
+type hsSlot struct {
+	seq uint64 // admission order
+	// waiting is true while the server waits for the peer's bytes (its
+	// TLS handshake, hello and response): the slot may be evicted.
+	waiting bool
+	// evicted is set when admit closed the connection to make room; the
+	// slot no longer counts in handshaking.
+	evicted bool
+}
+
+// evictOldest makes room for a new handshake, with MaxHandshakes in
+// flight, by closing the one admitted first among those still waiting
+// for their peer's bytes; it reports false, evicting nothing, when none
+// is (every handshake in flight is being checked by the server: the
+// proof, the Authenticate hook, the binlog, the source). A client that
+// connects and says nothing thus holds a slot only until MaxHandshakes
+// newer connections have arrived, and a replica that answers at once
+// cannot be kept out by silent ones: to evict it, a flood must open
+// MaxHandshakes connections within its own handshake's round trips.
+// Called with s.mu held.
+func (s *Server) evictOldest() bool {
+	var oldest net.Conn
+	var slot *hsSlot
+	for raw, h := range s.hs {
+		if h.waiting && (slot == nil || h.seq < slot.seq) {
+			oldest, slot = raw, h
+		}
+	}
+	if slot == nil {
+		return false
+	}
+	slot.waiting, slot.evicted = false, true
+	delete(s.hs, oldest)
+	s.handshaking.Add(-1)
+	s.evicted.Add(1)
+	oldest.Close() // its goroutine's next read or write fails and it ends
+	return true
+}
+
+// heard marks the handshake of raw as past waiting for its peer, so that
+// it can no longer be evicted. It reports false if it was evicted already.
+func (s *Server) heard(slot *hsSlot) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	slot.waiting = false
+	return !slot.evicted
+}
+
+// handshakeOver releases the handshake slot of raw, unless admit evicted
+// it already.
+func (s *Server) handshakeOver(raw net.Conn, slot *hsSlot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slot.evicted {
+		slot.waiting = false
+		delete(s.hs, raw)
+		s.handshaking.Add(-1)
+	}
+}
+
+// wasEvicted reports whether admit closed slot's connection to make room.
+func (s *Server) wasEvicted(slot *hsSlot) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slot.evicted
 }
 
 // tooMany is the refusal a connection beyond a limit gets.
@@ -501,11 +589,12 @@ func (s *Server) forget(c *conn) {
 // as to Serve's connections: beyond them ServeConn refuses conn, closes
 // it and returns an error wrapping ErrTooManyConnections.
 func (s *Server) ServeConn(conn net.Conn) error {
-	if err := s.admit(conn); err != nil {
+	slot, err := s.admit(conn)
+	if err != nil {
 		return err
 	}
 	defer s.wg.Done()
-	return s.serve(conn)
+	return s.serve(conn, slot)
 }
 
 // Close stops accepting, closes every connection (their sessions close and
@@ -536,6 +625,7 @@ type conn struct {
 	raw  net.Conn // the plain connection under c: what closes it
 	id   semisync.ReplicaID
 	sess *source.Session // nil for an asynchronous replica
+	slot *hsSlot         // its place among the handshakes in flight
 
 	born   time.Time    // the clock's origin for heard and probed (monotonic)
 	heard  atomic.Int64 // nanoseconds from born to the last packet from the replica
@@ -551,8 +641,8 @@ type conn struct {
 }
 
 // serve serves a connection admit took.
-func (s *Server) serve(nc net.Conn) (err error) {
-	c := &conn{s: s, c: nc, raw: plain(nc), born: time.Now()}
+func (s *Server) serve(nc net.Conn, slot *hsSlot) (err error) {
+	c := &conn{s: s, c: nc, raw: plain(nc), slot: slot, born: time.Now()}
 	if _, isTLS := nc.(*tls.Conn); !isTLS && s.o.TLSConfig != nil {
 		c.c = tls.Server(nc, s.o.TLSConfig)
 	}
@@ -572,7 +662,7 @@ func (s *Server) serve(nc net.Conn) (err error) {
 
 	defer s.forget(c)
 	h, cur, br, err := c.handshake()
-	s.handshaking.Add(-1)
+	s.handshakeOver(c.raw, slot)
 	if err != nil {
 		return err
 	}
@@ -623,6 +713,10 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	c.c.SetDeadline(deadline)
 	// failed counts a handshake that broke on the replica's side.
 	failed := func(what string, err error) (hello, Cursor, *bufio.Reader, error) {
+		if s.wasEvicted(c.slot) {
+			return hello{}, nil, nil, fmt.Errorf("transport: %s: closed to make room for a newer handshake (MaxHandshakes %d): %w",
+				what, s.o.MaxHandshakes, ErrTooManyConnections)
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			s.handshakeTimeouts.Add(1)
 			err = fmt.Errorf("%w (HandshakeTimeout %v)", err, s.o.HandshakeTimeout)
@@ -694,6 +788,9 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	}
 	if s.isClosed() {
 		return refuse(codeShuttingOff, ErrServerClosed.Error(), ErrServerClosed)
+	}
+	if !s.heard(c.slot) {
+		return failed("checking the replica", net.ErrClosed)
 	}
 	if s.o.Authenticate != nil {
 		ctx, cancel := context.WithDeadline(s.ctx, deadline)
