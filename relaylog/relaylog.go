@@ -163,9 +163,10 @@ func (f *File) recover() error {
 	if err != nil {
 		return err
 	}
-	if fi.Size() < int64(len(magic)) && f.unfinishedMagic(fi.Size()) {
+	if fi.Size() <= int64(len(magic)) && f.unfinishedMagic(fi.Size()) {
 		// New, or created by a process that crashed before its first
-		// fsync: start it (again).
+		// fsync (its size may be durable and its bytes not: zeros), or
+		// holding the magic alone: start it (again).
 		if _, err := f.file.WriteAt(magic[:], 0); err != nil {
 			return err
 		}
@@ -212,11 +213,15 @@ func (f *File) recover() error {
 		}
 	}
 	if !s.marked {
-		// Everything kept is fsynced now: mark it, so that damage to the
-		// last records is told from a torn write as soon as the next fsync
-		// makes the mark durable.
+		// Everything kept is fsynced now: mark it, and make the mark
+		// durable at once, so that damage to the last records (all of a
+		// version 1 file's) is told from a torn write even if the power
+		// fails before the next Sync.
 		putMark(&f.mark, size)
 		if _, err := f.file.WriteAt(f.mark[:], size); err != nil {
+			return err
+		}
+		if err := f.file.Sync(); err != nil {
 			return err
 		}
 		size += markLen
@@ -228,8 +233,8 @@ func (f *File) recover() error {
 	return nil
 }
 
-// unfinishedMagic reports whether the file's first size bytes, fewer than
-// the magic, are a start of the magic or zeros: a file whose creation a
+// unfinishedMagic reports whether the file's first size bytes, no more
+// than the magic, are a start of the magic or zeros: a file whose creation a
 // crash interrupted.
 func (f *File) unfinishedMagic(size int64) bool {
 	b := make([]byte, size)

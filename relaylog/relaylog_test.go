@@ -340,9 +340,16 @@ func TestFileClosed(t *testing.T) {
 }
 
 // A file whose creation a crash interrupted (empty, a start of the magic,
-// or zeros shorter than it) is started again.
+// or zeros no longer than it: the size was durable, the bytes not) is
+// started again.
 func TestOpenUnfinishedCreation(t *testing.T) {
-	for _, data := range [][]byte{nil, []byte("SSR"), {0, 0}} {
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	r, _, err := relaylog.Open(fresh)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	fi, err := os.Stat(fresh)
+	require.NoError(t, err)
+	for _, data := range [][]byte{nil, []byte("SSR"), {0, 0}, make([]byte, fi.Size())} {
 		path := filepath.Join(t.TempDir(), "relay")
 		require.NoError(t, os.WriteFile(path, data, 0o644))
 		r, rec, err := relaylog.Open(path)
