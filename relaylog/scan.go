@@ -29,6 +29,7 @@ type CorruptError struct {
 	Reason string
 }
 
+// Error names the offset and what is wrong there.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("relaylog: file corrupt at byte %d: %s", e.Offset, e.Reason)
 }

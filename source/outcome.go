@@ -144,6 +144,7 @@ type StartError struct {
 	End semisync.Position
 }
 
+// Error names the replica, its start and the binlog's end.
 func (e *StartError) Error() string {
 	if e.End.IsZero() {
 		return fmt.Sprintf("source: replica %d asked to start at %s, but the source knows of no write; report the binlog's end with Appended",

@@ -61,7 +61,11 @@ type Session struct {
 // (status.ReplicaSnapshot.Regressions) and, when a quorum had acknowledged
 // some of what it lost, the commits at risk in Unacknowledged (Tail.AtRisk).
 // A replica's first registration, and one at or after what it acknowledged,
-// report nothing.
+// report nothing. What each replica ID acknowledged is kept in memory only,
+// from New (or ResetMaster) on, one small entry per ID ever registered: a
+// replica that lost data while the source restarted too is not reported,
+// and a host that lets anyone register (no authentication in front of the
+// source) should bound the IDs it lets in.
 func (s *Source) Register(id semisync.ReplicaID, start semisync.Position) (*Session, error) {
 	s.mu.Lock()
 	if s.closed {

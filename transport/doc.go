@@ -153,7 +153,9 @@
 // within that handshake's few round trips. Replicas already streaming are
 // unaffected; a per-address limit is for the host's firewall. A stranger that passes
 // authentication, or any stranger where there is none, is a replica like
-// the others until MaxConnections: limits are no substitute for
+// the others until MaxConnections, and each replica ID it registers stays
+// in the source's ledger and acknowledgement marks (a small entry per ID,
+// see source.Source.Register): limits are no substitute for
 // authentication. ServerStats counts every refusal, bad proof and
 // handshake timeout.
 //

@@ -105,9 +105,12 @@ var ErrTooManyConnections = errors.New("transport: too many connections")
 // ErrStartRefused is matched (errors.Is) by a *RefusedError with code
 // 1236: the source's binlog does not hold the position the replica asked to
 // start from (beyond its end, inside an event, purged) or could not be
-// read there, as MySQL's dump thread answers with error 1236. A replica
-// that gets it should not retry from the same position: the source counts
-// the start as an acknowledgement and will not take it.
+// read there, as MySQL's dump thread answers with error 1236. It may be
+// passing — a start at an event written but not yet published, a source
+// that has not yet reported its binlog's end — so a replica may retry with
+// a back-off; one that keeps getting it holds, or asks for, what this
+// source never wrote (or purged), and needs an operator: the source takes
+// a start as an acknowledgement and will not take this one.
 var ErrStartRefused = errors.New("transport: start position refused")
 
 // RefusedError is the source's refusal of a replica's hello.
