@@ -9,8 +9,10 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -69,13 +71,28 @@ func requireClosedBy(t *testing.T, c net.Conn) {
 	}
 }
 
+// helloOnly sends a hello for id on c and reads the source's challenge,
+// then leaves the handshake there: once the challenge is read, the source
+// has read the hello.
+func helloOnly(t *testing.T, c net.Conn, id semisync.ReplicaID, start semisync.Position) {
+	t.Helper()
+	require.NoError(t, send(c, 0, transport.AppendHello(nil, true, id, start)))
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(failAfter)))
+	seq, p, err := wire.NewPacketReader(bufio.NewReader(c), 0).ReadPacket()
+	require.NoError(t, err)
+	require.Equal(t, uint8(1), seq, "the challenge's sequence id")
+	_, _, err = transport.ParseChallenge(p)
+	require.NoError(t, err)
+}
+
 // TestMaxHandshakes: with MaxHandshakes k in flight, each new connection
-// evicts the handshake admitted first among those still waiting for their
-// peer, so silent clients hold at most k goroutines and cannot keep out a
-// replica that reconnects; only handshakes the server itself is working
-// on (here, k stuck in the Authenticate hook) make it refuse a new
-// connection at once. (Before, k silent connections renewed every
-// HandshakeTimeout kept every reconnecting replica out with code 1040.)
+// evicts the handshake that has waited longest for its peer (the wait
+// starts again when the peer's hello is read), so silent clients hold at
+// most k goroutines and cannot keep out a replica that reconnects; only
+// handshakes the server itself is working on (here, k stuck in the
+// Authenticate hook) make it refuse a new connection at once. (Before, k
+// silent connections renewed every HandshakeTimeout kept every
+// reconnecting replica out with code 1040.)
 func TestMaxHandshakes(t *testing.T) {
 	tcpOnly(t, func(t *testing.T, nw *network) {
 		const k, n = 4, 6
@@ -98,18 +115,22 @@ func TestMaxHandshakes(t *testing.T) {
 		healthy := r.joinHealthy(t, r.config(t, 2, newRelayLog()))
 		base := runtime.NumGoroutine()
 
-		// k silent connections, then n more that send a hello and stop:
-		// each evicts the oldest waiting one.
-		var conns []net.Conn
+		// k silent connections; the first of them then sends its hello,
+		// which starts its wait again; then n more that send a hello and
+		// stop, each evicting the one that has waited longest.
+		var silent, later []net.Conn
 		for range k {
-			conns = append(conns, r.dial(t))
+			silent = append(silent, r.dial(t))
 		}
+		helloOnly(t, silent[0], 200, r.bl.Head())
 		for i := range n {
 			c := r.dial(t)
-			require.NoError(t, send(c, 0, transport.AppendHello(nil, true, semisync.ReplicaID(200+i), r.bl.Head())))
-			conns = append(conns, c)
+			helloOnly(t, c, semisync.ReplicaID(201+i), r.bl.Head())
+			later = append(later, c)
 		}
-		for i, c := range conns[:n] {
+		evicted := append(append(slices.Clone(silent[1:]), silent[0]), later[:n-k]...)
+		require.Len(t, evicted, n)
+		for i, c := range evicted {
 			requireClosedBy(t, c)
 			require.ErrorIs(t, r.ended.take(t, "an evicted handshake's end", nil).err, transport.ErrTooManyConnections, "connection %d", i)
 		}
@@ -118,21 +139,22 @@ func TestMaxHandshakes(t *testing.T) {
 		require.Zero(t, st.RefusedHandshakes)
 		require.Zero(t, st.BadHandshakes, "an eviction is not the peer's fault")
 		require.Equal(t, int64(k), st.Handshaking)
-		require.LessOrEqual(t, runtime.NumGoroutine(), base+k+2, "one goroutine per handshake in flight")
+		require.Equal(t, int64(k+1), st.Active, "the healthy replica and k handshakes")
+		requireGoroutines(t, base+k) // one goroutine per handshake in flight
 		require.Equal(t, int32(1), bl.opens.Load(), "a cursor for the healthy replica only")
 		commitAll(t, r, 10)
 
 		// The healthy replica reconnects while k are waiting: it evicts
-		// one of them and streams again.
+		// the one that has waited longest and streams again.
 		healthy.stop(t)
 		r.ended.take(t, "the healthy replica's end", nil)
 		replicate(t, r.dial(t), r.config(t, 2, newRelayLog()))
 		r.events.take(t, "the healthy replica joined again", eventKind(source.EventReplicaJoined, 2))
 		require.Equal(t, uint64(n+1), r.srv.Stats().HandshakesEvicted)
-		requireClosedBy(t, conns[n])
+		requireClosedBy(t, later[n-k])
 		require.ErrorIs(t, r.ended.take(t, "the handshake it evicted", nil).err, transport.ErrTooManyConnections)
 		commitAll(t, r, 10)
-		for _, c := range conns[n+1:] {
+		for _, c := range later[n-k+1:] {
 			c.Close()
 		}
 		for range k - 1 {
@@ -145,7 +167,7 @@ func TestMaxHandshakes(t *testing.T) {
 		var strangers []net.Conn
 		for i := range k {
 			c := r.dial(t)
-			require.NoError(t, send(c, 0, transport.AppendHello(nil, true, semisync.ReplicaID(300+i), r.bl.Head())))
+			helloOnly(t, c, semisync.ReplicaID(300+i), r.bl.Head())
 			require.NoError(t, send(c, 0, transport.AppendResponse(nil, [transport.NonceLen]byte{7}, nil, nil)))
 			strangers = append(strangers, c)
 		}
@@ -168,13 +190,28 @@ func TestMaxHandshakes(t *testing.T) {
 
 // TestMaxHandshakesTLS: a TLS handshake counts as a handshake in flight
 // and is evicted like any other while it waits for the peer's
-// ClientHello; a replica with valid TLS gets in past k silent ones.
+// ClientHello; a replica with valid TLS gets in past k silent ones. With
+// k TLS handshakes past waiting (in the hook), a new connection is
+// closed at once without a word: a refusal would need TLS first.
 func TestMaxHandshakesTLS(t *testing.T) {
 	tcpOnly(t, func(t *testing.T, nw *network) {
 		const k = 2
 		ca := newPKI(t)
 		srvTLS := &tls.Config{Certificates: []tls.Certificate{ca.issue(t, sourceName, true)}, MinVersion: tls.VersionTLS13}
-		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{TLSConfig: srvTLS, MaxHandshakes: k, HandshakeTimeout: time.Minute}})
+		hold := make(chan struct{})
+		reached := make(chan struct{}, k)
+		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{TLSConfig: srvTLS, MaxHandshakes: k, HandshakeTimeout: time.Minute,
+			Authenticate: func(ctx context.Context, p transport.Peer) error {
+				if p.ID < 100 {
+					return nil
+				}
+				reached <- struct{}{}
+				select {
+				case <-hold:
+				case <-ctx.Done():
+				}
+				return errors.New("a stranger")
+			}}})
 		cfg := r.config(t, 2, newRelayLog())
 		cfg.TLSConfig = ca.clientTLS()
 		r.joinHealthy(t, cfg)
@@ -195,6 +232,101 @@ func TestMaxHandshakesTLS(t *testing.T) {
 		silent[1].Close()
 		r.ended.take(t, "a silent connection's end", nil)
 		require.Equal(t, uint64(1), r.srv.Stats().BadHandshakes)
+
+		var strangers []net.Conn
+		for i := range k {
+			c := tls.Client(r.dial(t), ca.clientTLS())
+			helloOnly(t, c, semisync.ReplicaID(300+i), r.bl.Head())
+			require.NoError(t, send(c, 0, transport.AppendResponse(nil, [transport.NonceLen]byte{7}, nil, nil)))
+			strangers = append(strangers, c)
+		}
+		for range k {
+			receive(t, "a stranger in the hook", reached)
+		}
+		c := r.dial(t)
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(failAfter)))
+		_, err := c.Read(make([]byte, 1))
+		require.ErrorIs(t, err, io.EOF, "closed at once, without a word")
+		c.Close()
+		require.Equal(t, uint64(1), r.srv.Stats().RefusedHandshakes)
+		close(hold)
+		for _, c := range strangers {
+			c.Close()
+			require.ErrorIs(t, r.ended.take(t, "a stranger's end", nil).err, transport.ErrNotAuthorised)
+		}
+		commitAll(t, r, 5)
+	})
+}
+
+// TestMaxConnectionsEvicts: with MaxConnections served, some of them
+// handshakes waiting for their peers, a replica that reconnects evicts the
+// one that has waited longest instead of being refused; replicas already
+// streaming are never evicted, and with none waiting the next connection
+// is refused.
+func TestMaxConnectionsEvicts(t *testing.T) {
+	tcpOnly(t, func(t *testing.T, nw *network) {
+		const m = 3
+		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{MaxConnections: m, MaxHandshakes: m + 1, HandshakeTimeout: time.Minute}})
+		healthy := r.joinHealthy(t, r.config(t, 2, newRelayLog()))
+		silent := []net.Conn{r.dial(t), r.dial(t)}
+		helloOnly(t, silent[0], 200, r.bl.Head())
+		helloOnly(t, silent[1], 201, r.bl.Head())
+		require.Equal(t, int64(m), r.srv.Stats().Active)
+
+		healthy.stop(t)
+		r.ended.take(t, "the healthy replica's end", nil)
+		silent = append(silent, r.dial(t)) // takes the healthy one's place
+		helloOnly(t, silent[2], 202, r.bl.Head())
+		replicate(t, r.dial(t), r.config(t, 2, newRelayLog()))
+		r.events.take(t, "the healthy replica joined again", eventKind(source.EventReplicaJoined, 2))
+		requireClosedBy(t, silent[0])
+		require.ErrorIs(t, r.ended.take(t, "the evicted handshake's end", nil).err, transport.ErrTooManyConnections)
+		st := r.srv.Stats()
+		require.Equal(t, uint64(1), st.HandshakesEvicted)
+		require.Zero(t, st.RefusedConnections)
+		require.Equal(t, int64(m), st.Active)
+		commitAll(t, r, 10)
+
+		// Replica 3 takes the two remaining places, one at a time.
+		replicate(t, r.dial(t), r.config(t, 3, newRelayLog()))
+		r.events.take(t, "replica 3 joined", eventKind(source.EventReplicaJoined, 3))
+		replicate(t, r.dial(t), r.config(t, 4, newRelayLog()))
+		r.events.take(t, "replica 4 joined", eventKind(source.EventReplicaJoined, 4))
+		for range 2 {
+			require.ErrorIs(t, r.ended.take(t, "an evicted handshake's end", nil).err, transport.ErrTooManyConnections)
+		}
+		requireClosedBy(t, silent[1])
+		requireClosedBy(t, silent[2])
+		_, err := transport.Replicate(bounded(t), r.dial(t), r.config(t, 9, newRelayLog()))
+		require.ErrorIs(t, err, transport.ErrTooManyConnections, "nothing left to evict")
+		st = r.srv.Stats()
+		require.Equal(t, uint64(3), st.HandshakesEvicted)
+		require.Equal(t, uint64(1), st.RefusedConnections)
+		require.Equal(t, m, r.src.State().Clients)
+		commitAll(t, r, 10)
+	})
+}
+
+// TestServeConnEvicts: ServeConn's connections are evicted like Serve's:
+// the evicted call returns ErrTooManyConnections and its peer sees the
+// pipe closed.
+func TestServeConnEvicts(t *testing.T) {
+	pipeOnly(t, func(t *testing.T, nw *network) {
+		r := newRig(t, nw, rigConfig{server: transport.ServerOptions{MaxHandshakes: 1, HandshakeTimeout: time.Minute}})
+		srvEnd, silent := net.Pipe()
+		done := make(chan error, 1)
+		go func() { done <- r.srv.ServeConn(srvEnd) }()
+		synctest.Wait()
+		require.Equal(t, int64(1), r.srv.Stats().Handshaking)
+		replicate(t, r.dial(t), r.config(t, 2, newRelayLog()))
+		r.events.take(t, "replica 2 joined", eventKind(source.EventReplicaJoined, 2))
+		require.ErrorIs(t, receive(t, "the evicted ServeConn's end", done), transport.ErrTooManyConnections)
+		require.ErrorIs(t, r.ended.take(t, "the evicted handshake's end", nil).err, transport.ErrTooManyConnections)
+		_, err := silent.Read(make([]byte, 1))
+		require.ErrorIs(t, err, io.EOF)
+		silent.Close()
+		require.Equal(t, uint64(1), r.srv.Stats().HandshakesEvicted)
+		commitAll(t, r, 3)
 	})
 }
 

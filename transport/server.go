@@ -134,27 +134,37 @@ type ServerOptions struct {
 	// Server.Close.
 	Authenticate func(ctx context.Context, p Peer) error
 	// MaxConnections bounds the connections being served, handshakes
-	// included (ServerStats.Active). A connection beyond it is refused at
-	// once: without TLS it gets a refusal with code 1040 ("too many
+	// included (ServerStats.Active). A connection that arrives with
+	// MaxConnections served first evicts a handshake waiting for its peer,
+	// as described under MaxHandshakes; if none is waiting, it is refused
+	// at once: without TLS it gets a refusal with code 1040 ("too many
 	// connections", MySQL's ER_CON_COUNT_ERROR for its max_connections),
 	// written with a short deadline, then it is closed, with no goroutine,
 	// cursor or session started for it (ServerStats.RefusedConnections).
-	// Default 151, MySQL's max_connections; negative means no limit.
+	// Replicas already streaming are never evicted. Default 151, MySQL's
+	// max_connections; negative means no limit.
 	MaxConnections int
 	// MaxHandshakes bounds the connections whose handshake (TLS, hello,
 	// response, Authenticate) is not finished (ServerStats.Handshaking).
-	// When a connection arrives with MaxHandshakes in flight, the
-	// handshake admitted first among those still waiting for their peer's
-	// bytes (TLS, hello, response) is closed to make room for it
-	// (ServerStats.HandshakesEvicted); only when every handshake in flight
-	// is past that stage (the server checks the proof, runs Authenticate,
-	// opens the binlog) is the new connection refused at once, as beyond
-	// MaxConnections (ServerStats.RefusedHandshakes). So clients that
-	// connect and say nothing hold at most MaxHandshakes goroutines, each
-	// until HandshakeTimeout or until MaxHandshakes newer connections
-	// came, and cannot keep out a replica that answers promptly; replicas
-	// already streaming are not affected. Default 64; negative means no
-	// limit.
+	// When a connection arrives with MaxHandshakes in flight (or
+	// MaxConnections served), the handshake that has waited longest for
+	// its peer's bytes is closed to make room for it
+	// (ServerStats.HandshakesEvicted): a handshake's wait starts when it
+	// is admitted and again when its TLS handshake is done and when its
+	// hello is read. The evicted client sees its connection closed (end
+	// of file or a reset) without a word, as after any dropped
+	// connection, and a replica's host connects again. Only when every
+	// handshake in flight is past waiting (the server checks the proof,
+	// runs Authenticate, opens the binlog) is the new connection refused
+	// at once (ServerStats.RefusedHandshakes). So clients that connect
+	// and say nothing hold at most MaxHandshakes goroutines, each until
+	// HandshakeTimeout or until MaxHandshakes newer connections came, and
+	// cannot keep out a replica that answers promptly: to evict it, a
+	// flood must open MaxHandshakes connections within one of its round
+	// trips (two for a TLS handshake), some 64,000 a second for the
+	// default over a 1 ms round trip, 2,000 over 30 ms. Against faster
+	// floods, raise MaxHandshakes or limit connections per address in
+	// front of the server. Default 64; negative means no limit.
 	MaxHandshakes int
 	// OnError, if set, is told why each replica connection ended (nil for
 	// a replica that quit or a server that closed). It must not call
@@ -202,7 +212,8 @@ type ServerStats struct {
 	// read and answered); Semisync those that were granted semisync.
 	Connections, Semisync uint64
 	// Active is the number of connections being served now, handshakes
-	// included; Handshaking those whose handshake is not finished.
+	// included; Handshaking those whose handshake is not finished. An
+	// evicted handshake stops counting in both when it is evicted.
 	Active, Handshaking int64
 	// Acks is the number of well-formed ACKs handed to sessions.
 	Acks uint64
@@ -248,8 +259,9 @@ type ServerStats struct {
 	// starts_refused).
 	StartsRefused uint64
 	// HandshakesEvicted is the number of handshakes closed to make room
-	// for a newer connection when MaxHandshakes were in flight: each was
-	// the one that had waited longest for its peer's bytes.
+	// for a newer connection when MaxHandshakes were in flight or
+	// MaxConnections served: each was the one that had waited longest for
+	// its peer's bytes.
 	HandshakesEvicted uint64
 }
 
@@ -317,8 +329,9 @@ func (s *Server) Stats() ServerStats {
 // Close, or the listener's error. Transient Accept errors (a timeout, out
 // of descriptors, buffers or memory, an aborted connection) do not stop
 // it: it backs off, from 5 ms up to 1 s, and accepts again. A connection
-// beyond MaxConnections or MaxHandshakes is refused on Serve's goroutine
-// and closed at once.
+// beyond MaxConnections or MaxHandshakes, when no handshake waiting for
+// its peer can be evicted, is refused on Serve's goroutine and closed at
+// once.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -394,23 +407,26 @@ func (s *Server) isClosed() bool {
 }
 
 // admit takes conn to be served: it registers conn so that Close closes
-// it, counts it as active and handshaking and in the wait group. Beyond
-// MaxConnections or MaxHandshakes it refuses conn at once (refuseAtOnce)
-// and returns an error wrapping ErrTooManyConnections; after Close it
-// closes conn and returns ErrServerClosed. The check and the counts are
-// under the server's lock, so concurrent admits never overshoot a limit.
+// it, counts it as active and handshaking and in the wait group. At
+// MaxConnections or MaxHandshakes it first evicts the handshake that has
+// waited longest for its peer (evictOldest); with nothing to evict it
+// refuses conn at once (refuseAtOnce) and returns an error wrapping
+// ErrTooManyConnections. After Close it closes conn and returns
+// ErrServerClosed. The checks and the counts are under the server's lock,
+// so concurrent admits never overshoot a limit.
 func (s *Server) admit(conn net.Conn) (*hsSlot, error) {
 	s.mu.Lock()
 	var err error
+	var victim net.Conn
 	switch {
 	case s.closed:
 		s.mu.Unlock()
 		conn.Close()
 		return nil, ErrServerClosed
-	case s.o.MaxConnections > 0 && s.active.Load() >= int64(s.o.MaxConnections):
+	case s.o.MaxConnections > 0 && s.active.Load() >= int64(s.o.MaxConnections) && !s.evictOldest(&victim):
 		s.refusedConns.Add(1)
 		err = fmt.Errorf("%w: %d connections are being served (MaxConnections)", ErrTooManyConnections, s.o.MaxConnections)
-	case s.o.MaxHandshakes > 0 && s.handshaking.Load() >= int64(s.o.MaxHandshakes) && !s.evictOldest():
+	case s.o.MaxHandshakes > 0 && s.handshaking.Load() >= int64(s.o.MaxHandshakes) && !s.evictOldest(&victim):
 		s.refusedHandshakes.Add(1)
 		err = fmt.Errorf("%w: %d connections are handshaking (MaxHandshakes)", ErrTooManyConnections, s.o.MaxHandshakes)
 	default:
@@ -423,6 +439,9 @@ func (s *Server) admit(conn net.Conn) (*hsSlot, error) {
 		s.handshaking.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
+		if victim != nil {
+			victim.Close() // its goroutine's next read or write fails and it ends
+		}
 		return slot, nil
 	}
 	s.mu.Unlock()
@@ -433,26 +452,31 @@ func (s *Server) admit(conn net.Conn) (*hsSlot, error) {
 // hsSlot is a connection's place among the handshakes in flight. Its
 // fields are guarded by the server's lock.
 type hsSlot struct {
-	seq uint64 // admission order
+	// seq orders the handshakes waiting for their peers: it is taken
+	// from the server's counter at admission and again each time the
+	// peer's bytes move the handshake on (progressed).
+	seq uint64
 	// waiting is true while the server waits for the peer's bytes (its
 	// TLS handshake, hello and response): the slot may be evicted.
 	waiting bool
 	// evicted is set when admit closed the connection to make room; the
-	// slot no longer counts in handshaking.
+	// connection no longer counts in Active or Handshaking.
 	evicted bool
 }
 
-// evictOldest makes room for a new handshake, with MaxHandshakes in
-// flight, by closing the one admitted first among those still waiting
-// for their peer's bytes; it reports false, evicting nothing, when none
-// is (every handshake in flight is being checked by the server: the
-// proof, the Authenticate hook, the binlog, the source). A client that
-// connects and says nothing thus holds a slot only until MaxHandshakes
-// newer connections have arrived, and a replica that answers at once
-// cannot be kept out by silent ones: to evict it, a flood must open
-// MaxHandshakes connections within its own handshake's round trips.
-// Called with s.mu held.
-func (s *Server) evictOldest() bool {
+// evictOldest makes room for a new connection, at MaxConnections or
+// MaxHandshakes, by evicting the handshake that has waited longest for
+// its peer's bytes (the lowest seq among those waiting): it stops
+// counting it in Active and Handshaking and sets *victim to its plain
+// connection, which the caller closes once it has released the lock. It
+// reports false, evicting nothing, when no handshake is waiting for its
+// peer (every handshake in flight is being checked by the server: the
+// proof, the Authenticate hook, the binlog, the source). As a
+// handshake's seq is renewed whenever its peer moves it on, a replica
+// that answers at once can only be evicted by MaxHandshakes newer
+// connections arriving within one of its round trips. Called with s.mu
+// held.
+func (s *Server) evictOldest(victim *net.Conn) bool {
 	var oldest net.Conn
 	var slot *hsSlot
 	for raw, h := range s.hs {
@@ -466,13 +490,28 @@ func (s *Server) evictOldest() bool {
 	slot.waiting, slot.evicted = false, true
 	delete(s.hs, oldest)
 	s.handshaking.Add(-1)
+	s.active.Add(-1)
 	s.evicted.Add(1)
-	oldest.Close() // its goroutine's next read or write fails and it ends
+	*victim = oldest
 	return true
 }
 
-// heard marks the handshake of raw as past waiting for its peer, so that
-// it can no longer be evicted. It reports false if it was evicted already.
+// progressed renews slot's place among the handshakes waiting for their
+// peers, after the peer moved its handshake on (its TLS handshake done,
+// its hello read), so that eviction takes the one silent for longest
+// rather than the one that came first. It reports false if the slot was
+// evicted already.
+func (s *Server) progressed(slot *hsSlot) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hsSeq++
+	slot.seq = s.hsSeq
+	return !slot.evicted
+}
+
+// heard marks slot as past waiting for its peer (the response has been
+// read), so that it can no longer be evicted. It reports false if it was
+// evicted already.
 func (s *Server) heard(slot *hsSlot) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -480,8 +519,8 @@ func (s *Server) heard(slot *hsSlot) bool {
 	return !slot.evicted
 }
 
-// handshakeOver releases the handshake slot of raw, unless admit evicted
-// it already.
+// handshakeOver releases slot, the handshake slot of the plain
+// connection raw, unless admit evicted it already.
 func (s *Server) handshakeOver(raw net.Conn, slot *hsSlot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -497,6 +536,16 @@ func (s *Server) wasEvicted(slot *hsSlot) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slot.evicted
+}
+
+// left stops counting slot's connection as active, unless admit did when
+// it evicted it.
+func (s *Server) left(slot *hsSlot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slot.evicted {
+		s.active.Add(-1)
+	}
 }
 
 // tooMany is the refusal a connection beyond a limit gets.
@@ -586,8 +635,9 @@ func (s *Server) forget(c *conn) {
 // ServeConn serves one replica connection on the calling goroutine until
 // it ends, and closes it. It returns nil when the replica quit or the
 // server closed, and otherwise why the connection ended. The limits apply
-// as to Serve's connections: beyond them ServeConn refuses conn, closes
-// it and returns an error wrapping ErrTooManyConnections.
+// as to Serve's connections: beyond them, with no handshake to evict,
+// ServeConn refuses conn, closes it and returns an error wrapping
+// ErrTooManyConnections.
 func (s *Server) ServeConn(conn net.Conn) error {
 	slot, err := s.admit(conn)
 	if err != nil {
@@ -658,7 +708,7 @@ func (s *Server) serve(nc net.Conn, slot *hsSlot) (err error) {
 	}()
 	defer s.untrack(c.raw)
 	defer c.raw.Close()
-	defer s.active.Add(-1)
+	defer s.left(slot)
 
 	defer s.forget(c)
 	h, cur, br, err := c.handshake()
@@ -714,8 +764,8 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	// failed counts a handshake that broke on the replica's side.
 	failed := func(what string, err error) (hello, Cursor, *bufio.Reader, error) {
 		if s.wasEvicted(c.slot) {
-			return hello{}, nil, nil, fmt.Errorf("transport: %s: closed to make room for a newer handshake (MaxHandshakes %d): %w",
-				what, s.o.MaxHandshakes, ErrTooManyConnections)
+			return hello{}, nil, nil, fmt.Errorf("transport: %s: closed to make room for a newer connection (MaxHandshakes %d, MaxConnections %d): %w",
+				what, s.o.MaxHandshakes, s.o.MaxConnections, ErrTooManyConnections)
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			s.handshakeTimeouts.Add(1)
@@ -732,6 +782,9 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 		}
 		st := tc.ConnectionState()
 		tlsState = &st
+		if !s.progressed(c.slot) {
+			return failed("after the TLS handshake", net.ErrClosed)
+		}
 	}
 	br := bufio.NewReaderSize(c.c, 4096)
 	pr := wire.NewPacketReader(br, maxHandshakePacket)
@@ -757,6 +810,9 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 		return malformed(err)
 	}
 	c.id = h.id
+	if !s.progressed(c.slot) {
+		return failed("after the replica's hello", net.ErrClosed)
+	}
 	helloBytes := slices.Clone(p) // the proofs cover it; p is reused
 	ch := challenge{secretRequired: len(s.o.Secret) > 0}
 	rand.Read(ch.nonce[:])
