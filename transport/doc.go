@@ -150,11 +150,13 @@
 // hello), closing it without a word. So clients that connect and say
 // nothing hold at most MaxHandshakes goroutines, never longer than
 // HandshakeTimeout, and cannot keep out a replica that reconnects: to
-// evict a replica's handshake a flood must open MaxHandshakes connections
-// within one of its round trips (two for TLS), some 64,000 a second over
-// a 1 ms round trip with the default 64. Replicas already streaming are
-// unaffected; a per-address limit is for the host's firewall. A stranger that passes
-// authentication, or any stranger where there is none, is a replica like
+// evict a replica's handshake a flood must move MaxHandshakes handshakes
+// past it (new connections, or steps completed on connections it holds)
+// within one of the replica's round trips: for the default 64, at worst
+// some 700 connections a second over a 30 ms round trip. Replicas already
+// streaming are unaffected; a per-address limit is for the host's
+// firewall. A stranger that passes authentication, or any stranger where
+// there is none, is a replica like
 // the others until MaxConnections, and each replica ID it registers stays
 // in the source's ledger and acknowledgement marks (a small entry per ID,
 // see source.Source.Register): limits are no substitute for

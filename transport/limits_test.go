@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"slices"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -95,7 +94,7 @@ func helloOnly(t *testing.T, c net.Conn, id semisync.ReplicaID, start semisync.P
 // reconnecting replica out with code 1040.)
 func TestMaxHandshakes(t *testing.T) {
 	tcpOnly(t, func(t *testing.T, nw *network) {
-		const k, n = 4, 6
+		const k = 4
 		var bl countingBinlog
 		hold := make(chan struct{})
 		reached := make(chan struct{}, k)
@@ -116,26 +115,25 @@ func TestMaxHandshakes(t *testing.T) {
 		base := runtime.NumGoroutine()
 
 		// k silent connections; the first of them then sends its hello,
-		// which starts its wait again; then n more that send a hello and
-		// stop, each evicting the one that has waited longest.
+		// which starts its wait again; then k-1 more that send a hello
+		// and stop, each evicting the one that has waited longest: the
+		// silent ones after the first.
 		var silent, later []net.Conn
 		for range k {
 			silent = append(silent, r.dial(t))
 		}
 		helloOnly(t, silent[0], 200, r.bl.Head())
-		for i := range n {
+		for i := range k - 1 {
 			c := r.dial(t)
 			helloOnly(t, c, semisync.ReplicaID(201+i), r.bl.Head())
 			later = append(later, c)
 		}
-		evicted := append(append(slices.Clone(silent[1:]), silent[0]), later[:n-k]...)
-		require.Len(t, evicted, n)
-		for i, c := range evicted {
+		for i, c := range silent[1:] {
 			requireClosedBy(t, c)
 			require.ErrorIs(t, r.ended.take(t, "an evicted handshake's end", nil).err, transport.ErrTooManyConnections, "connection %d", i)
 		}
 		st := r.srv.Stats()
-		require.Equal(t, uint64(n), st.HandshakesEvicted)
+		require.Equal(t, uint64(k-1), st.HandshakesEvicted)
 		require.Zero(t, st.RefusedHandshakes)
 		require.Zero(t, st.BadHandshakes, "an eviction is not the peer's fault")
 		require.Equal(t, int64(k), st.Handshaking)
@@ -145,19 +143,31 @@ func TestMaxHandshakes(t *testing.T) {
 		commitAll(t, r, 10)
 
 		// The healthy replica reconnects while k are waiting: it evicts
-		// the one that has waited longest and streams again.
+		// the one that has waited longest (the first, whose hello came
+		// before the others connected) and streams again.
 		healthy.stop(t)
 		r.ended.take(t, "the healthy replica's end", nil)
 		replicate(t, r.dial(t), r.config(t, 2, newRelayLog()))
 		r.events.take(t, "the healthy replica joined again", eventKind(source.EventReplicaJoined, 2))
-		require.Equal(t, uint64(n+1), r.srv.Stats().HandshakesEvicted)
-		requireClosedBy(t, later[n-k])
+		require.Equal(t, uint64(k), r.srv.Stats().HandshakesEvicted)
+		requireClosedBy(t, silent[0])
 		require.ErrorIs(t, r.ended.take(t, "the handshake it evicted", nil).err, transport.ErrTooManyConnections)
 		commitAll(t, r, 10)
-		for _, c := range later[n-k+1:] {
+
+		// Two more: the first fills the k-th place, the second evicts the
+		// oldest of the later ones.
+		for i := range 2 {
+			c := r.dial(t)
+			helloOnly(t, c, semisync.ReplicaID(210+i), r.bl.Head())
+			later = append(later, c)
+		}
+		requireClosedBy(t, later[0])
+		require.ErrorIs(t, r.ended.take(t, "the handshake evicted last", nil).err, transport.ErrTooManyConnections)
+		require.Equal(t, uint64(k+1), r.srv.Stats().HandshakesEvicted)
+		for _, c := range later[1:] {
 			c.Close()
 		}
-		for range k - 1 {
+		for range k {
 			r.ended.take(t, "a waiting handshake's end", nil)
 		}
 		require.Zero(t, r.srv.Stats().Handshaking)
@@ -287,7 +297,7 @@ func TestMaxConnectionsEvicts(t *testing.T) {
 		require.Equal(t, int64(m), st.Active)
 		commitAll(t, r, 10)
 
-		// Replica 3 takes the two remaining places, one at a time.
+		// Replicas 3 and 4 take the two remaining places, one at a time.
 		replicate(t, r.dial(t), r.config(t, 3, newRelayLog()))
 		r.events.take(t, "replica 3 joined", eventKind(source.EventReplicaJoined, 3))
 		replicate(t, r.dial(t), r.config(t, 4, newRelayLog()))

@@ -158,13 +158,17 @@ type ServerOptions struct {
 	// runs Authenticate, opens the binlog) is the new connection refused
 	// at once (ServerStats.RefusedHandshakes). So clients that connect
 	// and say nothing hold at most MaxHandshakes goroutines, each until
-	// HandshakeTimeout or until MaxHandshakes newer connections came, and
-	// cannot keep out a replica that answers promptly: to evict it, a
-	// flood must open MaxHandshakes connections within one of its round
-	// trips (two for a TLS handshake), some 64,000 a second for the
-	// default over a 1 ms round trip, 2,000 over 30 ms. Against faster
-	// floods, raise MaxHandshakes or limit connections per address in
-	// front of the server. Default 64; negative means no limit.
+	// HandshakeTimeout or until MaxHandshakes newer handshakes came, and
+	// cannot keep out a replica that answers promptly. To evict it, a
+	// flood must move MaxHandshakes handshakes past it within one of its
+	// steps (a round trip and the replica's own processing; two round
+	// trips for TLS 1.2): new connections, or hellos and TLS handshakes
+	// completed on connections the flood holds, up to three steps each
+	// (with MaxConnections nearly full, as many as the connections still
+	// free). For the default, at worst some 700 connections a second over
+	// a 30 ms round trip, 20,000 over 1 ms. Against faster floods, raise
+	// MaxHandshakes, or limit connections per address in front of the
+	// server. Default 64; negative means no limit.
 	MaxHandshakes int
 	// OnError, if set, is told why each replica connection ended (nil for
 	// a replica that quit or a server that closed). It must not call
@@ -213,7 +217,8 @@ type ServerStats struct {
 	Connections, Semisync uint64
 	// Active is the number of connections being served now, handshakes
 	// included; Handshaking those whose handshake is not finished. An
-	// evicted handshake stops counting in both when it is evicted.
+	// evicted handshake stops counting in both when it is evicted, while
+	// its goroutine, its connection closed, is still ending.
 	Active, Handshaking int64
 	// Acks is the number of well-formed ACKs handed to sessions.
 	Acks uint64
@@ -238,8 +243,9 @@ type ServerStats struct {
 	// asked for a reply.
 	Heartbeats, Probes uint64
 	// RefusedConnections is the number of connections refused at once
-	// because MaxConnections were being served; RefusedHandshakes those
-	// refused because MaxHandshakes were handshaking.
+	// because MaxConnections were being served and no handshake waiting
+	// for its peer could be evicted; RefusedHandshakes those refused
+	// because MaxHandshakes were handshaking, none of them evictable.
 	RefusedConnections, RefusedHandshakes uint64
 	// BadProofs is the number of replicas refused because Secret is set
 	// and their response carried no proof or a wrong one; RefusedByHook
@@ -439,14 +445,23 @@ func (s *Server) admit(conn net.Conn) (*hsSlot, error) {
 		s.handshaking.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
-		if victim != nil {
-			victim.Close() // its goroutine's next read or write fails and it ends
-		}
+		closeVictim(victim)
 		return slot, nil
 	}
 	s.mu.Unlock()
+	closeVictim(victim) // nil here: a refusal evicted nothing
 	s.refuseAtOnce(conn)
 	return nil, err
+}
+
+// closeVictim closes the connection evictOldest chose, if any, once the
+// server's lock is released: its goroutine's next read or write fails and
+// it ends. One admit evicts at most one handshake: an eviction lowers both
+// Active and Handshaking, so the second limit's check passes.
+func closeVictim(victim net.Conn) {
+	if victim != nil {
+		victim.Close()
+	}
 }
 
 // hsSlot is a connection's place among the handshakes in flight. Its
@@ -510,8 +525,8 @@ func (s *Server) progressed(slot *hsSlot) bool {
 }
 
 // heard marks slot as past waiting for its peer (the response has been
-// read), so that it can no longer be evicted. It reports false if it was
-// evicted already.
+// read, or the handshake failed), so that it can no longer be evicted. It
+// reports false if it was evicted already.
 func (s *Server) heard(slot *hsSlot) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -529,13 +544,6 @@ func (s *Server) handshakeOver(raw net.Conn, slot *hsSlot) {
 		delete(s.hs, raw)
 		s.handshaking.Add(-1)
 	}
-}
-
-// wasEvicted reports whether admit closed slot's connection to make room.
-func (s *Server) wasEvicted(slot *hsSlot) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slot.evicted
 }
 
 // left stops counting slot's connection as active, unless admit did when
@@ -762,8 +770,10 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	deadline := time.Now().Add(s.o.HandshakeTimeout)
 	c.c.SetDeadline(deadline)
 	// failed counts a handshake that broke on the replica's side.
+	// A handshake that failed waits for its peer no more: it is not
+	// evicted (nor counted as evicted) while it ends.
 	failed := func(what string, err error) (hello, Cursor, *bufio.Reader, error) {
-		if s.wasEvicted(c.slot) {
+		if !s.heard(c.slot) {
 			return hello{}, nil, nil, fmt.Errorf("transport: %s: closed to make room for a newer connection (MaxHandshakes %d, MaxConnections %d): %w",
 				what, s.o.MaxHandshakes, s.o.MaxConnections, ErrTooManyConnections)
 		}
@@ -789,6 +799,7 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	br := bufio.NewReaderSize(c.c, 4096)
 	pr := wire.NewPacketReader(br, maxHandshakePacket)
 	refuse := func(code uint16, msg string, err error) (hello, Cursor, *bufio.Reader, error) {
+		s.heard(c.slot)
 		out, _ := wire.AppendPacket(nil, 1, appendRefuse(nil, code, msg))
 		c.c.Write(out)
 		return hello{}, nil, nil, err
