@@ -187,6 +187,23 @@
 //	if err != nil { ... }        // failed: Close, Open, try again
 //	st, err := rep.Open(start, relay, acks)
 //
+// # Following a file as it grows
+//
+// File.Follow returns a Follower: a reader, with a descriptor of its own,
+// that returns the file's records in order from a position on and waits
+// for more, so that a source can serve replicas from a log still being
+// written (package examples/binlog serves its binlog file this way). It
+// returns only what an fsync covered, the records before the last sync
+// mark, as a source's dump threads read a binlog only up to its last
+// sync: a Rewind or a recovery after a crash never takes back a record a
+// Follower returned. Next reports the end of what is fsynced, and Wait
+// gives a channel that the next Sync (or Close, or a failure) makes ready;
+// the Follower then reads on from where it was, never from the start.
+// Follow finds its start by reading the records from the start once: the
+// zero Position starts at the first record, the end of a fsynced record
+// after it; any other position is refused (ErrUnknownPosition). Damage in
+// fsynced bytes that a Follower meets is a *CorruptError, as for Open.
+//
 // # Concurrency
 //
 // A File's methods are safe for concurrent use: a replica drives Write,
@@ -196,7 +213,8 @@
 // a record still being flushed looks like a tail to it and is left out.
 // When the file changes under it (a Rewind cuts what it was reading and
 // other records take its place), Read resumes at the record it could not
-// read. The package starts no goroutines.
+// read. A Follower is used by one goroutine; any number of them may follow
+// a File while it is written. The package starts no goroutines.
 //
 // Not implemented: rotation and purging (the file only grows), and repair
 // of a file refused with ErrCorrupt (only an operator with another copy

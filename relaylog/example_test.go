@@ -226,3 +226,62 @@ func ExampleRepair() {
 	// true 4096 zero bytes mysql-bin.000001:400 <nil>
 	// true
 }
+
+// A Follower reads a file while it is written, as a source serving
+// replicas from its binlog would: it returns the records an fsync covered
+// and, at the end, waits on a channel the next Sync makes ready.
+func ExampleFile_Follow() {
+	dir, err := os.MkdirTemp("", "relaylog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	binlog, _, err := relaylog.Open(filepath.Join(dir, "binlog.ssrl"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer binlog.Close()
+	write := func(ends ...uint64) {
+		for _, end := range ends {
+			if err := binlog.Write(xidEvent(uint32(end)), semisync.FilePos("binlog.000001", end)); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if err := binlog.Flush(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	write(35, 66)
+	if err := binlog.Sync(); err != nil {
+		log.Fatal(err)
+	}
+	write(97) // flushed, not yet fsynced
+
+	fl, err := binlog.Follow(semisync.FilePos("binlog.000001", 35)) // after the first record
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer fl.Close()
+	readAll := func() {
+		for {
+			r, ok, err := fl.Next()
+			if err != nil {
+				log.Fatal(err)
+			}
+			if !ok {
+				return
+			}
+			fmt.Println("read", r.End)
+		}
+	}
+	readAll()
+	wait := fl.Wait()
+	if err := binlog.Sync(); err != nil {
+		log.Fatal(err)
+	}
+	<-wait // ready: the Sync made more durable
+	readAll()
+	// Output:
+	// read binlog.000001:66
+	// read binlog.000001:97
+}

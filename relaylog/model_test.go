@@ -86,8 +86,34 @@ func TestRelayModel(t *testing.T) {
 		defer f.Close()
 		m := &relayModel{size: 5, syncedN: 5, fsynced: 5, written: map[string]bool{}}
 		end := uint64(4)
+		// A Follower from the start sees exactly the fsynced records, and
+		// its Wait channel is ready once more were fsynced.
+		fl, err := f.Follow(semisync.Position{})
+		require.NoError(rt, err)
+		defer fl.Close()
+		var followed []relaylog.Record
+		wait, waitRecs := fl.Wait(), -1
 		for i := range rapid.IntRange(0, 40).Draw(rt, "ops") {
-			switch op := rapid.SampledFrom([]string{"write", "write", "write", "flush", "flush", "sync", "rewind"}).Draw(rt, "op"); op {
+			switch op := rapid.SampledFrom([]string{"write", "write", "write", "flush", "flush", "sync", "rewind", "follow"}).Draw(rt, "op"); op {
+			case "follow":
+				if m.syncedRecs > waitRecs {
+					require.True(rt, ready(wait), "a Sync made records durable and did not wake the Follower")
+				}
+				followed = append(followed, drain(rt, fl)...)
+				synced := m.records()[:m.syncedRecs]
+				require.Equal(rt, append([]relaylog.Record{}, synced...), append([]relaylog.Record{}, followed...))
+				wait, waitRecs = fl.Wait(), m.syncedRecs
+				if len(synced) > 0 {
+					k := rapid.IntRange(0, len(synced)-1).Draw(rt, "from")
+					from := synced[k].End
+					for k+1 < len(synced) && synced[k+1].End == from {
+						k++
+					}
+					other, err := f.Follow(from)
+					require.NoError(rt, err)
+					require.Equal(rt, append([]relaylog.Record{}, synced[k+1:]...), append([]relaylog.Record{}, drain(rt, other)...))
+					require.NoError(rt, other.Close())
+				}
 			case "write":
 				end += uint64(rapid.IntRange(0, 100).Draw(rt, "advance"))
 				rec := relaylog.Record{

@@ -104,6 +104,10 @@ type File struct {
 	recovery Recovery
 	closed   bool
 	failed   error // why the file takes no more writes (ErrFailed)
+	// grown is the channel Followers wait on at the durable end; Sync
+	// closes it when a Follower took it (grownTaken), and so does Close.
+	grown      chan struct{}
+	grownTaken bool
 }
 
 // Stats counts what a File did.
@@ -336,6 +340,7 @@ func (f *File) Flush() error {
 		// Undo a partial write so the file holds whole records only.
 		if terr := f.file.Truncate(f.size); terr != nil {
 			f.failed = fmt.Errorf("%w: a failed write (%v) could not be undone: %v", ErrFailed, err, terr)
+			f.wake() // Followers at the end learn of it
 		}
 		return err
 	}
@@ -384,6 +389,7 @@ func (f *File) Rewind() (semisync.Position, error) {
 	}
 	if err := f.file.Truncate(f.syncedN); err != nil {
 		f.failed = fmt.Errorf("%w: cutting back to the last fsync: %v", ErrFailed, err)
+		f.wake() // Followers at the end learn of it
 		return f.synced, f.failed
 	}
 	f.size, f.records, f.written = f.syncedN, f.syncedR, f.synced
@@ -420,6 +426,7 @@ func (f *File) Sync() error {
 	}
 	if err := f.file.Sync(); err != nil {
 		f.failed = fmt.Errorf("%w: fsync: %v", ErrFailed, err)
+		f.wake() // Followers at the end learn of it
 		return f.failed
 	}
 	f.stats.Syncs++
@@ -427,6 +434,7 @@ func (f *File) Sync() error {
 	if _, err := f.file.WriteAt(f.mark[:], f.size); err != nil {
 		if terr := f.file.Truncate(f.size); terr != nil {
 			f.failed = fmt.Errorf("%w: a failed sync mark write (%v) could not be undone: %v", ErrFailed, err, terr)
+			f.wake() // Followers at the end learn of it
 			return f.failed
 		}
 		return fmt.Errorf("relaylog: writing the sync mark: %w", err)
@@ -434,6 +442,7 @@ func (f *File) Sync() error {
 	f.size += markLen
 	f.synced, f.syncedN, f.syncedR = f.written, f.size, f.records
 	f.stats.Bytes = f.size
+	f.wake()
 	return nil
 }
 
@@ -454,5 +463,6 @@ func (f *File) Close() error {
 	}
 	f.closed = true
 	f.buf = nil
+	f.wake()
 	return f.file.Close()
 }

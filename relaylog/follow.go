@@ -1,0 +1,245 @@
+package relaylog
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+
+	"github.com/semisync-go/semisync"
+)
+
+// ErrUnknownPosition is wrapped by the error Follow returns for a
+// position the file does not hold as the end of a fsynced record: after
+// the last fsynced record, or inside a record. A source refuses such a
+// start (MySQL's error 1236), since it would take it as the replica's
+// acknowledgement.
+var ErrUnknownPosition = errors.New("relaylog: position not in the file")
+
+// followWindow is how many bytes a Follower reads at a time, at least.
+const followWindow = 64 << 10
+
+// Follower reads a File's records in order, from a position on, as Syncs
+// make them durable: it returns only records an fsync has covered (those
+// before the File's last sync mark), so nothing it returns can be cut by a
+// Rewind or by recovery after a crash, and it reads the file once, never
+// going back to the start. When it has returned every fsynced record, Next
+// reports the end and Wait gives a channel that is made ready by the next
+// Sync that moves the durable end (or by Close of the File).
+//
+// A Follower has a descriptor of its own on the file and reads it in
+// windows of 64 KiB (more for a longer record). It is used by one
+// goroutine; any number of Followers may follow one File while it is
+// written.
+type Follower struct {
+	f      *File
+	rd     *os.File
+	pos    int64             // offset of the next item in the file
+	last   semisync.Position // end of the last record read
+	name   string            // the binlog file name of the last record read
+	win    []byte            // the file's bytes from winOff on
+	winOff int64
+	wait   <-chan struct{}
+	closed bool
+}
+
+// Follow returns a Follower whose first record is the first one ending
+// after from. from must be the zero Position (from the first record) or
+// the end of a fsynced record (several records may end there; the
+// Follower starts after all of them); otherwise Follow returns an error
+// wrapping ErrUnknownPosition. To find from, Follow reads the file's
+// records from the start once; damage it meets there is a *CorruptError.
+func (f *File) Follow(from semisync.Position) (*Follower, error) {
+	f.mu.Lock()
+	closed := f.closed
+	f.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	rd, err := os.Open(f.path)
+	if err != nil {
+		return nil, err
+	}
+	fl := &Follower{f: f, rd: rd, pos: int64(len(magic))}
+	if from.IsZero() {
+		return fl, nil
+	}
+	for {
+		at, prev := fl.pos, fl.last
+		r, ok, err := fl.Next()
+		switch {
+		case err != nil:
+			fl.Close()
+			return nil, err
+		case !ok && prev == from:
+			return fl, nil
+		case !ok:
+			fl.Close()
+			return nil, fmt.Errorf("%w: %v: the file's fsynced records end at %v", ErrUnknownPosition, from, prev)
+		case from.Less(r.End) && prev != from:
+			fl.Close()
+			return nil, fmt.Errorf("%w: %v: inside the record ending at %v", ErrUnknownPosition, from, r.End)
+		case from.Less(r.End):
+			fl.pos, fl.last = at, prev // read it again: it is in the window still
+			return fl, nil
+		}
+	}
+}
+
+// Next returns the next fsynced record, if there is one; ok is false when
+// every record fsynced so far has been returned. The Record's Event is
+// valid until the next call. Damage in what the file proves fsynced is a
+// *CorruptError (ErrCorrupt); after the File is closed, Next returns
+// ErrClosed, and once it has failed, its error at the end of what was
+// fsynced.
+func (fl *Follower) Next() (r Record, ok bool, err error) {
+	if fl.closed {
+		return Record{}, false, ErrClosed
+	}
+	limit, wait, failed, err := fl.f.durable()
+	if err != nil {
+		return Record{}, false, err
+	}
+	for fl.pos < limit {
+		at := fl.pos
+		hdr, err := fl.read(at, recordHeaderLen, limit)
+		if err != nil {
+			return Record{}, false, err
+		}
+		sum := crc32.Checksum(hdr[:headerSumAt], castagnoli)
+		if sum != binary.LittleEndian.Uint32(hdr[headerSumAt:]) {
+			return Record{}, false, fl.corrupt(at, "a header checksum mismatch")
+		}
+		evLen := int64(binary.LittleEndian.Uint32(hdr[0:]))
+		nameLen := int64(binary.LittleEndian.Uint16(hdr[4:]))
+		offset := binary.LittleEndian.Uint64(hdr[6:])
+		bodySum := binary.LittleEndian.Uint32(hdr[bodySumAt:])
+		if evLen == 0 && nameLen == 0 {
+			if offset != uint64(at) || bodySum != ^sum {
+				return Record{}, false, fl.corrupt(at, "a damaged sync mark")
+			}
+			fl.pos += markLen
+			continue
+		}
+		if evLen < 1 || evLen > MaxEventLen || nameLen > semisync.MaxFileNameLen {
+			return Record{}, false, fl.corrupt(at, "impossible lengths")
+		}
+		recLen := recordHeaderLen + nameLen + evLen
+		if limit-at < recLen {
+			return Record{}, false, fl.corrupt(at, "a record running past the last fsync")
+		}
+		rec, err := fl.read(at, recLen, limit)
+		if err != nil {
+			return Record{}, false, err
+		}
+		body := rec[recordHeaderLen:]
+		if crc32.Checksum(body, castagnoli) != bodySum {
+			return Record{}, false, fl.corrupt(at, "a checksum mismatch")
+		}
+		end := semisync.LSN(offset)
+		if nameLen > 0 {
+			if string(body[:nameLen]) != fl.name { // compared without a copy
+				fl.name = string(body[:nameLen])
+			}
+			end = semisync.FilePos(fl.name, offset)
+		}
+		if end.Less(fl.last) {
+			return Record{}, false, fl.corrupt(at, fmt.Sprintf("the record ends at %v, before %v", end, fl.last))
+		}
+		fl.pos += recLen
+		fl.last = end
+		return Record{End: end, Event: body[nameLen:]}, true, nil
+	}
+	if failed != nil {
+		return Record{}, false, failed
+	}
+	fl.wait = wait
+	return Record{}, false, nil
+}
+
+// corrupt is the error for damage at offset at, which lies before the
+// last fsync the File made.
+func (fl *Follower) corrupt(at int64, reason string) error {
+	return fmt.Errorf("%s: %w", fl.f.path, &CorruptError{Offset: at, Reason: reason + " in bytes the file had fsynced"})
+}
+
+// read returns the file's n bytes at off, which end at or before limit,
+// from the window, reading a new window from off if they are not all in
+// it. The bytes are valid until the next read.
+func (fl *Follower) read(off, n, limit int64) ([]byte, error) {
+	if off+n > limit {
+		return nil, fl.corrupt(off, "a record header running past the last fsync")
+	}
+	if off >= fl.winOff && off+n <= fl.winOff+int64(len(fl.win)) {
+		return fl.win[off-fl.winOff : off-fl.winOff+n], nil
+	}
+	want := min(max(n, followWindow), limit-off)
+	if int64(cap(fl.win)) < want {
+		fl.win = make([]byte, want)
+	}
+	fl.win = fl.win[:want]
+	if _, err := fl.rd.ReadAt(fl.win, off); err != nil {
+		fl.win = fl.win[:0]
+		return nil, fmt.Errorf("relaylog: reading %s at byte %d: %w", fl.f.path, off, err)
+	}
+	fl.winOff = off
+	return fl.win[:n], nil
+}
+
+// Wait returns a channel that becomes ready (it is closed) when the File
+// may have fsynced records after the end Next last reported, or was
+// closed. Spurious wake-ups are allowed; a missed one is not. Before Next
+// has reported an end it returns a ready channel.
+func (fl *Follower) Wait() <-chan struct{} {
+	if fl.wait == nil {
+		return closedChan
+	}
+	return fl.wait
+}
+
+// closedChan is a channel that is always ready.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// Last returns the end of the last record Next returned (or Follow
+// skipped): the zero Position before the first.
+func (fl *Follower) Last() semisync.Position { return fl.last }
+
+// Close releases the Follower's descriptor. It is idempotent.
+func (fl *Follower) Close() error {
+	if fl.closed {
+		return nil
+	}
+	fl.closed = true
+	fl.win = nil
+	return fl.rd.Close()
+}
+
+// durable returns how many bytes of the file fsyncs cover (its last sync
+// mark included), the channel that the next Sync that moves it, or Close,
+// makes ready, and why the file failed, if it did; ErrClosed after Close.
+func (f *File) durable() (limit int64, wait <-chan struct{}, failed, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, nil, nil, ErrClosed
+	}
+	if f.grown == nil {
+		f.grown = make(chan struct{})
+	}
+	f.grownTaken = true
+	return f.syncedN, f.grown, f.failed, nil
+}
+
+// wake makes ready the channel Followers wait on, if one of them took it,
+// and starts another. Called with f.mu held.
+func (f *File) wake() {
+	if f.grownTaken {
+		close(f.grown)
+		f.grown, f.grownTaken = nil, false
+	}
+}
