@@ -12,11 +12,12 @@
 // Relay is an in-memory relay log that implements replica.RelayLog,
 // replica.Syncer and replica.Discarder.
 //
-// File is the same binlog kept on disk, in package relaylog's file format
-// (each event with its end position and checksums) and with its crash
-// recovery. Append buffers, Sync writes and fsyncs (one fsync per commit
-// group with package waitpoint), Publish shows the group to cursors;
-// OpenFile reads an existing file back and returns what recovery cut (a
+// File is a binlog kept on disk, in package relaylog's file format (each
+// event with its end position and checksums) and with its crash recovery.
+// Append buffers, Sync writes and fsyncs (one fsync per commit group with
+// package waitpoint) and shows the group to cursors, which follow the file
+// as it grows (relaylog.Follower) rather than keep events in memory;
+// OpenFile checks an existing file and returns what recovery cut (a
 // relaylog.Recovery the host must look at: for a source, a cut means lost
 // events). Command relaylog (cmd/relaylog) inspects and repairs the file.
 // For a file-backed relay log use package relaylog itself.
@@ -36,8 +37,9 @@
 // and serves replicas with transport.NewServer(src, bl, ...). A replica host
 // passes a *Relay as the relay log and resumes from Relay.Last.
 //
-// With a File, the host's waitpoint.Steps append in Flush and call Sync
-// then Publish in Sync (examples/cluster does this):
+// With a File, the host's waitpoint.Steps append in Flush and call Sync in
+// Sync, which waitpoint runs after source.Flushed (examples/cluster does
+// this):
 //
 //	func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) (err error) {
 //		for i, tx := range txs {
@@ -48,10 +50,6 @@
 //		return nil
 //	}
 //	func (e *engine) Sync(context.Context, semisync.Position) error {
-//		if err := e.bl.Sync(); err != nil {
-//			return err
-//		}
-//		e.bl.Publish()
-//		return nil
+//		return e.bl.Sync() // durable, and readable by replicas
 //	}
 package binlog

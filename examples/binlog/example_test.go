@@ -9,9 +9,9 @@ import (
 	"github.com/semisync-go/semisync/examples/binlog"
 )
 
-// A binlog on disk: a commit group is appended, synced with one fsync and
-// published; a cursor (what a replica's sender reads) then sees it, and
-// reopening the file finds it again.
+// A binlog on disk: a commit group is appended and synced with one fsync;
+// a cursor (what a replica's sender reads) then sees it, and reopening the
+// file finds it again.
 func ExampleFile() {
 	dir, err := os.MkdirTemp("", "binlog")
 	if err != nil {
@@ -29,10 +29,9 @@ func ExampleFile() {
 		}
 	}
 	// A source host calls source.Flushed(b.Head()) here, then:
-	if err := b.Sync(); err != nil {
+	if err := b.Sync(); err != nil { // durable, and readable by cursors
 		log.Fatal(err)
 	}
-	b.Publish()
 
 	c, _ := b.Open(b.Head()) // a replica caught up: nothing new
 	_, more, _ := c.Next()

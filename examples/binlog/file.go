@@ -1,6 +1,7 @@
 package binlog
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -10,34 +11,41 @@ import (
 	"github.com/semisync-go/semisync/transport"
 )
 
-// File is a Memory binlog kept on disk: every event is also appended to
-// the file dir/base.000001, in package relaylog's format (each event with
-// its end position and CRC-32Cs, and a sync mark after each fsync), so it
-// has relaylog's crash recovery: a tail past the last fsync the file
-// proves is cut when the file is opened again (and reported), damage
-// before it is refused, and a failed fsync fails the file. Positions are
-// Memory's (base.000001, offsets counting event bytes from 4).
+// File is a binlog kept on disk: every event is appended to the file
+// dir/base.000001, in package relaylog's format (each event with its end
+// position and CRC-32Cs, and a sync mark after each fsync), so it has
+// relaylog's crash recovery: a tail past the last fsync the file proves is
+// cut when the file is opened again (and reported), damage before it is
+// refused, and a failed fsync fails the file. Positions are Memory's
+// (base.000001, offsets counting event bytes from 4).
 //
 // Append buffers an event; Sync writes the buffer and fsyncs it, one fsync
 // for every commit that arrived meanwhile (group commit with package
-// waitpoint); Publish then shows the events to cursors, which read them
-// from memory. It implements transport.Binlog. Its methods are safe for
-// concurrent use; with several writers, Append, source.Flushed, Sync and
-// Publish must run in that order under the host's binlog lock (waitpoint
-// does this).
+// waitpoint), and shows the events to cursors: a cursor is a
+// relaylog.Follower that reads the file from its start position on and
+// waits for the next Sync, as MySQL's dump threads read the binlog up to
+// its last sync. Events are not kept in memory. It implements
+// transport.Binlog. Its methods are safe for concurrent use; with several
+// writers, Append, source.Flushed and Sync must run in that order under
+// the host's binlog lock (waitpoint does this), so that the source knows
+// a group before any replica can read it.
 type File struct {
-	mem *Memory
-	log *relaylog.File
-	rec relaylog.Recovery
+	log  *relaylog.File
+	rec  relaylog.Recovery
+	name string // the file's name: base.000001
 
-	mu    sync.Mutex // orders appends to mem and log alike
+	mu    sync.Mutex // orders appends
+	head  semisync.Position
+	n     int
 	syncs int64
 }
 
 // OpenFile opens the binlog base.000001 in dir, creating it if needed,
-// and returns what relaylog.Open found and cut. The events of an existing
-// file are read back and published; relaylog.Open says what it does with
-// a damaged file (a *relaylog.CorruptError, the file left as it is).
+// and returns what relaylog.Open found and cut. The records of an existing
+// file are read once and checked to be a binlog's (each event ending where
+// the previous one ended plus its length, from offset 4); relaylog.Open
+// says what it does with a damaged file (a *relaylog.CorruptError, the
+// file left as it is).
 //
 // The host must look at the Recovery: for a source's binlog, a cut
 // (Recovery.Cut) means the binlog lost its last events, and the source's
@@ -49,24 +57,26 @@ type File struct {
 // operator; a replica whose relay log is ahead of the source's head then
 // needs attention.
 func OpenFile(dir, base string) (*File, relaylog.Recovery, error) {
-	mem := NewMemory(base)
-	path := filepath.Join(dir, mem.name)
+	name := fileName(base, 1)
+	path := filepath.Join(dir, name)
 	log, rec, err := relaylog.Open(path)
 	if err != nil {
 		return nil, rec, err
 	}
+	b := &File{log: log, rec: rec, name: name, head: semisync.FilePos(name, FirstOffset)}
 	err = relaylog.Read(path, func(r relaylog.Record) error {
-		if end := mem.Append(r.Event); end != r.End {
+		if end := semisync.FilePos(name, b.head.Offset()+uint64(len(r.Event))); end != r.End {
 			return fmt.Errorf("%w: %s: an event ends at %v, its record says %v", relaylog.ErrCorrupt, path, end, r.End)
 		}
+		b.head = r.End
+		b.n++
 		return nil
 	})
 	if err != nil {
 		log.Close()
 		return nil, rec, err
 	}
-	mem.Publish()
-	return &File{mem: mem, log: log, rec: rec}, rec, nil
+	return b, rec, nil
 }
 
 // Recovery returns what OpenFile found and cut.
@@ -76,25 +86,27 @@ func (b *File) Recovery() relaylog.Recovery { return b.rec }
 func (b *File) Path() string { return b.log.Path() }
 
 // Append buffers one event and returns its end position. Nothing reaches
-// the file before Sync, and cursors see it only after Publish. An error
-// (the file closed or failed) appends nothing.
+// the file, nor cursors, before Sync. An error (the file closed or failed,
+// an empty event) appends nothing.
 func (b *File) Append(event []byte) (semisync.Position, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.log.Err(); err != nil {
 		return semisync.Position{}, err
 	}
-	end := b.mem.Head()
-	end = semisync.FilePos(end.File(), end.Offset()+uint64(len(event)))
+	end := semisync.FilePos(b.name, b.head.Offset()+uint64(len(event)))
 	if err := b.log.Write(event, end); err != nil {
 		return semisync.Position{}, err
 	}
-	return b.mem.Append(event), nil
+	b.head = end
+	b.n++
+	return end, nil
 }
 
-// Sync writes what was appended to the file and fsyncs it: MySQL's binlog
-// flush and sync with sync_binlog=1. After a failed fsync the file takes
-// nothing more (relaylog.ErrFailed): reopen it.
+// Sync writes what was appended to the file and fsyncs it (MySQL's binlog
+// flush and sync with sync_binlog=1); then cursors may read it. After a
+// failed fsync the file takes nothing more (relaylog.ErrFailed): reopen
+// it.
 func (b *File) Sync() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -116,21 +128,55 @@ func (b *File) Syncs() int64 {
 	return b.syncs
 }
 
-// Publish makes every appended event visible to cursors; call it after
-// Sync.
-func (b *File) Publish() { b.mem.Publish() }
-
-// Head returns the end of the last event appended.
-func (b *File) Head() semisync.Position { return b.mem.Head() }
-
-// Len returns the number of events appended, published or not.
-func (b *File) Len() int { return b.mem.Len() }
-
-// Open returns a cursor from start, as Memory.Open does.
-func (b *File) Open(start semisync.Position) (transport.Cursor, error) {
-	return b.mem.Open(start)
+// Head returns the end of the last event appended, or the file's first
+// position when it holds none.
+func (b *File) Head() semisync.Position {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.head
 }
 
+// Len returns the number of events appended, synced or not.
+func (b *File) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n
+}
+
+// Open returns a cursor whose first event is the first ending after
+// start, reading the file as it grows (relaylog.File.Follow). start must
+// be the zero Position or the file's first position (the beginning), or
+// the end of an event a Sync covered; otherwise Open returns an error
+// wrapping ErrUnknownPosition (and relaylog.ErrUnknownPosition). A
+// cursor's Next returns relaylog.ErrClosed once the File is closed.
+func (b *File) Open(start semisync.Position) (transport.Cursor, error) {
+	from := start
+	if start == semisync.FilePos(b.name, FirstOffset) {
+		from = semisync.Position{}
+	}
+	fl, err := b.log.Follow(from)
+	if errors.Is(err, relaylog.ErrUnknownPosition) {
+		return nil, fmt.Errorf("%w: %w", ErrUnknownPosition, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fileCursor{fl}, nil
+}
+
+// fileCursor is a cursor of a File: a relaylog.Follower.
+type fileCursor struct{ fl *relaylog.Follower }
+
+func (c fileCursor) Next() (transport.Event, bool, error) {
+	r, ok, err := c.fl.Next()
+	return transport.Event{Data: r.Event, End: r.End}, ok, err
+}
+
+func (c fileCursor) Wait() <-chan struct{} { return c.fl.Wait() }
+
+func (c fileCursor) Close() error { return c.fl.Close() }
+
 // Close closes the file; events appended and not synced are lost, as they
-// would be in a crash. It is idempotent.
+// would be in a crash. Cursors end with relaylog.ErrClosed. It is
+// idempotent.
 func (b *File) Close() error { return b.log.Close() }

@@ -37,8 +37,8 @@ func appendAll(t *testing.T, b *binlog.File, events ...string) {
 	}
 }
 
-// Events reach the file at Sync and cursors at Publish; reopening reads
-// them back, published, with the same positions.
+// Events reach the file, and cursors, at Sync; a cursor waiting at the end
+// is woken by it; reopening reads them back with the same positions.
 func TestFileAppendSyncPublishReopen(t *testing.T) {
 	dir := t.TempDir()
 	b, rec, err := binlog.OpenFile(dir, "binlog")
@@ -50,22 +50,38 @@ func TestFileAppendSyncPublishReopen(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pos(7), end)
 	appendAll(t, b, "two")
-	require.Empty(t, readFrom(t, b, semisync.Position{}), "nothing before Publish")
+	require.Empty(t, readFrom(t, b, semisync.Position{}), "nothing before Sync")
+	c, err := b.Open(pos(4))
+	require.NoError(t, err)
+	defer c.Close()
+	require.Empty(t, readAll(t, c))
+	wait := c.Wait()
 	n := 0
 	require.NoError(t, relaylog.Read(b.Path(), func(relaylog.Record) error { n++; return nil }))
 	require.Zero(t, n, "nothing in the file before Sync")
 
 	require.NoError(t, b.Sync())
-	b.Publish()
 	require.Equal(t, int64(1), b.Syncs())
 	want := []transport.Event{{Data: []byte("one"), End: pos(7)}, {Data: []byte("two"), End: pos(10)}}
+	select {
+	case <-wait:
+	default:
+		t.Fatal("Sync did not wake a cursor waiting at the end")
+	}
+	require.Equal(t, want, readAll(t, c))
 	require.Equal(t, want, readFrom(t, b, semisync.Position{}))
 	require.Equal(t, want[1:], readFrom(t, b, pos(7)))
-	_, err = b.Open(pos(8))
-	require.ErrorIs(t, err, binlog.ErrUnknownPosition)
+	for _, bad := range []semisync.Position{pos(8), pos(11), semisync.FilePos("binlog.000002", 4)} {
+		_, err = b.Open(bad)
+		require.ErrorIs(t, err, binlog.ErrUnknownPosition, "%v", bad)
+	}
 
 	appendAll(t, b, "never synced")
+	_, err = b.Open(pos(22))
+	require.ErrorIs(t, err, binlog.ErrUnknownPosition, "appended, not synced")
 	require.NoError(t, b.Close())
+	_, _, err = c.Next()
+	require.ErrorIs(t, err, relaylog.ErrClosed, "a cursor after Close")
 	require.NoError(t, b.Close())
 	require.ErrorIs(t, b.Sync(), relaylog.ErrClosed)
 	_, err = b.Append([]byte("after close"))
@@ -77,7 +93,8 @@ func TestFileAppendSyncPublishReopen(t *testing.T) {
 	require.False(t, rec.Cut(), "nothing written reached the file")
 	require.Equal(t, pos(10), b.Head())
 	require.Equal(t, 2, b.Len())
-	require.Equal(t, want, readFrom(t, b, semisync.Position{}), "published on open")
+	require.Equal(t, want, readFrom(t, b, semisync.Position{}), "readable on open")
+	require.Equal(t, want, readFrom(t, b, pos(4)), "from the file's first position")
 	end, err = b.Append([]byte("three"))
 	require.NoError(t, err)
 	require.Equal(t, pos(15), end)

@@ -2,6 +2,7 @@ package binlog_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func readAll(t *testing.T, c transport.Cursor) []transport.Event {
 		if !ok {
 			return evs
 		}
-		evs = append(evs, ev)
+		evs = append(evs, transport.Event{Data: slices.Clone(ev.Data), End: ev.End}) // Data is valid until the next Next
 	}
 }
 

