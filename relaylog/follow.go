@@ -40,6 +40,7 @@ type Follower struct {
 	name   string            // the binlog file name of the last record read
 	win    []byte            // the file's bytes from winOff on
 	winOff int64
+	limit  int64 // how far the File's fsyncs reached when Next last asked
 	wait   <-chan struct{}
 	closed bool
 }
@@ -90,18 +91,29 @@ func (f *File) Follow(from semisync.Position) (*Follower, error) {
 // Next returns the next fsynced record, if there is one; ok is false when
 // every record fsynced so far has been returned. The Record's Event is
 // valid until the next call. Damage in what the file proves fsynced is a
-// *CorruptError (ErrCorrupt); after the File is closed, Next returns
-// ErrClosed, and once it has failed, its error at the end of what was
-// fsynced.
+// *CorruptError (ErrCorrupt). Once the File is closed or has failed, Next
+// returns ErrClosed, or the failure, when it has read the records it knew
+// to be fsynced.
 func (fl *Follower) Next() (r Record, ok bool, err error) {
 	if fl.closed {
 		return Record{}, false, ErrClosed
 	}
-	limit, wait, failed, err := fl.f.durable()
-	if err != nil {
-		return Record{}, false, err
-	}
-	for fl.pos < limit {
+	for {
+		if fl.pos >= fl.limit { // ask the File only at the end of what it said
+			limit, wait, failed, err := fl.f.durable()
+			if err != nil {
+				return Record{}, false, err
+			}
+			fl.limit = limit
+			if fl.pos >= limit {
+				if failed != nil {
+					return Record{}, false, failed
+				}
+				fl.wait = wait
+				return Record{}, false, nil
+			}
+		}
+		limit := fl.limit
 		at := fl.pos
 		hdr, err := fl.read(at, recordHeaderLen, limit)
 		if err != nil {
@@ -151,11 +163,6 @@ func (fl *Follower) Next() (r Record, ok bool, err error) {
 		fl.last = end
 		return Record{End: end, Event: body[nameLen:]}, true, nil
 	}
-	if failed != nil {
-		return Record{}, false, failed
-	}
-	fl.wait = wait
-	return Record{}, false, nil
 }
 
 // corrupt is the error for damage at offset at, which lies before the
