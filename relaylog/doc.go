@@ -195,13 +195,15 @@
 // written (package examples/binlog serves its binlog file this way). It
 // returns only what an fsync covered, the records before the last sync
 // mark, as a source's dump threads read a binlog only up to its last
-// sync: a Rewind or a recovery after a crash never takes back a record a
-// Follower returned. Next reports the end of what is fsynced, and Wait
+// sync: neither a Rewind nor Open after a crash of the process takes back
+// a record a Follower returned (after a power failure, only the last
+// batch can be, as described above, and the cut is reported). Next reports the end of what is fsynced, and Wait
 // gives a channel that the next Sync (or Close, or a failure) makes ready;
 // the Follower then reads on from where it was, never from the start.
-// Follow finds its start by reading the records from the start once: the
-// zero Position starts at the first record, the end of a fsynced record
-// after it; any other position is refused (ErrUnknownPosition). Damage in
+// The zero Position starts at the first record, the end of a fsynced
+// record after it (at once from the last one; from an earlier one Follow
+// reads the records from the start once to find it); any other position
+// is refused (ErrUnknownPosition). Damage in
 // fsynced bytes that a Follower meets is a *CorruptError, as for Open.
 //
 // # Concurrency

@@ -23,15 +23,18 @@ const followWindow = 64 << 10
 // Follower reads a File's records in order, from a position on, as Syncs
 // make them durable: it returns only records an fsync has covered (those
 // before the File's last sync mark), so nothing it returns can be cut by a
-// Rewind or by recovery after a crash, and it reads the file once, never
-// going back to the start. When it has returned every fsynced record, Next
-// reports the end and Wait gives a channel that is made ready by the next
-// Sync that moves the durable end (or by Close of the File).
+// Rewind, nor by Open after a crash of the process; after a power failure,
+// only as the package doc's "What a cut can and cannot mean" says (the
+// last batch, if its mark was lost and its bytes damaged). It reads the
+// file once, never going back to the start. When it has returned every
+// fsynced record, Next reports the end and Wait gives a channel that is
+// made ready by the next Sync that moves the durable end, by Close of the
+// File, or by its failure.
 //
 // A Follower has a descriptor of its own on the file and reads it in
-// windows of 64 KiB (more for a longer record). It is used by one
-// goroutine; any number of Followers may follow one File while it is
-// written.
+// windows of 64 KiB (more for a longer record, given back after it). It is
+// used by one goroutine; any number of Followers may follow one File while
+// it is written.
 type Follower struct {
 	f      *File
 	rd     *os.File
@@ -43,27 +46,52 @@ type Follower struct {
 	limit  int64 // how far the File's fsyncs reached when Next last asked
 	wait   <-chan struct{}
 	closed bool
+	// from is the position Follow started at; while skip is true, Next
+	// passes over records ending at or before it (records with the same
+	// end fsynced after Follow).
+	from semisync.Position
+	skip bool
 }
 
 // Follow returns a Follower whose first record is the first one ending
 // after from. from must be the zero Position (from the first record) or
 // the end of a fsynced record (several records may end there; the
-// Follower starts after all of them); otherwise Follow returns an error
-// wrapping ErrUnknownPosition. To find from, Follow reads the file's
-// records from the start once; damage it meets there is a *CorruptError.
+// Follower passes over all of them, those fsynced later too); otherwise
+// Follow returns an error wrapping ErrUnknownPosition. From the end of the
+// last fsynced record (a replica that is caught up) it starts at once;
+// from an earlier one it reads the file's records from the start to find
+// it, and damage it meets there is a *CorruptError. It opens the File's
+// path again and refuses a file that is no longer the File's (renamed or
+// replaced).
 func (f *File) Follow(from semisync.Position) (*Follower, error) {
-	f.mu.Lock()
-	closed := f.closed
-	f.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
-	}
 	rd, err := os.Open(f.path)
 	if err != nil {
 		return nil, err
 	}
-	fl := &Follower{f: f, rd: rd, pos: int64(len(magic))}
-	if from.IsZero() {
+	f.mu.Lock()
+	closed, synced, syncedN := f.closed, f.synced, f.syncedN
+	var same bool
+	if !closed {
+		same, err = sameFile(f.file, rd)
+	}
+	f.mu.Unlock()
+	switch {
+	case closed:
+		rd.Close()
+		return nil, ErrClosed
+	case err != nil:
+		rd.Close()
+		return nil, err
+	case !same:
+		rd.Close()
+		return nil, fmt.Errorf("relaylog: %s is no longer the file being written (renamed or replaced)", f.path)
+	}
+	fl := &Follower{f: f, rd: rd, pos: int64(len(magic)), from: from}
+	switch {
+	case from.IsZero():
+		return fl, nil
+	case from == synced:
+		fl.pos, fl.last, fl.limit, fl.skip = syncedN, from, syncedN, true
 		return fl, nil
 	}
 	for {
@@ -74,6 +102,7 @@ func (f *File) Follow(from semisync.Position) (*Follower, error) {
 			fl.Close()
 			return nil, err
 		case !ok && prev == from:
+			fl.skip = true
 			return fl, nil
 		case !ok:
 			fl.Close()
@@ -88,6 +117,19 @@ func (f *File) Follow(from semisync.Position) (*Follower, error) {
 	}
 }
 
+// sameFile reports whether a and b are the same file.
+func sameFile(a, b *os.File) (bool, error) {
+	ai, err := a.Stat()
+	if err != nil {
+		return false, err
+	}
+	bi, err := b.Stat()
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(ai, bi), nil
+}
+
 // Next returns the next fsynced record, if there is one; ok is false when
 // every record fsynced so far has been returned. The Record's Event is
 // valid until the next call. Damage in what the file proves fsynced is a
@@ -100,7 +142,7 @@ func (fl *Follower) Next() (r Record, ok bool, err error) {
 	}
 	for {
 		if fl.pos >= fl.limit { // ask the File only at the end of what it said
-			limit, wait, failed, err := fl.f.durable()
+			limit, wait, failed, err := fl.f.durable(fl.pos)
 			if err != nil {
 				return Record{}, false, err
 			}
@@ -161,6 +203,12 @@ func (fl *Follower) Next() (r Record, ok bool, err error) {
 		}
 		fl.pos += recLen
 		fl.last = end
+		if fl.skip {
+			if !fl.from.Less(end) {
+				continue // another record ending at from
+			}
+			fl.skip = false
+		}
 		return Record{End: end, Event: body[nameLen:]}, true, nil
 	}
 }
@@ -182,8 +230,8 @@ func (fl *Follower) read(off, n, limit int64) ([]byte, error) {
 		return fl.win[off-fl.winOff : off-fl.winOff+n], nil
 	}
 	want := min(max(n, followWindow), limit-off)
-	if int64(cap(fl.win)) < want {
-		fl.win = make([]byte, want)
+	if int64(cap(fl.win)) < want || (cap(fl.win) > 4*followWindow && want <= followWindow) {
+		fl.win = make([]byte, want) // larger, or small again after a long record
 	}
 	fl.win = fl.win[:want]
 	if _, err := fl.rd.ReadAt(fl.win, off); err != nil {
@@ -195,9 +243,9 @@ func (fl *Follower) read(off, n, limit int64) ([]byte, error) {
 }
 
 // Wait returns a channel that becomes ready (it is closed) when the File
-// may have fsynced records after the end Next last reported, or was
-// closed. Spurious wake-ups are allowed; a missed one is not. Before Next
-// has reported an end it returns a ready channel.
+// may have fsynced records after the end Next last reported, was closed,
+// or failed. Spurious wake-ups are allowed; a missed one is not. Before
+// Next has reported an end it returns a ready channel.
 func (fl *Follower) Wait() <-chan struct{} {
 	if fl.wait == nil {
 		return closedChan
@@ -227,19 +275,24 @@ func (fl *Follower) Close() error {
 }
 
 // durable returns how many bytes of the file fsyncs cover (its last sync
-// mark included), the channel that the next Sync that moves it, or Close,
-// makes ready, and why the file failed, if it did; ErrClosed after Close.
-func (f *File) durable() (limit int64, wait <-chan struct{}, failed, err error) {
+// mark included) and why the file failed, if it did; ErrClosed after
+// Close. For a Follower at pos that has read all of them, it also returns
+// the channel that the next Sync that moves the limit, Close or a failure
+// makes ready.
+func (f *File) durable(pos int64) (limit int64, wait <-chan struct{}, failed, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
 		return 0, nil, nil, ErrClosed
 	}
-	if f.grown == nil {
-		f.grown = make(chan struct{})
+	if pos >= f.syncedN {
+		if f.grown == nil {
+			f.grown = make(chan struct{})
+		}
+		f.grownTaken = true
+		wait = f.grown
 	}
-	f.grownTaken = true
-	return f.syncedN, f.grown, f.failed, nil
+	return f.syncedN, wait, f.failed, nil
 }
 
 // wake makes ready the channel Followers wait on, if one of them took it,

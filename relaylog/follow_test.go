@@ -253,19 +253,64 @@ func TestFollowConcurrentWriter(t *testing.T) {
 	}
 }
 
-// In steady state a Follower allocates nothing per record.
+// In steady state a Follower allocates nothing per record, across read
+// windows too.
 func TestFollowAllocs(t *testing.T) {
 	r := openRelay(t, filepath.Join(t.TempDir(), "relay"))
-	recs := relayRecords(1000)
+	var recs []relaylog.Record
+	for i := range 2000 {
+		recs = append(recs, relaylog.Record{End: semisync.FilePos(firstBinlog, uint64(4+1000*(i+1))), Event: event("row", 1000)})
+	}
 	writeFlush(t, r, recs...)
 	require.NoError(t, r.Sync())
 	fl := follow(t, r, semisync.Position{})
 	_, _, err := fl.Next() // the first window
 	require.NoError(t, err)
-	allocs := testing.AllocsPerRun(500, func() {
+	allocs := testing.AllocsPerRun(1500, func() { // some 20 windows
 		if _, ok, err := fl.Next(); !ok || err != nil {
 			t.Fatalf("Next: %v %v", ok, err)
 		}
 	})
 	require.Zero(t, allocs)
+}
+
+// A Follower started at the durable end passes over records fsynced later
+// that end there too, as the first record it returns must end after from.
+func TestFollowSameEndLater(t *testing.T) {
+	r := openRelay(t, filepath.Join(t.TempDir(), "relay"))
+	recs := relayRecords(3)
+	writeFlush(t, r, recs[:2]...)
+	require.NoError(t, r.Sync())
+	for _, from := range []semisync.Position{recs[1].End, recs[0].End} {
+		fl := follow(t, r, from)
+		if from == recs[0].End {
+			require.Equal(t, recs[1:2], drain(t, fl))
+		}
+		require.Empty(t, drain(t, fl))
+	}
+	fl := follow(t, r, recs[1].End)
+	require.Empty(t, drain(t, fl))
+	again := relaylog.Record{End: recs[1].End, Event: event("same end, later", 20)}
+	writeFlush(t, r, again, recs[2])
+	require.NoError(t, r.Sync())
+	require.Equal(t, recs[2:], drain(t, fl), "not the record ending at from")
+	other := follow(t, r, recs[1].End) // found by reading from the start
+	require.Equal(t, recs[2:], drain(t, other))
+}
+
+// Follow refuses a path that is no longer the File's: renamed away and
+// replaced by another file.
+func TestFollowReplacedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "relay")
+	r := openRelay(t, path)
+	writeFlush(t, r, relayRecords(2)...)
+	require.NoError(t, r.Sync())
+	require.NoError(t, os.Rename(path, filepath.Join(dir, "moved")))
+	other := openRelay(t, path)
+	writeFlush(t, other, relayRecords(5)...)
+	require.NoError(t, other.Sync())
+	_, err := r.Follow(semisync.Position{})
+	require.ErrorContains(t, err, "no longer the file being written")
+	require.Len(t, drain(t, follow(t, other, semisync.Position{})), 5)
 }

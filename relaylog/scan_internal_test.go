@@ -170,3 +170,32 @@ func TestScanReadOnlyDamageStays(t *testing.T) {
 	require.NotNil(t, s.corrupt)
 	require.Equal(t, int64(len(magic)), s.corrupt.Offset)
 }
+
+// A Follower gives back the window a long record made it grow.
+func TestFollowWindowShrinks(t *testing.T) {
+	f, _, err := Open(filepath.Join(t.TempDir(), "relay"))
+	require.NoError(t, err)
+	defer f.Close()
+	long := bytes.Repeat([]byte{'x'}, 1<<20)
+	require.NoError(t, f.Write(long, semisync.FilePos("b.000001", uint64(4+len(long)))))
+	for i := range 10 {
+		require.NoError(t, f.Write([]byte("short"), semisync.FilePos("b.000001", uint64(4+len(long)+5*(i+1)))))
+	}
+	require.NoError(t, f.Flush())
+	require.NoError(t, f.Sync())
+	fl, err := f.Follow(semisync.Position{})
+	require.NoError(t, err)
+	defer fl.Close()
+	r, ok, err := fl.Next()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Len(t, r.Event, len(long))
+	require.GreaterOrEqual(t, cap(fl.win), len(long))
+	for range 10 {
+		r, ok, err = fl.Next()
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, "short", string(r.Event))
+	}
+	require.LessOrEqual(t, cap(fl.win), followWindow)
+}

@@ -129,7 +129,8 @@ func (m *Memory) published() (semisync.Position, int) {
 	return semisync.FilePos(fileName(m.base, e.file), FirstOffset), e.file
 }
 
-// ErrClosed is returned by a closed cursor.
+// ErrClosed is returned by a closed cursor of a Memory. (A File's cursors
+// return relaylog.ErrClosed, when closed or once the File is.)
 var ErrClosed = errors.New("binlog: closed")
 
 // ErrUnknownPosition is wrapped by the error Open returns for a start
