@@ -44,6 +44,7 @@
 //	func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) (err error) {
 //		for i, tx := range txs {
 //			if ends[i], err = e.bl.Append(tx); err != nil {
+//				e.bl.Discard() // nothing of a failed group stays behind
 //				return err
 //			}
 //		}

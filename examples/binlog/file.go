@@ -103,6 +103,19 @@ func (b *File) Append(event []byte) (semisync.Position, error) {
 	return end, nil
 }
 
+// Discard drops the events appended since the last Sync, as a binlog
+// drops a commit group whose write failed: Head and Len go back to what
+// the file holds.
+func (b *File) Discard() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.log.Discard()
+	b.head, b.n = semisync.FilePos(b.name, FirstOffset), int(b.log.Stats().Records)
+	if last := b.log.Last(); !last.IsZero() {
+		b.head = last
+	}
+}
+
 // Sync writes what was appended to the file and fsyncs it (MySQL's binlog
 // flush and sync with sync_binlog=1); then cursors may read it. After a
 // failed fsync the file takes nothing more (relaylog.ErrFailed): reopen

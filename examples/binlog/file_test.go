@@ -207,3 +207,29 @@ func TestFileSyncedLastEventDamageRefused(t *testing.T) {
 		}
 	}
 }
+
+// Discard drops a group whose write failed part way: nothing of it reaches
+// the file or cursors, and Head and Len go back.
+func TestFileDiscard(t *testing.T) {
+	b, _, err := binlog.OpenFile(t.TempDir(), "binlog")
+	require.NoError(t, err)
+	defer b.Close()
+	appendAll(t, b, "one")
+	require.NoError(t, b.Sync())
+	appendAll(t, b, "half of a group")
+	_, err = b.Append(nil) // the group's next event fails
+	require.ErrorIs(t, err, relaylog.ErrInvalidWrite)
+	b.Discard()
+	require.Equal(t, pos(7), b.Head())
+	require.Equal(t, 1, b.Len())
+	appendAll(t, b, "two")
+	require.NoError(t, b.Sync())
+	require.Equal(t, []transport.Event{{Data: []byte("one"), End: pos(7)}, {Data: []byte("two"), End: pos(10)}}, readFrom(t, b, semisync.Position{}))
+	fresh, _, err := binlog.OpenFile(t.TempDir(), "binlog")
+	require.NoError(t, err)
+	defer fresh.Close()
+	appendAll(t, fresh, "x")
+	fresh.Discard()
+	require.Equal(t, pos(4), fresh.Head())
+	require.Zero(t, fresh.Len())
+}

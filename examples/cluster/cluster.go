@@ -68,6 +68,7 @@ type engine struct {
 func (e *engine) Flush(_ context.Context, txs [][]byte, ends []semisync.Position) (err error) {
 	for i, tx := range txs {
 		if ends[i], err = e.bl.Append(tx); err != nil {
+			e.bl.Discard() // a failed Flush leaves nothing of the group behind
 			return err
 		}
 	}
