@@ -84,6 +84,20 @@ func helloOnly(t *testing.T, c net.Conn, id semisync.ReplicaID, start semisync.P
 	require.NoError(t, err)
 }
 
+// requireHandshaking waits, yielding but never sleeping, until the server
+// has admitted n handshakes: a dial returns once the kernel has the
+// connection, before the server has accepted it.
+func requireHandshaking(t *testing.T, r *rig, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(failAfter)
+	for r.srv.Stats().Handshaking != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handshakes in flight, want %d", r.srv.Stats().Handshaking, n)
+		}
+		runtime.Gosched()
+	}
+}
+
 // TestMaxHandshakes: with MaxHandshakes k in flight, each new connection
 // evicts the handshake that has waited longest for its peer (the wait
 // starts again when the peer's hello is read), so silent clients hold at
@@ -122,6 +136,7 @@ func TestMaxHandshakes(t *testing.T) {
 		for range k {
 			silent = append(silent, r.dial(t))
 		}
+		requireHandshaking(t, r, k) // all admitted before the first renews its wait
 		helloOnly(t, silent[0], 200, r.bl.Head())
 		for i := range k - 1 {
 			c := r.dial(t)
@@ -230,6 +245,7 @@ func TestMaxHandshakesTLS(t *testing.T) {
 		for range k {
 			silent = append(silent, r.dial(t)) // never sends its ClientHello
 		}
+		requireHandshaking(t, r, k)
 		cfg3 := r.config(t, 3, newRelayLog())
 		cfg3.TLSConfig = ca.clientTLS()
 		replicate(t, r.dial(t), cfg3)
@@ -287,6 +303,7 @@ func TestMaxConnectionsEvicts(t *testing.T) {
 		r.ended.take(t, "the healthy replica's end", nil)
 		silent = append(silent, r.dial(t)) // takes the healthy one's place
 		helloOnly(t, silent[2], 202, r.bl.Head())
+		requireHandshaking(t, r, 3)
 		replicate(t, r.dial(t), r.config(t, 2, newRelayLog()))
 		r.events.take(t, "the healthy replica joined again", eventKind(source.EventReplicaJoined, 2))
 		requireClosedBy(t, silent[0])
