@@ -41,14 +41,18 @@
 //     everything that became durable (flushed, or fsynced) together.
 //   - relaylog: a relay log in one file: CRC-framed records with their end
 //     positions, fsync before ACK, recovery that cuts a torn tail and
-//     refuses damage, Rewind to the last fsync. It implements replica's
-//     relay log interfaces.
+//     refuses damage, Rewind to the last fsync, and a Follower that reads
+//     the fsynced records as the file grows. It implements replica's relay
+//     log interfaces.
 //   - wire: MySQL's semisync bytes: the event header, the ACK packet,
 //     COM_QUIT, the sequence-id rules, packet framing, and the negotiation
 //     statements for both sides. Fuzzed.
+//   - dump: the sending side of one replica connection, for every
+//     protocol a source speaks: events with the session's reply flag, a
+//     separate ACK reader, heartbeats and probes, dead-peer detection.
 //   - transport: a ready Go-to-Go transport over any net.Conn, in MySQL's
-//     framing, with a separate ACK reader per connection, heartbeats,
-//     dead-peer detection and a clean Close.
+//     framing, with authentication, connection limits and a clean Close;
+//     its connections stream through package dump.
 //   - examples/binlog: in-memory binlogs and relay logs for examples and
 //     tests, and a file-backed binlog with group commit; examples/cluster
 //     runs a source and replicas over TCP on them.

@@ -5,12 +5,9 @@ import (
 	"time"
 )
 
-// chunk is the most written in one call under one deadline, so that a big
-// event on a slow link keeps extending its deadline as it progresses.
-const chunk = 64 << 10
-
 // lazyDeadline moves a connection's deadline to now+timeout at most once
-// per timeout/8, so that most reads and writes cost no deadline update;
+// per timeout/8, so that most reads cost no deadline update (package dump
+// has the same for the source's writes);
 // the deadline it keeps is then never less than 7/8 of timeout away from
 // the last progress.
 type lazyDeadline struct {
@@ -25,31 +22,6 @@ func (d *lazyDeadline) move(now time.Time, setDeadline func(time.Time) error) {
 		setDeadline(now.Add(d.timeout))
 		d.set = now
 	}
-}
-
-// progressWriter writes to a connection under a deadline that moves on as
-// long as bytes move: a write fails only when no chunk of it completes for
-// about timeout (between 7/8 of it and all of it), never because the
-// connection has been busy for long. MySQL's net_write_timeout works per
-// write call in the same way.
-type progressWriter struct {
-	c net.Conn
-	d lazyDeadline
-}
-
-func (w *progressWriter) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		n := min(len(p), chunk)
-		w.d.move(time.Now(), w.c.SetWriteDeadline)
-		m, err := w.c.Write(p[:n])
-		written += m
-		if err != nil {
-			return written, err
-		}
-		p = p[n:]
-	}
-	return written, nil
 }
 
 // progressReader reads from a connection under a deadline that moves on

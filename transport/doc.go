@@ -178,7 +178,9 @@
 //
 // Serve runs on the caller's goroutine and starts one goroutine per
 // connection it admits (none for one refused at a limit); each accepted
-// connection starts one more, its ACK reader. Close closes
+// connection starts one more, its ACK reader (package dump streams every
+// accepted connection: the sender, heartbeats and ACK reader are dump's,
+// shared with interop/mysqlsource). Close closes
 // every listener and connection and waits for all of them. Replicate runs
 // on the caller's goroutine and starts none that outlives it.
 package transport

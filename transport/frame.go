@@ -357,11 +357,6 @@ func sourceProof(secret []byte, sourceNonce, replicaNonce *[nonceLen]byte, hello
 	return m.Sum(nil)
 }
 
-// envelopeLen is the length of an event's envelope with its data.
-func envelopeLen(end semisync.Position, data []byte) int {
-	return envelopeFixed + len(end.File()) + len(data)
-}
-
 // appendEnvelope appends the envelope of an event or heartbeat.
 func appendEnvelope(dst []byte, kind byte, end semisync.Position, data []byte) []byte {
 	dst = append(dst, kind)

@@ -17,20 +17,16 @@ import (
 	"time"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/dump"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/wire"
 )
 
-// Event is one event of the host's binlog as a Cursor returns it.
-type Event struct {
-	// Data is the event's bytes, sent to the replica as they are. The
-	// transport does not keep it past the next call to Cursor.Next.
-	Data []byte
-	// End is the position just after the event: what a replica
-	// acknowledges once it holds the event. Positions increase along the
-	// binlog.
-	End semisync.Position
-}
+// Event is one event of the host's binlog as a Cursor returns it: Data,
+// the event's bytes (not kept past the next call to Cursor.Next), and End,
+// the position just after it. It is package dump's, which the server's
+// sender is.
+type Event = dump.Event
 
 // Binlog is the host's binlog, as the source side of the transport reads
 // it. Open is called from the goroutine serving a replica connection,
@@ -46,21 +42,12 @@ type Binlog interface {
 	Open(start semisync.Position) (Cursor, error)
 }
 
-// Cursor reads a Binlog forward for one replica connection. One goroutine
-// uses it.
-type Cursor interface {
-	// Next returns the next event if one has been written, without
-	// blocking; ok is false at the end of what is written so far. An error
-	// ends the connection.
-	Next() (ev Event, ok bool, err error)
-	// Wait returns a channel that becomes ready (receives a value, or is
-	// closed) when events may have been written after Next last reported
-	// the end. Spurious wake-ups are allowed; a missed one is not: a write
-	// that happens after Next reported the end must make the channel ready.
-	Wait() <-chan struct{}
-	// Close releases the cursor.
-	Close() error
-}
+// Cursor reads a Binlog forward for one replica connection; one goroutine
+// uses it. Next returns the next event without blocking (ok false at the
+// end of what is written so far), Wait a channel made ready when events
+// may have been written since (a missed wake-up is not allowed), Close
+// releases it. It is package dump's, which documents the contract.
+type Cursor = dump.Cursor
 
 // ServerOptions configure a Server. Zero values select the defaults.
 type ServerOptions struct {
@@ -293,7 +280,8 @@ type Server struct {
 	ctx    context.Context // ends at Close: the Authenticate hook's
 	cancel context.CancelFunc
 
-	connections, semisync, acks, malformed, ahead, quits, dead, heartbeats, probes, superseded                 atomic.Uint64
+	dc                                                                                                         dump.Counters // the senders'
+	connections, semisync, superseded                                                                          atomic.Uint64
 	refusedConns, refusedHandshakes, badProofs, refusedByHook, handshakeTimeouts, badHandshakes, startsRefused atomic.Uint64
 	evicted                                                                                                    atomic.Uint64
 	active, handshaking                                                                                        atomic.Int64
@@ -320,9 +308,9 @@ func (s *Server) Stats() ServerStats {
 	return ServerStats{
 		Connections: s.connections.Load(), Semisync: s.semisync.Load(),
 		Active: s.active.Load(), Handshaking: s.handshaking.Load(),
-		Acks: s.acks.Load(), MalformedAcks: s.malformed.Load(), AcksAhead: s.ahead.Load(),
-		Superseded: s.superseded.Load(), Quits: s.quits.Load(),
-		DeadPeers: s.dead.Load(), Heartbeats: s.heartbeats.Load(), Probes: s.probes.Load(),
+		Acks: s.dc.Acks.Load(), MalformedAcks: s.dc.Malformed.Load(), AcksAhead: s.dc.Ahead.Load(),
+		Superseded: s.superseded.Load(), Quits: s.dc.Quits.Load(),
+		DeadPeers: s.dc.DeadPeers.Load(), Heartbeats: s.dc.Heartbeats.Load(), Probes: s.dc.Probes.Load(),
 		RefusedConnections: s.refusedConns.Load(), RefusedHandshakes: s.refusedHandshakes.Load(),
 		BadProofs: s.badProofs.Load(), RefusedByHook: s.refusedByHook.Load(),
 		HandshakeTimeouts: s.handshakeTimeouts.Load(), BadHandshakes: s.badHandshakes.Load(),
@@ -684,23 +672,11 @@ type conn struct {
 	id   semisync.ReplicaID
 	sess *source.Session // nil for an asynchronous replica
 	slot *hsSlot         // its place among the handshakes in flight
-
-	born   time.Time    // the clock's origin for heard and probed (monotonic)
-	heard  atomic.Int64 // nanoseconds from born to the last packet from the replica
-	quit   atomic.Bool
-	readEr error // why readAcks stopped; read after it has
-
-	sentMu sync.Mutex
-	sentTo semisync.Position // the end of the last event handed to the connection
-
-	// The sending goroutine's own state.
-	probed int64 // nanoseconds from born to the oldest unanswered probe; 0 if none
-	dead   bool  // a probe stayed unanswered for PeerTimeout
 }
 
 // serve serves a connection admit took.
 func (s *Server) serve(nc net.Conn, slot *hsSlot) (err error) {
-	c := &conn{s: s, c: nc, raw: plain(nc), slot: slot, born: time.Now()}
+	c := &conn{s: s, c: nc, raw: plain(nc), slot: slot}
 	if _, isTLS := nc.(*tls.Conn); !isTLS && s.o.TLSConfig != nil {
 		c.c = tls.Server(nc, s.o.TLSConfig)
 	}
@@ -730,26 +706,18 @@ func (s *Server) serve(nc net.Conn, slot *hsSlot) (err error) {
 		s.semisync.Add(1)
 	}
 	s.connections.Add(1)
-	c.heard.Store(c.since(time.Now()))
-	c.sentTo = h.start
-
-	pr := wire.NewPacketReader(br, s.o.MaxAckPacket)
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		c.readAcks(pr)
-	}()
-	err = c.send(cur, h.start, readerDone)
-	c.raw.Close()
-	<-readerDone
+	res, err := dump.Run(dump.Conn{Conn: c.c, Raw: c.raw, Reader: br, Cursor: cur, Start: h.start, Session: c.sess,
+		Framer: envelope{}, Seq: 2, Done: s.done},
+		dump.Options{HeartbeatPeriod: s.o.HeartbeatPeriod, PeerTimeout: s.o.PeerTimeout, WriteTimeout: s.o.WriteTimeout, MaxAckPacket: s.o.MaxAckPacket},
+		&s.dc)
 	switch {
-	case c.quit.Load():
+	case res.Quit:
 		return nil
-	case c.dead:
+	case res.Dead:
 		return fmt.Errorf("transport: replica %v silent for %v: %w", c.id, s.o.PeerTimeout, os.ErrDeadlineExceeded)
 	case err == nil || errors.Is(err, net.ErrClosed):
-		if c.readEr != nil && !errors.Is(c.readEr, net.ErrClosed) {
-			return c.readEr
+		if res.ReadErr != nil && !errors.Is(res.ReadErr, net.ErrClosed) {
+			return res.ReadErr
 		}
 	}
 	return err
@@ -910,232 +878,14 @@ func (c *conn) handshake() (hello, Cursor, *bufio.Reader, error) {
 	return h, cur, br, nil
 }
 
-// readAcks is the ACK receiver of one connection: it reads until the
-// connection fails, hands well-formed ACKs to the session, counts and
-// ignores malformed ones, and stops at COM_QUIT.
-func (c *conn) readAcks(pr *wire.PacketReader) {
-	s := c.s
-	var nm names
-	for {
-		seq, p, err := pr.ReadPacket()
-		if err != nil {
-			c.readEr = err
-			c.c.Close()
-			return
-		}
-		c.heard.Store(c.since(time.Now()))
-		if wire.IsQuit(p) {
-			c.quit.Store(true)
-			s.quits.Add(1)
-			c.c.Close()
-			return
-		}
-		name, off, err := wire.ParseAck(p)
-		if err != nil || seq != wire.AckSeq || c.sess == nil {
-			s.malformed.Add(1)
-			continue
-		}
-		pos := semisync.FilePos(nm.intern(name), off)
-		c.sentMu.Lock()
-		ahead := pos.Compare(c.sentTo) > 0
-		c.sentMu.Unlock()
-		if ahead {
-			s.ahead.Add(1)
-			continue
-		}
-		// Counted first, so that whoever sees the commits this ACK
-		// releases also sees it in Stats.
-		s.acks.Add(1)
-		c.sess.Ack(pos)
-	}
+// envelope is the transport's Framer: each event and heartbeat in its
+// envelope (kind, end position, then the event's bytes).
+type envelope struct{}
+
+func (envelope) AppendEventHead(dst []byte, end semisync.Position, _ []byte) []byte {
+	return appendEnvelope(dst, kindEvent, end, nil)
 }
 
-// send streams the binlog to the replica until the cursor fails, the
-// connection fails, the reader stops or the server closes.
-func (c *conn) send(cur Cursor, start semisync.Position, readerDone <-chan struct{}) error {
-	s := c.s
-	w := bufio.NewWriterSize(&progressWriter{c: c.c, d: lazyDeadline{timeout: s.o.WriteTimeout}}, chunk)
-	tick := time.NewTicker(s.o.HeartbeatPeriod)
-	defer tick.Stop()
-	sw := sender{w: w, seq: 2, semisync: c.sess != nil, last: start}
-	for {
-		ev, ok, err := cur.Next()
-		if err != nil {
-			return fmt.Errorf("transport: reading the binlog: %w", err)
-		}
-		if ok {
-			if len(ev.End.File()) > semisync.MaxFileNameLen {
-				return fmt.Errorf("transport: binlog event ends in a file named with %d bytes, at most %d can be sent", len(ev.End.File()), semisync.MaxFileNameLen)
-			}
-			c.sentMu.Lock()
-			c.sentTo = ev.End
-			c.sentMu.Unlock()
-			flag := c.sess != nil && c.sess.ReplyRequired(ev.End)
-			if err := sw.write(kindEvent, ev.End, ev.Data, flag); err != nil {
-				return err
-			}
-			select {
-			case now := <-tick.C:
-				if err := c.tick(&sw, now); err != nil {
-					return err
-				}
-			default:
-			}
-			continue
-		}
-		// Caught up: send what is buffered. MySQL flushes after every
-		// flagged event (spec §7.2); here a flagged event waits in the
-		// buffer only while further events are ready to go after it, so
-		// events written together leave in one write, and the replica can
-		// acknowledge them with one ACK.
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		select {
-		case <-cur.Wait():
-		case <-readerDone:
-			return nil
-		case <-s.done:
-			return nil
-		case now := <-tick.C:
-			if err := c.tick(&sw, now); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// tick runs once per heartbeat period: it declares a semisync replica dead when a probe has gone unanswered for
-// PeerTimeout, and sends a heartbeat if nothing was sent since the last
-// tick, or a heartbeat with the reply flag (a probe) if the replica has been
-// silent for a period or the session solicits an ACK.
-//
-// The sender decides deadness rather than a read deadline on the ACK
-// reader: only the sender could move such a deadline, once per period, so a
-// replica that answered a probe at once would still run into a deadline set
-// before its answer whenever PeerTimeout is shorter than two periods.
-func (c *conn) tick(sw *sender, now time.Time) error {
-	s := c.s
-	probe, hb := false, !sw.sent
-	if c.sess != nil {
-		heard := c.heard.Load()
-		switch {
-		case c.probed == 0:
-		case heard >= c.probed: // any packet after the probe answers it
-			c.probed = 0
-		case c.since(now)-c.probed >= int64(s.o.PeerTimeout):
-			c.dead = true
-			s.dead.Add(1)
-			return errPeerSilent
-		}
-		probe = c.sess.SolicitAck() || time.Duration(c.since(now)-heard) >= s.o.HeartbeatPeriod
-	}
-	sw.sent = false
-	if !probe && !hb {
-		return nil
-	}
-	if err := sw.write(kindHeartbeat, sw.last, nil, probe); err != nil {
-		return err
-	}
-	s.heartbeats.Add(1)
-	if probe {
-		s.probes.Add(1)
-		if c.probed == 0 {
-			c.probed = max(c.since(now), 1)
-		}
-	}
-	return sw.w.Flush()
-}
-
-// since returns the monotonic time from the connection's start to t, in
-// nanoseconds: immune to steps of the wall clock.
-func (c *conn) since(t time.Time) int64 { return int64(t.Sub(c.born)) }
-
-// errPeerSilent ends a connection whose replica left a probe unanswered for
-// PeerTimeout; serve reports it with the replica's ID.
-var errPeerSilent = errors.New("transport: replica silent")
-
-// sender frames events for one connection.
-type sender struct {
-	w        *bufio.Writer
-	seq      uint8
-	semisync bool
-	last     semisync.Position // end of the last event sent
-	sent     bool              // an event was sent since the last tick
-	scratch  []byte            // the header and envelope of the event being framed
-	hdr      [wire.PacketHeaderLen]byte
-}
-
-// writeSplit writes the payload head+data as protocol packets of
-// wire.MaxPacketLen bytes, ended by a shorter (possibly empty) one, as
-// wire.AppendPacket frames it, without joining head and data.
-func (sw *sender) writeSplit(head, data []byte) error {
-	left := len(head) + len(data)
-	for {
-		n := min(left, wire.MaxPacketLen)
-		sw.hdr = [wire.PacketHeaderLen]byte{byte(n), byte(n >> 8), byte(n >> 16), sw.seq}
-		sw.seq++
-		if _, err := sw.w.Write(sw.hdr[:]); err != nil {
-			return err
-		}
-		k := min(n, len(head))
-		if _, err := sw.w.Write(head[:k]); err != nil {
-			return err
-		}
-		head = head[k:]
-		if _, err := sw.w.Write(data[:n-k]); err != nil {
-			return err
-		}
-		data = data[n-k:]
-		left -= n
-		if n < wire.MaxPacketLen {
-			return nil
-		}
-	}
-}
-
-// write frames one event or heartbeat as a protocol packet with the
-// semisync prefix (on a semisync connection) into the buffered writer.
-func (sw *sender) write(kind byte, end semisync.Position, data []byte, flag bool) error {
-	prefix := 1
-	if sw.semisync {
-		prefix = wire.EventHeaderLen
-	}
-	n := prefix + envelopeLen(end, data)
-	var err error
-	if n < wire.MaxPacketLen {
-		// The common case: frame in place, with no copy of data beyond the
-		// one into the writer's buffer.
-		h := sw.scratch[:0]
-		h = append(h, byte(n), byte(n>>8), byte(n>>16), sw.seq)
-		if sw.semisync {
-			h = wire.AppendEventHeader(h, flag)
-		} else {
-			h = append(h, wire.StatusOK)
-		}
-		h = appendEnvelope(h, kind, end, nil)
-		sw.scratch = h
-		if _, err = sw.w.Write(h); err == nil {
-			_, err = sw.w.Write(data)
-		}
-		sw.seq++
-	} else {
-		// A payload of 16 MiB or more: split into packets as MySQL does,
-		// writing the data in place, so that no copy of a big event is
-		// made or kept.
-		h := sw.scratch[:0]
-		if sw.semisync {
-			h = wire.AppendEventHeader(h, flag)
-		} else {
-			h = append(h, wire.StatusOK)
-		}
-		h = appendEnvelope(h, kind, end, nil)
-		sw.scratch = h
-		err = sw.writeSplit(h, data)
-	}
-	sw.seq = wire.SeqAfterEvent(sw.seq, flag && sw.semisync)
-	if kind == kindEvent {
-		sw.last, sw.sent = end, true
-	}
-	return err
+func (envelope) AppendHeartbeat(dst []byte, last semisync.Position) []byte {
+	return appendEnvelope(dst, kindHeartbeat, last, nil)
 }
