@@ -20,10 +20,21 @@
 // compare them with what a real MariaDB 10.11 sends, both live (the
 // harness starts a server) and against captures kept in testdata.
 //
-// The server itself — the handshake, the replica's setup statements,
-// COM_REGISTER_SLAVE and the dump commands, the semisync header and ACK
-// reader, operator SQL — is being built on these (the issue tracker has
-// the plan); until then a real replica cannot connect.
+// The replication commands a replica sends, decoded and encoded:
+// COM_REGISTER_SLAVE (ParseRegisterReplica), COM_BINLOG_DUMP (ParseDump)
+// and MySQL's COM_BINLOG_DUMP_GTID with its GTID set (ParseGTIDDump). The
+// parsers check every length against the bytes that follow before they
+// allocate, refuse anything else with ErrMalformedCommand, and are fuzzed:
+// what they accept is exactly what the encoders make of it.
+//
+// Framer is MySQL's protocol for package dump, the sender every source
+// protocol shares: the event itself after the semisync header, and
+// MariaDB's heartbeat event.
+//
+// The server itself — the handshake and accounts, the replica's setup
+// statements, taking the connection over for the dump, operator SQL — is
+// being built on these (the issue tracker has the plan); until then a
+// real replica cannot connect.
 //
 // # The host's duties
 //
