@@ -16,15 +16,22 @@ const (
 	ComBinlogDumpGTID = 0x1e // COM_BINLOG_DUMP_GTID: MySQL's stream from a GTID set
 )
 
-// Flags of the dump commands.
+// Flags of the dump commands. The same bit means different things in
+// the two commands.
 const (
-	// DumpNonBlock is BINLOG_DUMP_NON_BLOCK: end the stream at the end of
-	// the binlog (an EOF packet) rather than wait for more.
+	// DumpNonBlock is BINLOG_DUMP_NON_BLOCK, in both commands: end the
+	// stream at the end of the binlog (an EOF packet) rather than wait.
 	DumpNonBlock = 0x01
-	// DumpThroughPosition is BINLOG_THROUGH_POSITION.
+	// DumpSendAnnotateRows is MariaDB's BINLOG_SEND_ANNOTATE_ROWS_EVENT in
+	// COM_BINLOG_DUMP: the replica wants Annotate_rows events (the
+	// statement of row events); without it a source leaves them out.
+	DumpSendAnnotateRows = 0x02
+	// DumpThroughPosition is MySQL's BINLOG_THROUGH_POSITION in
+	// COM_BINLOG_DUMP_GTID.
 	DumpThroughPosition = 0x02
-	// DumpThroughGTID is BINLOG_THROUGH_GTID: COM_BINLOG_DUMP_GTID carries
-	// a GTID set.
+	// DumpThroughGTID is MySQL's BINLOG_THROUGH_GTID in
+	// COM_BINLOG_DUMP_GTID. It does not change the command's layout: the
+	// GTID set is always there (MySQL's replica sends flags 0 with it).
 	DumpThroughGTID = 0x04
 )
 
@@ -38,7 +45,9 @@ var ErrMalformedCommand = errors.New("mysqlsource: malformed command")
 type RegisterReplica struct {
 	ServerID uint32
 	// Host, User and Password are the replica's report_host,
-	// report_user and report_password, each at most 255 bytes.
+	// report_user and report_password, each at most 250 bytes: a length
+	// byte and the bytes. (Replicas encode longer ones with a
+	// length-encoded prefix, which ParseRegisterReplica refuses.)
 	Host, User, Password string
 	// Port is its report_port.
 	Port uint16
@@ -48,7 +57,8 @@ type RegisterReplica struct {
 }
 
 // ParseRegisterReplica parses the payload of COM_REGISTER_SLAVE, command
-// byte included.
+// byte included, as MySQL's and MariaDB's replicas send it: nothing may
+// follow the source id.
 func ParseRegisterReplica(p []byte) (RegisterReplica, error) {
 	var r RegisterReplica
 	b, err := command(p, ComRegisterSlave, "COM_REGISTER_SLAVE")
@@ -63,6 +73,9 @@ func ParseRegisterReplica(p []byte) (RegisterReplica, error) {
 		if len(b) < 1 || len(b) < 1+int(b[0]) {
 			return RegisterReplica{}, malformed("COM_REGISTER_SLAVE", "a string runs past the packet")
 		}
+		if b[0] > maxReportLen {
+			return RegisterReplica{}, malformed("COM_REGISTER_SLAVE", "a string with the length byte %d (a length-encoded one: at most %d)", b[0], maxReportLen)
+		}
 		*s, b = string(b[1:1+int(b[0])]), b[1+int(b[0]):]
 	}
 	if len(b) != 10 {
@@ -74,12 +87,15 @@ func ParseRegisterReplica(p []byte) (RegisterReplica, error) {
 	return r, nil
 }
 
+// maxReportLen is the longest report string with a one-byte length.
+const maxReportLen = 250
+
 // AppendRegisterReplica appends COM_REGISTER_SLAVE for r. Strings longer
-// than 255 bytes are an error.
+// than 250 bytes are an error.
 func AppendRegisterReplica(dst []byte, r RegisterReplica) ([]byte, error) {
 	for _, s := range []string{r.Host, r.User, r.Password} {
-		if len(s) > 255 {
-			return dst, fmt.Errorf("mysqlsource: a COM_REGISTER_SLAVE string of %d bytes, at most 255", len(s))
+		if len(s) > maxReportLen {
+			return dst, fmt.Errorf("mysqlsource: a COM_REGISTER_SLAVE string of %d bytes, at most %d", len(s), maxReportLen)
 		}
 	}
 	dst = append(dst, ComRegisterSlave)
@@ -140,7 +156,8 @@ func AppendDump(dst []byte, d Dump) ([]byte, error) {
 
 // UUIDSet is one source's part of a MySQL GTID set: its server_uuid and
 // the intervals of transaction numbers, each [Start, End), End exclusive
-// as MySQL encodes them.
+// as MySQL encodes them, in increasing order, neither overlapping nor
+// adjacent, within 1 and 2^63-1 as MySQL requires.
 type UUIDSet struct {
 	SID       [16]byte
 	Intervals []Interval
@@ -149,22 +166,24 @@ type UUIDSet struct {
 // Interval is a range of transaction numbers, Start included, End not.
 type Interval struct{ Start, End uint64 }
 
-// GTIDDump is COM_BINLOG_DUMP_GTID: MySQL's stream from the first
-// transaction not in GTIDs (with DumpThroughGTID), or from File and Pos.
+// GTIDDump is COM_BINLOG_DUMP_GTID: MySQL's stream of the transactions
+// not in GTIDs (File and Pos are empty and 4 from a MySQL replica).
 type GTIDDump struct {
 	Flags    uint16
 	ServerID uint32
 	File     string
 	Pos      uint64
-	// GTIDs is the replica's executed and received set, present when
-	// Flags has DumpThroughGTID.
+	// GTIDs is the replica's executed and received set.
 	GTIDs []UUIDSet
 }
 
 // ParseGTIDDump parses the payload of COM_BINLOG_DUMP_GTID, command byte
-// included. Every length is checked against the bytes that follow before
-// anything is allocated, so the memory it takes is bounded by the
-// packet's length.
+// included: flags, server id, file name (with its 4-byte length),
+// position, then the GTID set with its 4-byte length, whatever the flags
+// say, as MySQL's source reads it. Every length is checked against the
+// bytes that follow before anything is allocated, so the memory it takes
+// is bounded by the packet's length. MySQL 8.3's tagged GTID sets (a
+// format byte in the source count) are refused as malformed.
 func ParseGTIDDump(p []byte) (GTIDDump, error) {
 	const what = "COM_BINLOG_DUMP_GTID"
 	b, err := command(p, ComBinlogDumpGTID, what)
@@ -182,12 +201,6 @@ func ParseGTIDDump(p []byte) (GTIDDump, error) {
 	}
 	d.File, b = string(b[:nameLen]), b[nameLen:]
 	d.Pos, b = binary.LittleEndian.Uint64(b), b[8:]
-	if d.Flags&DumpThroughGTID == 0 {
-		if len(b) != 0 {
-			return GTIDDump{}, malformed(what, "%d bytes after the position", len(b))
-		}
-		return d, nil
-	}
 	if len(b) < 4 || uint64(len(b)-4) != uint64(binary.LittleEndian.Uint32(b)) {
 		return GTIDDump{}, malformed(what, "a GTID set whose length is not the rest of the packet")
 	}
@@ -213,11 +226,10 @@ func ParseGTIDDump(p []byte) (GTIDDump, error) {
 		}
 		s.Intervals = make([]Interval, k)
 		for i := range s.Intervals {
-			iv := Interval{Start: binary.LittleEndian.Uint64(b), End: binary.LittleEndian.Uint64(b[8:])}
-			if iv.Start < 1 || iv.End <= iv.Start {
-				return GTIDDump{}, malformed(what, "an interval [%d, %d)", iv.Start, iv.End)
-			}
-			s.Intervals[i], b = iv, b[16:]
+			s.Intervals[i], b = Interval{Start: binary.LittleEndian.Uint64(b), End: binary.LittleEndian.Uint64(b[8:])}, b[16:]
+		}
+		if err := s.check(); err != nil {
+			return GTIDDump{}, malformed(what, "%v", err)
 		}
 		d.GTIDs = append(d.GTIDs, s)
 	}
@@ -227,11 +239,22 @@ func ParseGTIDDump(p []byte) (GTIDDump, error) {
 	return d, nil
 }
 
-// AppendGTIDDump appends COM_BINLOG_DUMP_GTID for d, with the GTID set
-// when d.Flags has DumpThroughGTID.
+// AppendGTIDDump appends COM_BINLOG_DUMP_GTID for d, GTID set included.
+// A set MySQL would refuse (see UUIDSet) is an error, and so is one too
+// large for the command's 4-byte length.
 func AppendGTIDDump(dst []byte, d GTIDDump) ([]byte, error) {
 	if len(d.File) > semisync.MaxFileNameLen {
 		return dst, fmt.Errorf("mysqlsource: a file name of %d bytes, at most %d", len(d.File), semisync.MaxFileNameLen)
+	}
+	size := 8
+	for _, s := range d.GTIDs {
+		if err := s.check(); err != nil {
+			return dst, fmt.Errorf("mysqlsource: %w", err)
+		}
+		size += 24 + 16*len(s.Intervals)
+	}
+	if size > math.MaxUint32 {
+		return dst, fmt.Errorf("mysqlsource: a GTID set of %d bytes", size)
 	}
 	dst = append(dst, ComBinlogDumpGTID)
 	dst = binary.LittleEndian.AppendUint16(dst, d.Flags)
@@ -239,13 +262,6 @@ func AppendGTIDDump(dst []byte, d GTIDDump) ([]byte, error) {
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(d.File)))
 	dst = append(dst, d.File...)
 	dst = binary.LittleEndian.AppendUint64(dst, d.Pos)
-	if d.Flags&DumpThroughGTID == 0 {
-		return dst, nil
-	}
-	size := 8
-	for _, s := range d.GTIDs {
-		size += 24 + 16*len(s.Intervals)
-	}
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(size))
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(d.GTIDs)))
 	for _, s := range d.GTIDs {
@@ -257,6 +273,20 @@ func AppendGTIDDump(dst []byte, d GTIDDump) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// check applies MySQL's rules to s's intervals: each within 1 and
+// 2^63-1 (End exclusive), in increasing order, neither overlapping nor
+// adjacent.
+func (s UUIDSet) check() error {
+	prev := uint64(0)
+	for _, iv := range s.Intervals {
+		if iv.Start <= prev || iv.End <= iv.Start || iv.End-1 > math.MaxInt64 {
+			return fmt.Errorf("an interval [%d, %d) after %d", iv.Start, iv.End, prev)
+		}
+		prev = iv.End
+	}
+	return nil
 }
 
 // command checks the command byte and returns the rest.

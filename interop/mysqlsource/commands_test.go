@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
@@ -29,8 +30,12 @@ func TestParseRegisterReplica(t *testing.T) {
 		_, err := mysqlsource.ParseRegisterReplica(bad)
 		require.ErrorIs(t, err, mysqlsource.ErrMalformedCommand, "%x", bad)
 	}
-	_, err = mysqlsource.AppendRegisterReplica(nil, mysqlsource.RegisterReplica{Host: strings.Repeat("h", 256)})
+	_, err = mysqlsource.AppendRegisterReplica(nil, mysqlsource.RegisterReplica{Host: strings.Repeat("h", 251)})
 	require.Error(t, err)
+	long := []byte{0x15, 1, 0, 0, 0, 0xfc, 0xfb, 0} // a length-encoded report_host of 251 bytes
+	long = append(append(long, strings.Repeat("h", 251)...), make([]byte, 2+10)...)
+	_, err = mysqlsource.ParseRegisterReplica(long)
+	require.ErrorIs(t, err, mysqlsource.ErrMalformedCommand)
 }
 
 // COM_BINLOG_DUMP: offset, flags, server id, then the file name to the
@@ -52,22 +57,32 @@ func TestParseDump(t *testing.T) {
 	require.Error(t, err, "an offset beyond the command's 4 bytes")
 }
 
-// COM_BINLOG_DUMP_GTID with a GTID set of two sources, as MySQL 8 encodes
-// Gtid_set (intervals end exclusive); lengths that run past the packet or
-// claim more than it holds are refused before anything is allocated.
+// COM_BINLOG_DUMP_GTID with a GTID set of two sources, encoded as MySQL 8
+// (and go-mysql, independently) encodes Gtid_set, intervals end exclusive;
+// the set is there whatever the flags (MySQL's replica sends flags 0);
+// lengths that run past the packet or claim more than it holds, and
+// intervals MySQL refuses, are refused before anything is allocated.
 func TestParseGTIDDump(t *testing.T) {
-	d := mysqlsource.GTIDDump{Flags: mysqlsource.DumpThroughGTID, ServerID: 77, Pos: 4, GTIDs: []mysqlsource.UUIDSet{
+	const set = "01020300-0000-0000-0000-000000000000:1-42:50,09000000-0000-0000-0000-000000000000:1"
+	d := mysqlsource.GTIDDump{ServerID: 77, Pos: 4, GTIDs: []mysqlsource.UUIDSet{
 		{SID: [16]byte{1, 2, 3}, Intervals: []mysqlsource.Interval{{Start: 1, End: 43}, {Start: 50, End: 51}}},
 		{SID: [16]byte{9}, Intervals: []mysqlsource.Interval{{Start: 1, End: 2}}},
 	}}
 	p, err := mysqlsource.AppendGTIDDump(nil, d)
 	require.NoError(t, err)
 	require.Len(t, p, 1+2+4+4+8+4+8+2*24+3*16)
+	theirs, err := mysql.ParseMysqlGTIDSet(set)
+	require.NoError(t, err)
+	require.Equal(t, theirs.Encode(), p[1+2+4+4+8+4:], "go-mysql's encoding of the same set")
 	got, err := mysqlsource.ParseGTIDDump(p)
 	require.NoError(t, err)
 	require.Equal(t, d, got)
+	for _, bad := range [][]mysqlsource.Interval{{{Start: 0, End: 2}}, {{Start: 3, End: 3}}, {{Start: 1, End: 5}, {Start: 5, End: 7}}, {{Start: 4, End: 9}, {Start: 1, End: 2}}, {{Start: 1, End: 1<<63 + 1}}} {
+		_, err := mysqlsource.AppendGTIDDump(nil, mysqlsource.GTIDDump{GTIDs: []mysqlsource.UUIDSet{{Intervals: bad}}})
+		require.Error(t, err, "%v", bad)
+	}
 
-	noSet := mysqlsource.GTIDDump{ServerID: 5, File: "binlog.000003", Pos: 1234}
+	noSet := mysqlsource.GTIDDump{Flags: mysqlsource.DumpThroughPosition, ServerID: 5, File: "binlog.000003", Pos: 1234, GTIDs: []mysqlsource.UUIDSet{}}
 	p2, err := mysqlsource.AppendGTIDDump(nil, noSet)
 	require.NoError(t, err)
 	got, err = mysqlsource.ParseGTIDDump(p2)
@@ -78,7 +93,10 @@ func TestParseGTIDDump(t *testing.T) {
 	binary.LittleEndian.PutUint64(huge[1+2+4+4+8+4:], 1<<62) // the number of source ids
 	badInterval := bytes.Clone(p)
 	binary.LittleEndian.PutUint64(badInterval[len(p)-8:], 1) // [1, 1)
-	for _, bad := range [][]byte{nil, p[:10], p[:len(p)-1], append(bytes.Clone(p), 0), huge, badInterval, append(bytes.Clone(p2), 0)} {
+	adjacent := bytes.Clone(p)
+	binary.LittleEndian.PutUint64(adjacent[1+2+4+4+8+4+8+24+16:], 43) // [1, 43) then [43, 51)
+	noLength := p[:1+2+4+4+8]                                         // no GTID set at all
+	for _, bad := range [][]byte{nil, p[:10], p[:len(p)-1], append(bytes.Clone(p), 0), huge, badInterval, adjacent, noLength, append(bytes.Clone(p2), 0)} {
 		_, err := mysqlsource.ParseGTIDDump(bad)
 		require.ErrorIs(t, err, mysqlsource.ErrMalformedCommand, "%x", bad)
 	}
@@ -106,20 +124,18 @@ func TestCommandsRoundTrip(t *testing.T) {
 		require.Equal(t, d, got)
 		g := mysqlsource.GTIDDump{Flags: rapid.Uint16().Draw(t, "flags"), ServerID: rapid.Uint32().Draw(t, "id"),
 			File: rapid.StringN(0, 40, 40).Draw(t, "file"), Pos: rapid.Uint64().Draw(t, "pos")}
-		if g.Flags&mysqlsource.DumpThroughGTID != 0 {
-			g.GTIDs = []mysqlsource.UUIDSet{}
-			for range rapid.IntRange(0, 4).Draw(t, "sids") {
-				s := mysqlsource.UUIDSet{Intervals: []mysqlsource.Interval{}}
-				copy(s.SID[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "sid"))
-				next := uint64(1)
-				for range rapid.IntRange(0, 4).Draw(t, "intervals") {
-					start := next + rapid.Uint64Range(0, 100).Draw(t, "gap")
-					end := start + rapid.Uint64Range(1, 100).Draw(t, "len")
-					s.Intervals = append(s.Intervals, mysqlsource.Interval{Start: start, End: end})
-					next = end + 1
-				}
-				g.GTIDs = append(g.GTIDs, s)
+		g.GTIDs = []mysqlsource.UUIDSet{}
+		for range rapid.IntRange(0, 4).Draw(t, "sids") {
+			s := mysqlsource.UUIDSet{Intervals: []mysqlsource.Interval{}}
+			copy(s.SID[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "sid"))
+			next := uint64(1)
+			for range rapid.IntRange(0, 4).Draw(t, "intervals") {
+				start := next + rapid.Uint64Range(0, 100).Draw(t, "gap")
+				end := start + rapid.Uint64Range(1, 100).Draw(t, "len")
+				s.Intervals = append(s.Intervals, mysqlsource.Interval{Start: start, End: end})
+				next = end + 1
 			}
+			g.GTIDs = append(g.GTIDs, s)
 		}
 		p, err = mysqlsource.AppendGTIDDump(nil, g)
 		require.NoError(t, err)

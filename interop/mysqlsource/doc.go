@@ -13,8 +13,8 @@
 // byte as a real server sends them, with their CRC32 trailer when the
 // binlog has checksums: the rotate that opens every dump
 // (AppendRotate with FlagArtificial), the format description
-// (AppendFormatDescription; MariaDB1011PostHeaderLens is MariaDB 10.11's
-// table), heartbeats (AppendHeartbeat), and the MariaDB events a binlog
+// (AppendFormatDescription; MariaDB1011PostHeaderLens gives MariaDB
+// 10.11's table), heartbeats (AppendHeartbeat), and the MariaDB events a binlog
 // written by the host needs: GTID list, binlog checkpoint and GTID
 // (AppendGTIDList, AppendBinlogCheckpoint, AppendMariaGTID). Their tests
 // compare them with what a real MariaDB 10.11 sends, both live (the
@@ -22,7 +22,8 @@
 //
 // The replication commands a replica sends, decoded and encoded:
 // COM_REGISTER_SLAVE (ParseRegisterReplica), COM_BINLOG_DUMP (ParseDump)
-// and MySQL's COM_BINLOG_DUMP_GTID with its GTID set (ParseGTIDDump). The
+// and MySQL's COM_BINLOG_DUMP_GTID with its GTID set (ParseGTIDDump; MySQL
+// 8.3's tagged sets are refused). The
 // parsers check every length against the bytes that follow before they
 // allocate, refuse anything else with ErrMalformedCommand, and are fuzzed:
 // what they accept is exactly what the encoders make of it.

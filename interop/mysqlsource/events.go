@@ -1,6 +1,7 @@
 package mysqlsource
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -46,13 +47,17 @@ const (
 	GTIDAllowParallel = 0x08 // FL_ALLOW_PARALLEL
 	GTIDWaited        = 0x10 // FL_WAITED
 	GTIDDDL           = 0x20 // FL_DDL
+	gtidXA            = 0xc0 // FL_PREPARED_XA, FL_COMPLETED_XA: an XID follows
 )
 
-// MariaDB1011PostHeaderLens is the post-header length of each event type
-// in the format description of MariaDB 10.11 (types 1 to 171, one byte
-// each), as its servers send it: the array a MariaDB replica expects from
-// a source of that version. Checked against a real server's bytes.
-var MariaDB1011PostHeaderLens = []byte{
+// MariaDB1011PostHeaderLens returns the post-header length of each event
+// type in the format description of MariaDB 10.11 (types 1 to 171, one
+// byte each), as its servers send it: the array a MariaDB replica expects
+// from a source of that version. Checked against a real server's bytes.
+// Each call returns a new slice.
+func MariaDB1011PostHeaderLens() []byte { return bytes.Clone(mariaDB1011PostHeaderLens) }
+
+var mariaDB1011PostHeaderLens = []byte{
 	0x38, 0x0d, 0x00, 0x08, 0x00, 0x12, 0x00, 0x04, 0x04, 0x04, 0x04, 0x12, 0x00, 0x00, 0xe4, 0x00,
 	0x04, 0x1a, 0x08, 0x00, 0x00, 0x00, 0x08, 0x08, 0x08, 0x02, 0x00, 0x00, 0x00, 0x0a, 0x0a, 0x0a,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x0a, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -96,7 +101,7 @@ type FormatDescription struct {
 	// at a dump that starts later in the file.
 	Created uint32
 	// PostHeaderLens is the post-header length of each event type, from
-	// type 1 on (MariaDB1011PostHeaderLens for MariaDB 10.11).
+	// type 1 on (MariaDB1011PostHeaderLens() for MariaDB 10.11).
 	PostHeaderLens []byte
 	// Checksum is the binlog's checksum algorithm: ChecksumOff or
 	// ChecksumCRC32. A format description always carries the CRC32
@@ -194,9 +199,13 @@ func AppendGTIDList(dst []byte, h Header, list []GTID, flags uint8, checksum boo
 // AppendMariaGTID appends MariaDB's GTID event, which opens each event
 // group: its sequence number and domain (the server is the header's
 // ServerID), flags2 (GTIDStandalone, ...), and with GTIDGroupCommitID the
-// commit id. Events of XA transactions and flags_extra (MariaDB 10.5+'s
-// extra fields) are not made here.
-func AppendMariaGTID(dst []byte, h Header, seq uint64, domain uint32, flags2 uint8, commitID uint64, checksum bool) []byte {
+// commit id. Events of XA transactions (flags2 0x40 or 0x80, which an XID
+// follows) are refused, and flags_extra (MariaDB 10.5+'s extra fields)
+// are not made here.
+func AppendMariaGTID(dst []byte, h Header, seq uint64, domain uint32, flags2 uint8, commitID uint64, checksum bool) ([]byte, error) {
+	if flags2&gtidXA != 0 {
+		return dst, fmt.Errorf("mysqlsource: GTID flags %#x name an XA transaction, not made here", flags2)
+	}
 	start := len(dst)
 	dst = appendHeader(dst, h, TypeMariaGTID)
 	dst = binary.LittleEndian.AppendUint64(dst, seq)
@@ -207,7 +216,7 @@ func AppendMariaGTID(dst []byte, h Header, seq uint64, domain uint32, flags2 uin
 	} else {
 		dst = append(dst, 0, 0, 0, 0, 0, 0)
 	}
-	return finish(dst, start, checksum)
+	return finish(dst, start, checksum), nil
 }
 
 // appendHeader appends h with type typ and a size to be set by finish.

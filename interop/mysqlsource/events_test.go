@@ -50,7 +50,7 @@ func rebuild(t *testing.T, ev []byte) []byte {
 			Checksum:       body[len(body)-1],
 		}
 		if strings.HasPrefix(fd.ServerVersion, "10.11.") {
-			require.Equal(t, mysqlsource.MariaDB1011PostHeaderLens, fd.PostHeaderLens, "MariaDB 10.11's post-header lengths")
+			require.Equal(t, mysqlsource.MariaDB1011PostHeaderLens(), fd.PostHeaderLens, "MariaDB 10.11's post-header lengths")
 		}
 		out, err := mysqlsource.AppendFormatDescription(nil, h, fd)
 		require.NoError(t, err)
@@ -75,7 +75,9 @@ func rebuild(t *testing.T, ev []byte) []byte {
 		if flags2&mysqlsource.GTIDGroupCommitID != 0 {
 			commitID = le64(body[13:])
 		}
-		return mysqlsource.AppendMariaGTID(nil, h, le64(body), le32(body[8:]), flags2, commitID, true)
+		out, err := mysqlsource.AppendMariaGTID(nil, h, le64(body), le32(body[8:]), flags2, commitID, true)
+		require.NoError(t, err)
+		return out
 	}
 	return nil
 }
@@ -189,11 +191,16 @@ func TestEventsAsMariaDBSends(t *testing.T) {
 // size 4 less.
 func TestEventsWithoutChecksum(t *testing.T) {
 	h := mysqlsource.Header{ServerID: 9, LogPos: 1234}
+	gtid := func(checksum bool) []byte {
+		ev, err := mysqlsource.AppendMariaGTID(nil, h, 5, 1, mysqlsource.GTIDGroupCommitID, 99, checksum)
+		require.NoError(t, err)
+		return ev
+	}
 	for _, pair := range [][2][]byte{
 		{mysqlsource.AppendRotate(nil, h, "b.000002", 4, false), mysqlsource.AppendRotate(nil, h, "b.000002", 4, true)},
 		{mysqlsource.AppendHeartbeat(nil, h, "b.000002", false), mysqlsource.AppendHeartbeat(nil, h, "b.000002", true)},
 		{mysqlsource.AppendBinlogCheckpoint(nil, h, "b.000001", false), mysqlsource.AppendBinlogCheckpoint(nil, h, "b.000001", true)},
-		{mysqlsource.AppendMariaGTID(nil, h, 5, 1, mysqlsource.GTIDGroupCommitID, 99, false), mysqlsource.AppendMariaGTID(nil, h, 5, 1, mysqlsource.GTIDGroupCommitID, 99, true)},
+		{gtid(false), gtid(true)},
 	} {
 		off, on := pair[0], pair[1]
 		require.Len(t, on, len(off)+mysqlsource.ChecksumLen)
@@ -220,4 +227,9 @@ func TestEventsRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, empty, mysqlsource.HeaderLen+6, "a count and MariaDB's two bytes of padding")
 	require.Equal(t, "0-1-42", mysqlsource.GTID{Domain: 0, ServerID: 1, Seq: 42}.String())
+	_, err = mysqlsource.AppendMariaGTID(nil, mysqlsource.Header{}, 1, 0, 0x40, 0, true)
+	require.ErrorContains(t, err, "XA")
+	lens := mysqlsource.MariaDB1011PostHeaderLens()
+	lens[0]++
+	require.NotEqual(t, lens, mysqlsource.MariaDB1011PostHeaderLens(), "a copy each time")
 }
