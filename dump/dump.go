@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/internal/deadline"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/wire"
 )
@@ -97,23 +98,50 @@ type Conn struct {
 	Framer Framer
 	// Seq is the sequence id of the first packet sent.
 	Seq uint8
-	// Done, when it becomes ready, stops the sender (the server closes).
+	// Done, when it becomes ready, stops the sender (the server closes),
+	// after the event it is sending, if any; nil never stops it.
 	Done <-chan struct{}
 }
 
-// Options bound and pace a sender.
+// Options bound and pace a sender. Zero values (and negative ones) select
+// the defaults, the same as package transport's.
 type Options struct {
 	// HeartbeatPeriod is how often the sender sends a heartbeat when it
-	// has sent nothing else, and checks the replica's silence. It must be
-	// positive.
+	// has sent nothing else, and checks the replica's silence. Default 1s.
 	HeartbeatPeriod time.Duration
 	// PeerTimeout is how long a probe may go unanswered before the
-	// replica is declared dead.
+	// replica is declared dead. Default the larger of 30s and three
+	// heartbeat periods.
 	PeerTimeout time.Duration
-	// WriteTimeout bounds how long a write may make no progress.
+	// WriteTimeout bounds how long a write may make no progress. Default
+	// 10s.
 	WriteTimeout time.Duration
-	// MaxAckPacket bounds the packets the ACK reader accepts.
+	// MaxAckPacket bounds the packets the ACK reader accepts. Default
+	// 64 KiB.
 	MaxAckPacket int
+}
+
+// WithDefaults returns o with its zero (and negative) values replaced by
+// the defaults.
+func (o Options) WithDefaults() Options {
+	o.defaults()
+	return o
+}
+
+// defaults fills in the zero values.
+func (o *Options) defaults() {
+	if o.HeartbeatPeriod <= 0 {
+		o.HeartbeatPeriod = time.Second
+	}
+	if o.PeerTimeout <= 0 {
+		o.PeerTimeout = max(30*time.Second, 3*o.HeartbeatPeriod)
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.MaxAckPacket <= 0 {
+		o.MaxAckPacket = 64 << 10
+	}
 }
 
 // Result says how a connection's stream ended besides Run's error.
@@ -137,6 +165,7 @@ var ErrPeerSilent = errors.New("dump: replica silent")
 // when sending ends and waits for the reader before it returns. Counters
 // are added to cnt.
 func Run(c Conn, o Options, cnt *Counters) (Result, error) {
+	o.defaults()
 	r := &runner{c: c, o: o, cnt: cnt, born: time.Now(), sentTo: c.Start}
 	r.heard.Store(r.since(time.Now()))
 	pr := wire.NewPacketReader(c.Reader, o.MaxAckPacket)
@@ -213,7 +242,7 @@ func (r *runner) readAcks(pr *wire.PacketReader) {
 // send streams the binlog to the replica until the cursor fails, the
 // connection fails, the reader stops or Done.
 func (r *runner) send(readerDone <-chan struct{}) error {
-	w := bufio.NewWriterSize(&progressWriter{c: r.c.Conn, d: lazyDeadline{timeout: r.o.WriteTimeout}}, chunk)
+	w := bufio.NewWriterSize(&deadline.Writer{C: r.c.Conn, D: deadline.Lazy{Timeout: r.o.WriteTimeout}}, deadline.Chunk)
 	tick := time.NewTicker(r.o.HeartbeatPeriod)
 	defer tick.Stop()
 	sw := sender{w: w, fr: r.c.Framer, seq: r.c.Seq, semisync: r.c.Session != nil, last: r.c.Start}
@@ -238,6 +267,8 @@ func (r *runner) send(readerDone <-chan struct{}) error {
 				if err := r.tick(&sw, now); err != nil {
 					return err
 				}
+			case <-r.c.Done:
+				return nil
 			default:
 			}
 			continue

@@ -44,7 +44,10 @@ type stream struct {
 var opts = dump.Options{HeartbeatPeriod: time.Second, PeerTimeout: 3 * time.Second, WriteTimeout: 10 * time.Second, MaxAckPacket: 1024}
 
 // start runs a semisync replica 2's connection from the binlog's head.
-func start(t *testing.T) *stream {
+func start(t *testing.T) *stream { return startWith(t, opts) }
+
+// startWith is start with the options o.
+func startWith(t *testing.T, o dump.Options) *stream {
 	t.Helper()
 	src, err := source.New(source.Options{})
 	require.NoError(t, err)
@@ -64,7 +67,7 @@ func start(t *testing.T) *stream {
 		defer sess.Close()
 		defer cur.Close()
 		st.res, st.err = dump.Run(dump.Conn{Conn: srvEnd, Raw: srvEnd, Reader: bufio.NewReader(srvEnd), Cursor: cur,
-			Start: bl.Head(), Session: sess, Framer: mysqlFramer{}, Seq: 1, Done: stop}, opts, &st.cnt)
+			Start: bl.Head(), Session: sess, Framer: mysqlFramer{}, Seq: 1, Done: stop}, o, &st.cnt)
 	}()
 	t.Cleanup(func() {
 		close(stop)
@@ -168,5 +171,75 @@ func TestRunProbeAndDeadPeer(t *testing.T) {
 		require.Equal(t, uint64(1), st.cnt.DeadPeers.Load())
 		require.GreaterOrEqual(t, st.cnt.Probes.Load(), uint64(1))
 		require.False(t, st.res.Quit)
+	})
+}
+
+// Zero Options select the defaults: a probe after a second of silence,
+// the replica dead 30 s later.
+func TestRunZeroOptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := startWith(t, dump.Options{})
+		start := time.Now()
+		seq, p := st.read(t)
+		require.Equal(t, time.Second, time.Since(start), "the default heartbeat period")
+		require.Equal(t, uint8(1), seq)
+		_, reply, err := wire.DecodeEvent(p)
+		require.NoError(t, err)
+		require.True(t, reply, "a probe")
+		go func() {
+			for {
+				if _, _, err := st.pr.ReadPacket(); err != nil {
+					return
+				}
+			}
+		}()
+		<-st.done
+		require.ErrorIs(t, st.err, dump.ErrPeerSilent)
+		require.GreaterOrEqual(t, time.Since(start), 31*time.Second, "the default PeerTimeout after the probe")
+	})
+}
+
+// Done stops a sender that is still sending a backlog.
+func TestRunDoneDuringBacklog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src, err := source.New(source.Options{})
+		require.NoError(t, err)
+		defer src.Close()
+		bl := binlog.NewMemory("binlog")
+		big := make([]byte, 64<<10) // larger than the sender's buffer: each event blocks on the pipe
+		for range 100 {
+			bl.Append(big)
+		}
+		bl.Publish()
+		cur, err := bl.Open(semisync.Position{})
+		require.NoError(t, err)
+		defer cur.Close()
+		srvEnd, repEnd := net.Pipe()
+		defer repEnd.Close()
+		stop := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := dump.Run(dump.Conn{Conn: srvEnd, Raw: srvEnd, Reader: bufio.NewReader(srvEnd), Cursor: cur,
+				Framer: mysqlFramer{}, Seq: 1, Done: stop}, dump.Options{}, &dump.Counters{})
+			done <- err
+		}()
+		pr := wire.NewPacketReader(bufio.NewReader(repEnd), 0)
+		_, _, err = pr.ReadPacket() // the sender is in the backlog
+		require.NoError(t, err)
+		close(stop)
+		read := make(chan int)
+		go func() { // drain what was on its way when it stopped
+			n := 1
+			for {
+				if _, _, err := pr.ReadPacket(); err != nil {
+					read <- n
+					return
+				}
+				n++
+			}
+		}()
+		require.NoError(t, <-done)
+		srvEnd.Close()
+		require.Less(t, <-read, 10, "events sent after Done, of 100")
 	})
 }

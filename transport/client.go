@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/internal/deadline"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/wire"
 )
@@ -157,7 +158,7 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 	if _, err := conn.Write(hs); err != nil {
 		return res, fmt.Errorf("transport: sending the hello: %w", err)
 	}
-	rd := &progressReader{c: conn, d: lazyDeadline{timeout: hsTimeout}}
+	rd := &deadline.Reader{C: conn, D: deadline.Lazy{Timeout: hsTimeout}}
 	pr := wire.NewPacketReader(bufio.NewReaderSize(rd, 64<<10), cfg.MaxPacket)
 	// answer reads the source's answer, at sequence id 1.
 	answer := func(what string) ([]byte, error) {
@@ -219,8 +220,8 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 	// passed meanwhile.
 	now := time.Now()
 	conn.SetDeadline(now.Add(timeout))
-	as.d = lazyDeadline{timeout: timeout, set: now}
-	rd.d = lazyDeadline{timeout: timeout, set: now}
+	as.d = deadline.Lazy{Timeout: timeout, Set: now}
+	rd.D = deadline.Lazy{Timeout: timeout, Set: now}
 
 	var nm names
 	want := uint8(2)
@@ -233,7 +234,7 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 			}
 			// A flush may have outlasted the deadline: move it before
 			// waiting. While a packet arrives, each read moves it on.
-			rd.arm(time.Now())
+			rd.Arm(time.Now())
 		}
 		seq, p, err := pr.ReadPacket()
 		if err != nil {
@@ -267,14 +268,14 @@ func replicate(ctx context.Context, conn net.Conn, cfg ReplicaConfig, st *replic
 // that most ACKs cost no deadline update.
 type ackSender struct {
 	c   net.Conn
-	d   lazyDeadline // zero timeout until the source has accepted
+	d   deadline.Lazy // zero timeout until the source has accepted
 	buf []byte
 }
 
 func (a *ackSender) SendAck(_ semisync.Position, payload []byte) error {
 	a.buf, _ = wire.AppendPacket(a.buf[:0], wire.AckSeq, payload)
-	if a.d.timeout > 0 {
-		a.d.move(time.Now(), a.c.SetWriteDeadline)
+	if a.d.Timeout > 0 {
+		a.d.Move(time.Now(), a.c.SetWriteDeadline)
 	}
 	_, err := a.c.Write(a.buf)
 	return err

@@ -168,20 +168,10 @@ type ServerOptions struct {
 }
 
 func (o *ServerOptions) defaults() {
-	if o.HeartbeatPeriod <= 0 {
-		o.HeartbeatPeriod = time.Second
-	}
-	if o.PeerTimeout <= 0 {
-		o.PeerTimeout = max(30*time.Second, 3*o.HeartbeatPeriod)
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = 10 * time.Second
-	}
+	d := o.dumpOptions().WithDefaults() // the sender's defaults are the server's
+	o.HeartbeatPeriod, o.PeerTimeout, o.WriteTimeout, o.MaxAckPacket = d.HeartbeatPeriod, d.PeerTimeout, d.WriteTimeout, d.MaxAckPacket
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = 5 * time.Second
-	}
-	if o.MaxAckPacket <= 0 {
-		o.MaxAckPacket = 64 << 10
 	}
 	if o.MaxConnections == 0 {
 		o.MaxConnections = DefaultMaxConnections
@@ -189,6 +179,11 @@ func (o *ServerOptions) defaults() {
 	if o.MaxHandshakes == 0 {
 		o.MaxHandshakes = DefaultMaxHandshakes
 	}
+}
+
+// dumpOptions are the options of the server's senders.
+func (o *ServerOptions) dumpOptions() dump.Options {
+	return dump.Options{HeartbeatPeriod: o.HeartbeatPeriod, PeerTimeout: o.PeerTimeout, WriteTimeout: o.WriteTimeout, MaxAckPacket: o.MaxAckPacket}
 }
 
 // Defaults of ServerOptions.MaxConnections and MaxHandshakes.
@@ -708,8 +703,7 @@ func (s *Server) serve(nc net.Conn, slot *hsSlot) (err error) {
 	s.connections.Add(1)
 	res, err := dump.Run(dump.Conn{Conn: c.c, Raw: c.raw, Reader: br, Cursor: cur, Start: h.start, Session: c.sess,
 		Framer: envelope{}, Seq: 2, Done: s.done},
-		dump.Options{HeartbeatPeriod: s.o.HeartbeatPeriod, PeerTimeout: s.o.PeerTimeout, WriteTimeout: s.o.WriteTimeout, MaxAckPacket: s.o.MaxAckPacket},
-		&s.dc)
+		s.o.dumpOptions(), &s.dc)
 	switch {
 	case res.Quit:
 		return nil
@@ -720,7 +714,10 @@ func (s *Server) serve(nc net.Conn, slot *hsSlot) (err error) {
 			return res.ReadErr
 		}
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("transport: streaming to replica %v: %w", c.id, err)
+	}
+	return nil
 }
 
 // handshake runs the server's side of the handshake under one deadline,
