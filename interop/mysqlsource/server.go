@@ -1,0 +1,471 @@
+package mysqlsource
+
+import (
+	"bufio"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	gmserver "github.com/go-mysql-org/go-mysql/server"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/dump"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/wire"
+)
+
+// Binlog is the host's binlog as the server reads it: MySQL binlog events,
+// each with the position at which it ends (its file and log_pos).
+type Binlog interface {
+	// Open returns a cursor whose first event is the first that ends
+	// after start. It must refuse a start the binlog does not hold
+	// (beyond its end, inside an event, a file it does not have): the
+	// source takes the start as the replica's acknowledgement.
+	Open(start semisync.Position) (dump.Cursor, error)
+	// FormatDescription returns the format description event that opens
+	// file, as the file holds it. The server sends it first to a replica
+	// that starts after the file's first event.
+	FormatDescription(file string) ([]byte, error)
+}
+
+// Options configure a Server.
+type Options struct {
+	// ServerID is the source's server_id; it must not be 0.
+	ServerID uint32
+	// ServerUUID is what SELECT @@GLOBAL.SERVER_UUID answers.
+	ServerUUID string
+	// Version is the version string of the handshake; default
+	// DefaultVersion.
+	Version string
+	// User and Password are the replication account
+	// (mysql_native_password).
+	User, Password string
+	// TLSConfig, if set, lets replicas connect with TLS (MASTER_SSL=1).
+	TLSConfig *tls.Config
+	// Checksum says that the binlog's events carry a CRC32 trailer
+	// (binlog_checksum=CRC32); the server answers the replica's checksum
+	// question with it and adds one to the events it makes up.
+	Checksum bool
+	// HeartbeatPeriod is used when the replica asks for none; default 1s.
+	// PeerTimeout and WriteTimeout are package dump's.
+	HeartbeatPeriod, PeerTimeout, WriteTimeout time.Duration
+	// OnError, if set, is told why each connection ended (nil for a
+	// replica that quit, or a client that said COM_QUIT).
+	OnError func(err error)
+}
+
+// A client has handshakeTimeout for its handshake and commandTimeout for
+// each command before its dump (a replica's set-up takes milliseconds).
+const (
+	handshakeTimeout = 5 * time.Second
+	commandTimeout   = 30 * time.Second
+)
+
+// DefaultVersion is the version string a Server announces by default: a
+// MariaDB 10.11 with its binlog on, as MariaDB replicas expect.
+const DefaultVersion = "10.11.0-MariaDB-semisync-log"
+
+// Stats are a Server's counters.
+type Stats struct {
+	// Connections is the number of clients authenticated; Dumps those
+	// that started a dump.
+	Connections, Dumps uint64
+	// Acks, MalformedAcks and AcksAhead are the senders' (package dump).
+	Acks, MalformedAcks, AcksAhead uint64
+}
+
+// Server is a MySQL-protocol source: real MariaDB and MySQL replicas
+// connect to it with CHANGE MASTER TO and START SLAVE.
+type Server struct {
+	src *source.Source
+	log Binlog
+	o   Options
+	gm  *gmserver.Server
+
+	mu     sync.Mutex
+	closed bool
+	lns    map[net.Listener]struct{}
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+	done   chan struct{}
+
+	dc                 dump.Counters
+	connections, dumps uint64
+}
+
+// ErrServerClosed is returned by Serve after Close.
+var ErrServerClosed = errors.New("mysqlsource: server closed")
+
+// NewServer returns a server that serves log to replicas on behalf of src.
+// It does not own src or log: close them after the server.
+func NewServer(src *source.Source, log Binlog, o Options) (*Server, error) {
+	if src == nil || log == nil || o.ServerID == 0 || o.User == "" {
+		return nil, errors.New("mysqlsource: NewServer needs a source, a binlog, a server id and a user")
+	}
+	if o.Version == "" {
+		o.Version = DefaultVersion
+	}
+	if o.HeartbeatPeriod <= 0 {
+		o.HeartbeatPeriod = time.Second
+	}
+	// go-mysql reads a connection without read-ahead when it has a TLS
+	// configuration, whether the client asks for TLS or not: then nothing
+	// the replica sent after its dump command sits in go-mysql's buffer
+	// when the dump takes the connection over. Without the host's TLS, a
+	// configuration without certificates stands in (a replica that asks
+	// for TLS then fails its handshake).
+	tlsConf := o.TLSConfig
+	if tlsConf == nil {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	gm := gmserver.NewServer(o.Version, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, tlsConf)
+	return &Server{src: src, log: log, o: o, gm: gm, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Connections: s.connections, Dumps: s.dumps,
+		Acks: s.dc.Acks.Load(), MalformedAcks: s.dc.Malformed.Load(), AcksAhead: s.dc.Ahead.Load()}
+}
+
+// Serve accepts connections on ln and serves each on a goroutine of its
+// own until Close, which closes ln; it returns ErrServerClosed then, or
+// the listener's error.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.lns[ln] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return ErrServerClosed
+			}
+			return err
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			conn.Close()
+			return ErrServerClosed
+		}
+		s.conns[conn] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			err := s.serve(conn)
+			conn.Close()
+			s.mu.Lock()
+			delete(s.conns, conn)
+			s.mu.Unlock()
+			if s.o.OnError != nil {
+				s.o.OnError(err)
+			}
+		}()
+	}
+}
+
+// Close stops accepting, closes every connection and waits for their
+// goroutines. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+		for ln := range s.lns {
+			ln.Close()
+		}
+		for c := range s.conns {
+			c.Close()
+		}
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// session is one client connection's state before its dump.
+type session struct {
+	s        *Server
+	raw      net.Conn
+	c        *gmserver.Conn
+	userVars map[string]string
+	register RegisterReplica
+}
+
+// serve runs one connection: the handshake (go-mysql), the commands until
+// the dump, then the dump.
+func (s *Server) serve(raw net.Conn) error {
+	raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	c, err := s.gm.NewCustomizedConn(raw, s.auth(), gmserver.EmptyHandler{})
+	if err != nil {
+		return fmt.Errorf("mysqlsource: handshake: %w", err)
+	}
+	s.mu.Lock()
+	s.connections++
+	s.mu.Unlock()
+	ss := &session{s: s, raw: raw, c: c, userVars: map[string]string{}}
+	for {
+		raw.SetDeadline(time.Now().Add(commandTimeout))
+		p, err := c.ReadPacket()
+		if err != nil {
+			return err
+		}
+		if len(p) == 0 {
+			return fmt.Errorf("%w: an empty command packet", ErrMalformedCommand)
+		}
+		var v any
+		switch p[0] {
+		case 0x01: // COM_QUIT
+			return nil
+		case 0x0e: // COM_PING
+		case 0x03: // COM_QUERY
+			v = ss.query(string(p[1:]))
+		case ComRegisterSlave:
+			r, err := ParseRegisterReplica(p)
+			if err != nil {
+				v = mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error())
+				break
+			}
+			ss.register = r
+		case ComBinlogDump:
+			d, err := ParseDump(p)
+			if err != nil {
+				c.WriteValue(mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error()))
+				return err
+			}
+			raw.SetDeadline(time.Time{}) // package dump keeps its own
+			return ss.dump(d)
+		default:
+			v = mysql.NewError(mysql.ER_UNKNOWN_COM_ERROR, "Unknown command")
+		}
+		if err := c.WriteValue(v); err != nil {
+			return err
+		}
+		c.ResetSequence()
+	}
+}
+
+// auth is the account check of one connection.
+func (s *Server) auth() gmserver.AuthenticationHandler {
+	h := gmserver.NewInMemoryAuthenticationHandler(mysql.AUTH_NATIVE_PASSWORD)
+	_ = h.AddUser(s.o.User, s.o.Password)
+	return h
+}
+
+// checksumName is the binlog's checksum as binlog_checksum names it.
+func (s *Server) checksumName() string {
+	if s.o.Checksum {
+		return "CRC32"
+	}
+	return "NONE"
+}
+
+// query answers one statement of a replica's set-up.
+func (ss *session) query(q string) any {
+	s := ss.s
+	stmt := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(q), ";"))
+	upper := strings.ToUpper(stmt)
+	if ans, ok := wire.AnswerProbe(s.src.Vars().Flavor(), stmt, s.src.State().Enabled); ok {
+		if ans.Err != nil {
+			return mysql.NewError(ans.Err.Code, ans.Err.Message)
+		}
+		return result(ans.Columns, ans.Rows)
+	}
+	switch {
+	case strings.HasPrefix(upper, "SET "):
+		if vs, err := wire.ParseSetUserVars(stmt); err == nil {
+			for _, v := range vs {
+				ss.userVars[strings.ToLower(v.Name)] = v.Value
+			}
+			return nil
+		}
+		if strings.Contains(upper, "@MASTER_BINLOG_CHECKSUM") && strings.Contains(upper, "@@GLOBAL.BINLOG_CHECKSUM") {
+			ss.userVars["master_binlog_checksum"] = s.checksumName()
+			ss.userVars["source_binlog_checksum"] = s.checksumName()
+		}
+		return nil // SET NAMES and the like: nothing to keep
+	case upper == "SELECT UNIX_TIMESTAMP()":
+		return result([]string{"UNIX_TIMESTAMP()"}, [][]string{{strconv.FormatInt(time.Now().Unix(), 10)}})
+	case upper == "SHOW VARIABLES LIKE 'SERVER_ID'":
+		return result([]string{"Variable_name", "Value"}, [][]string{{"server_id", strconv.FormatUint(uint64(s.o.ServerID), 10)}})
+	case upper == "SELECT @@GLOBAL.SERVER_ID" || upper == "SELECT @@SERVER_ID":
+		return result([]string{stmt[len("SELECT "):]}, [][]string{{strconv.FormatUint(uint64(s.o.ServerID), 10)}})
+	case upper == "SELECT @@GLOBAL.SERVER_UUID":
+		return result([]string{"@@GLOBAL.SERVER_UUID"}, [][]string{{s.o.ServerUUID}})
+	case upper == "SELECT @@GLOBAL.GTID_DOMAIN_ID":
+		return result([]string{"@@GLOBAL.gtid_domain_id"}, [][]string{{"0"}})
+	case strings.HasPrefix(upper, "SELECT BINLOG_GTID_POS("):
+		// MariaDB's replica asks which GTID position a file position is;
+		// NULL is a source's answer when it does not know, and the
+		// replica goes on by file and position.
+		return resultNull(stmt[len("SELECT "):])
+	case strings.HasPrefix(upper, "SELECT @") && !strings.HasPrefix(upper, "SELECT @@"):
+		name := strings.ToLower(strings.TrimSpace(stmt[len("SELECT @"):]))
+		v, ok := ss.userVars[name]
+		if !ok {
+			return resultNull("@" + name)
+		}
+		return result([]string{"@" + name}, [][]string{{v}})
+	}
+	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "mysqlsource: statement not supported by this source: "+stmt)
+}
+
+// result is a text result set of strings.
+func result(cols []string, rows [][]string) any {
+	values := make([][]any, len(rows))
+	for i, r := range rows {
+		values[i] = make([]any, len(r))
+		for j, v := range r {
+			values[i][j] = v
+		}
+	}
+	rs, err := mysql.BuildSimpleTextResultset(cols, values)
+	if err != nil {
+		return err
+	}
+	return &mysql.Result{Resultset: rs}
+}
+
+// resultNull is a one-row result set holding NULL.
+func resultNull(col string) any {
+	rs, err := mysql.BuildSimpleTextResultset([]string{col}, [][]any{{nil}})
+	if err != nil {
+		return err
+	}
+	return &mysql.Result{Resultset: rs}
+}
+
+// dump takes the connection over for COM_BINLOG_DUMP: it registers a
+// replica that declared semisync with the source, opens the binlog, and
+// streams through package dump, the made-up rotate (and the format
+// description, after a file's first event) first.
+func (ss *session) dump(d Dump) error {
+	s := ss.s
+	refuse := func(code uint16, err error) error {
+		ss.c.WriteValue(mysql.NewError(code, err.Error()))
+		return err
+	}
+	start := d.Start
+	if start.Offset() < 4 {
+		start = semisync.FilePos(start.File(), 4)
+	}
+	declared := ss.userVars["master_binlog_checksum"]
+	checksum := s.o.Checksum && declared != "" && !strings.EqualFold(declared, "NONE")
+	if s.o.Checksum && !checksum {
+		// MySQL's answer to a replica that cannot take the checksums the
+		// binlog's events carry.
+		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, errors.New("mysqlsource: Slave can not handle replication events with the checksum that master is configured to log"))
+	}
+	var fde []byte
+	if start.Offset() > 4 {
+		var err error
+		if fde, err = s.log.FormatDescription(start.File()); err != nil {
+			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: the format description of %s: %w", start.File(), err))
+		}
+		fde = startedLater(fde, s.o.Checksum)
+	}
+	id := semisync.ReplicaID(d.ServerID)
+	var sess *source.Session
+	if wire.DeclaredSemisync(s.src.Vars().Flavor(), func(name string) (string, bool) { v, ok := ss.userVars[name]; return v, ok }) {
+		var err error
+		if sess, err = s.src.Register(id, start); err != nil {
+			code := uint16(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG)
+			return refuse(code, fmt.Errorf("mysqlsource: registering replica %v: %w", id, err))
+		}
+		defer sess.Close()
+	}
+	cur, err := s.log.Open(start)
+	if err != nil {
+		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
+	}
+	defer cur.Close()
+	h := Header{ServerID: s.o.ServerID, Flags: FlagArtificial}
+	pre := []dump.Event{{Data: AppendRotate(nil, h, start.File(), start.Offset(), checksum), End: start}}
+	if fde != nil {
+		pre = append(pre, dump.Event{Data: fde, End: start})
+	}
+	period := s.o.HeartbeatPeriod
+	if ns, err := strconv.ParseInt(ss.userVars["master_heartbeat_period"], 10, 64); err == nil && ns > 0 {
+		period = time.Duration(ns)
+	}
+	s.mu.Lock()
+	s.dumps++
+	s.mu.Unlock()
+	netConn := ss.c.Conn.Conn // TLS, if the replica asked for it
+	res, err := dump.Run(dump.Conn{Conn: netConn, Raw: ss.raw, Reader: bufio.NewReader(netConn),
+		Cursor: &prefixed{pre: pre, Cursor: cur, skipAnnotate: d.Flags&DumpSendAnnotateRows == 0},
+		Start:  start, Session: sess, Framer: Framer{ServerID: s.o.ServerID, Checksum: checksum}, Seq: 1, Done: s.done},
+		dump.Options{HeartbeatPeriod: period, PeerTimeout: s.o.PeerTimeout, WriteTimeout: s.o.WriteTimeout}, &s.dc)
+	if res.Quit {
+		return nil
+	}
+	if err == nil && res.ReadErr != nil && !errors.Is(res.ReadErr, net.ErrClosed) {
+		return res.ReadErr
+	}
+	return err
+}
+
+// prefixed is a cursor that returns pre's events first, and leaves out
+// MariaDB's Annotate_rows events for a replica that did not ask for them,
+// as MariaDB's source does.
+type prefixed struct {
+	pre []dump.Event
+	dump.Cursor
+	skipAnnotate bool
+}
+
+// typeAnnotateRows is MariaDB's ANNOTATE_ROWS_EVENT.
+const typeAnnotateRows = 160
+
+func (p *prefixed) Next() (dump.Event, bool, error) {
+	if len(p.pre) > 0 {
+		ev := p.pre[0]
+		p.pre = p.pre[1:]
+		return ev, true, nil
+	}
+	for {
+		ev, ok, err := p.Cursor.Next()
+		if ok && p.skipAnnotate && len(ev.Data) > 4 && ev.Data[4] == typeAnnotateRows {
+			continue
+		}
+		return ev, ok, err
+	}
+}
+
+// startedLater is a file's format description as a source sends it to a
+// replica that starts after the file's first event: log_pos and the
+// creation time 0 (so the replica does not take the file as new), and its
+// CRC32 made again when the binlog has checksums.
+func startedLater(fde []byte, checksum bool) []byte {
+	ev := append([]byte(nil), fde...)
+	if len(ev) < HeaderLen+2+ServerVersionLen+4+1 {
+		return ev
+	}
+	binary.LittleEndian.PutUint32(ev[13:], 0)                           // log_pos
+	binary.LittleEndian.PutUint32(ev[HeaderLen+2+ServerVersionLen:], 0) // created
+	if checksum {
+		binary.LittleEndian.PutUint32(ev[len(ev)-ChecksumLen:], crc32.ChecksumIEEE(ev[:len(ev)-ChecksumLen]))
+	}
+	return ev
+}
