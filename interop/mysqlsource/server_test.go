@@ -1,6 +1,7 @@
 package mysqlsource_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/semisync-go/semisync/interop/internal/mariadbtest"
 	"github.com/semisync-go/semisync/interop/mysqlsource"
 	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/wire"
 )
 
 // testBinlog is a Memory binlog of a real server's events, with the
@@ -280,4 +282,27 @@ func TestServerRefusals(t *testing.T) {
 	p := command(t, c3, start)
 	requireErrPacket(t, p, mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG)
 	require.Contains(t, string(p), "checksum")
+}
+
+// Nothing the replica sends right after its dump command, in the same
+// write, is lost in a buffer at the hand-over: the dump's ACK reader reads
+// it (here, a packet that is no ACK: counted as malformed).
+func TestServerHandOverLosesNothing(t *testing.T) {
+	srv, addr := startServer(t, false)
+	c, err := client.Connect(addr, "repl", "secret", "")
+	require.NoError(t, err)
+	defer c.Close()
+	start, _ := mysqlsource.AppendDump(nil, mysqlsource.Dump{Start: semisync.FilePos("mysql-bin.000001", 4), ServerID: 9})
+	out, _ := wire.AppendPacket(nil, 0, start)
+	out, _ = wire.AppendPacket(out, 1, []byte("right behind the dump command"))
+	_, err = c.Conn.Conn.Write(out) // both packets in one write
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+	seq, p, err := wire.NewPacketReader(bufio.NewReader(c.Conn.Conn), 0).ReadPacket()
+	require.NoError(t, err)
+	require.Equal(t, uint8(1), seq)
+	require.Equal(t, byte(0), p[0])
+	require.Equal(t, byte(mysqlsource.TypeRotate), p[1+4], "the made-up rotate")
+	requireEventually(t, func() bool { return srv.Stats().MalformedAcks == 1 }, nil)
+	require.Equal(t, uint64(1), srv.Stats().Dumps)
 }
