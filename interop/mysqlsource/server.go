@@ -215,7 +215,15 @@ type session struct {
 
 // serve runs one connection: the handshake (go-mysql), the commands until
 // the dump, then the dump.
-func (s *Server) serve(raw net.Conn) error {
+func (s *Server) serve(raw net.Conn) (err error) {
+	defer func() {
+		// go-mysql's handshake parser can panic on a hostile handshake
+		// response (before the password is checked): one connection's
+		// failure, not the process's.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("mysqlsource: connection from %v: panic in the handshake: %v", raw.RemoteAddr(), r)
+		}
+	}()
 	raw.SetDeadline(time.Now().Add(handshakeTimeout))
 	c, err := s.gm.NewCustomizedConn(raw, s.auth(), gmserver.EmptyHandler{})
 	if err != nil {
@@ -385,21 +393,21 @@ func (ss *session) dump(d Dump) error {
 		}
 		fde = startedLater(fde, s.o.Checksum)
 	}
-	id := semisync.ReplicaID(d.ServerID)
-	var sess *source.Session
-	if wire.DeclaredSemisync(s.src.Vars().Flavor(), func(name string) (string, bool) { v, ok := ss.userVars[name]; return v, ok }) {
-		var err error
-		if sess, err = s.src.Register(id, start); err != nil {
-			code := uint16(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG)
-			return refuse(code, fmt.Errorf("mysqlsource: registering replica %v: %w", id, err))
-		}
-		defer sess.Close()
-	}
 	cur, err := s.log.Open(start)
 	if err != nil {
 		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
 	}
 	defer cur.Close()
+	// Registered only once the binlog holds the start: the source takes
+	// it as an acknowledgement.
+	id := semisync.ReplicaID(d.ServerID)
+	var sess *source.Session
+	if wire.DeclaredSemisync(s.src.Vars().Flavor(), func(name string) (string, bool) { v, ok := ss.userVars[name]; return v, ok }) {
+		if sess, err = s.src.Register(id, start); err != nil {
+			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: registering replica %v: %w", id, err))
+		}
+		defer sess.Close()
+	}
 	h := Header{ServerID: s.o.ServerID, Flags: FlagArtificial}
 	pre := []dump.Event{{Data: AppendRotate(nil, h, start.File(), start.Offset(), checksum), End: start}}
 	if fde != nil {
@@ -462,6 +470,7 @@ func startedLater(fde []byte, checksum bool) []byte {
 	if len(ev) < HeaderLen+2+ServerVersionLen+4+1 {
 		return ev
 	}
+	ev[17] &^= 0x01                                                     // LOG_EVENT_BINLOG_IN_USE_F, which a sent one never has
 	binary.LittleEndian.PutUint32(ev[13:], 0)                           // log_pos
 	binary.LittleEndian.PutUint32(ev[HeaderLen+2+ServerVersionLen:], 0) // created
 	if checksum {
