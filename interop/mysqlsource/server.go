@@ -34,6 +34,9 @@ type Binlog interface {
 	// file, as the file holds it. The server sends it first to a replica
 	// that starts after the file's first event.
 	FormatDescription(file string) ([]byte, error)
+	// Files returns the names of the binlog's files, oldest first: a GTID
+	// dump searches them from the oldest, SHOW BINARY LOGS lists them.
+	Files() ([]string, error)
 }
 
 // Options configure a Server.
@@ -262,8 +265,26 @@ func (s *Server) serve(raw net.Conn) (err error) {
 				c.WriteValue(mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error()))
 				return err
 			}
+			r := request{flags: d.Flags, serverID: d.ServerID, start: d.Start}
+			if state, ok := ss.userVars["slave_connect_state"]; ok {
+				// A MariaDB replica with MASTER_USE_GTID: its GTID position
+				// decides where the dump starts, not the file and position.
+				if r.maria, err = ParseGTIDState(state); err != nil {
+					c.WriteValue(mysql.NewError(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, err.Error()))
+					return err
+				}
+				r.gtid = true
+			}
 			raw.SetDeadline(time.Time{}) // package dump keeps its own
-			return ss.dump(d)
+			return ss.dump(r)
+		case ComBinlogDumpGTID:
+			d, err := ParseGTIDDump(p)
+			if err != nil {
+				c.WriteValue(mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error()))
+				return err
+			}
+			raw.SetDeadline(time.Time{})
+			return ss.dump(request{flags: d.Flags, serverID: d.ServerID, gtid: true, mysql: d.GTIDs, mysqlDump: true})
 		default:
 			v = mysql.NewError(mysql.ER_UNKNOWN_COM_ERROR, "Unknown command")
 		}
@@ -364,19 +385,28 @@ func resultNull(col string) any {
 	return &mysql.Result{Resultset: rs}
 }
 
-// dump takes the connection over for COM_BINLOG_DUMP: it registers a
-// replica that declared semisync with the source, opens the binlog, and
-// streams through package dump, the made-up rotate (and the format
-// description, after a file's first event) first.
-func (ss *session) dump(d Dump) error {
+// request is a dump command: by file and position, or by the replica's
+// GTIDs (MariaDB's @slave_connect_state, or MySQL's GTID set).
+type request struct {
+	flags     uint16
+	serverID  uint32
+	start     semisync.Position // without gtid
+	gtid      bool              // by GTID: maria, or mysql with mysqlDump
+	maria     []GTID            // MariaDB's @slave_connect_state
+	mysql     []UUIDSet         // COM_BINLOG_DUMP_GTID's set
+	mysqlDump bool
+}
+
+// dump takes the connection over for COM_BINLOG_DUMP and
+// COM_BINLOG_DUMP_GTID: it finds the start, registers a replica that
+// declared semisync with the source, and streams through package dump, the
+// made-up rotate (and the format description, after a file's first event)
+// first.
+func (ss *session) dump(r request) error {
 	s := ss.s
 	refuse := func(code uint16, err error) error {
 		ss.c.WriteValue(mysql.NewError(code, err.Error()))
 		return err
-	}
-	start := d.Start
-	if start.Offset() < 4 {
-		start = semisync.FilePos(start.File(), 4)
 	}
 	declared := ss.userVars["master_binlog_checksum"]
 	checksum := s.o.Checksum && declared != "" && !strings.EqualFold(declared, "NONE")
@@ -385,33 +415,73 @@ func (ss *session) dump(d Dump) error {
 		// binlog's events carry.
 		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, errors.New("mysqlsource: Slave can not handle replication events with the checksum that master is configured to log"))
 	}
-	var fde []byte
-	if start.Offset() > 4 {
-		var err error
-		if fde, err = s.log.FormatDescription(start.File()); err != nil {
-			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: the format description of %s: %w", start.File(), err))
+	h := Header{ServerID: s.o.ServerID, Flags: FlagArtificial}
+	var (
+		start semisync.Position
+		pre   []dump.Event
+		cur   dump.Cursor
+		err   error
+	)
+	if r.gtid {
+		has := mariaHas(r.maria)
+		if r.mysqlDump {
+			has = mysqlHas(r.mysql)
 		}
-		fde = startedLater(fde, s.o.Checksum)
-	}
-	cur, err := s.log.Open(start)
-	if err != nil {
-		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
+		at, err := locate(s.log, has, r.maria)
+		if err != nil {
+			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: finding the replica's GTID position: %w", err))
+		}
+		start = at.start
+		if cur, err = s.log.Open(start); err != nil {
+			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
+		}
+		cur = &gtidFilter{Cursor: cur, has: has}
+		// As MariaDB's source: the file from its start up to its first
+		// transaction, then (for a MariaDB replica with a position) a
+		// made-up GTID list of that position, at the start.
+		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, at.file, 4, checksum), End: start})
+		for _, ev := range at.head {
+			pre = append(pre, dump.Event{Data: ev.Data, End: start})
+		}
+		if len(r.maria) > 0 {
+			hl := h
+			hl.LogPos = uint32(start.Offset())
+			list, err := AppendGTIDList(nil, hl, r.maria, 0, checksum)
+			if err != nil {
+				return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, err)
+			}
+			pre = append(pre, dump.Event{Data: list, End: start})
+		}
+	} else {
+		start = r.start
+		if start.Offset() < 4 {
+			start = semisync.FilePos(start.File(), 4)
+		}
+		var fde []byte
+		if start.Offset() > 4 {
+			if fde, err = s.log.FormatDescription(start.File()); err != nil {
+				return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: the format description of %s: %w", start.File(), err))
+			}
+			fde = startedLater(fde, s.o.Checksum)
+		}
+		if cur, err = s.log.Open(start); err != nil {
+			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
+		}
+		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, start.File(), start.Offset(), checksum), End: start})
+		if fde != nil {
+			pre = append(pre, dump.Event{Data: fde, End: start})
+		}
 	}
 	defer cur.Close()
 	// Registered only once the binlog holds the start: the source takes
 	// it as an acknowledgement.
-	id := semisync.ReplicaID(d.ServerID)
+	id := semisync.ReplicaID(r.serverID)
 	var sess *source.Session
 	if wire.DeclaredSemisync(s.src.Vars().Flavor(), func(name string) (string, bool) { v, ok := ss.userVars[name]; return v, ok }) {
 		if sess, err = s.src.Register(id, start); err != nil {
 			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: registering replica %v: %w", id, err))
 		}
 		defer sess.Close()
-	}
-	h := Header{ServerID: s.o.ServerID, Flags: FlagArtificial}
-	pre := []dump.Event{{Data: AppendRotate(nil, h, start.File(), start.Offset(), checksum), End: start}}
-	if fde != nil {
-		pre = append(pre, dump.Event{Data: fde, End: start})
 	}
 	period := s.o.HeartbeatPeriod
 	if ns, err := strconv.ParseInt(ss.userVars["master_heartbeat_period"], 10, 64); err == nil && ns > 0 {
@@ -422,7 +492,7 @@ func (ss *session) dump(d Dump) error {
 	s.mu.Unlock()
 	netConn := ss.c.Conn.Conn // TLS, if the replica asked for it
 	res, err := dump.Run(dump.Conn{Conn: netConn, Raw: ss.raw, Reader: bufio.NewReader(netConn),
-		Cursor: &prefixed{pre: pre, Cursor: cur, skipAnnotate: d.Flags&DumpSendAnnotateRows == 0},
+		Cursor: &prefixed{pre: pre, Cursor: cur, skipAnnotate: r.flags&DumpSendAnnotateRows == 0, checksum: s.o.Checksum},
 		Start:  start, Session: sess, Framer: Framer{ServerID: s.o.ServerID, Checksum: checksum}, Seq: 1, Done: s.done},
 		dump.Options{HeartbeatPeriod: period, PeerTimeout: s.o.PeerTimeout, WriteTimeout: s.o.WriteTimeout}, &s.dc)
 	if res.Quit {
@@ -441,6 +511,7 @@ type prefixed struct {
 	pre []dump.Event
 	dump.Cursor
 	skipAnnotate bool
+	checksum     bool // the binlog's events end in a CRC32
 }
 
 // typeAnnotateRows is MariaDB's ANNOTATE_ROWS_EVENT.
@@ -457,6 +528,11 @@ func (p *prefixed) Next() (dump.Event, bool, error) {
 		if ok && p.skipAnnotate && len(ev.Data) > 4 && ev.Data[4] == typeAnnotateRows {
 			continue
 		}
+		if ok && len(ev.Data) > HeaderLen && ev.Data[4] == TypeFormatDescription && ev.Data[17]&flagInUse != 0 {
+			// A file's own format description, sent as MariaDB's source
+			// sends it: without LOG_EVENT_BINLOG_IN_USE_F.
+			ev.Data = clearInUse(ev.Data, p.checksum)
+		}
 		return ev, ok, err
 	}
 }
@@ -470,10 +546,21 @@ func startedLater(fde []byte, checksum bool) []byte {
 	if len(ev) < HeaderLen+2+ServerVersionLen+4+1 {
 		return ev
 	}
-	ev[17] &^= 0x01                                                     // LOG_EVENT_BINLOG_IN_USE_F, which a sent one never has
 	binary.LittleEndian.PutUint32(ev[13:], 0)                           // log_pos
 	binary.LittleEndian.PutUint32(ev[HeaderLen+2+ServerVersionLen:], 0) // created
-	if checksum {
+	return clearInUse(ev, checksum)
+}
+
+// flagInUse is LOG_EVENT_BINLOG_IN_USE_F, set in the format description
+// of a binlog file still being written; a source never sends it.
+const flagInUse = 0x01
+
+// clearInUse returns a copy of the format description fde without
+// flagInUse, its CRC32 made again when the binlog has checksums.
+func clearInUse(fde []byte, checksum bool) []byte {
+	ev := append([]byte(nil), fde...)
+	ev[17] &^= flagInUse
+	if checksum && len(ev) > HeaderLen+ChecksumLen {
 		binary.LittleEndian.PutUint32(ev[len(ev)-ChecksumLen:], crc32.ChecksumIEEE(ev[:len(ev)-ChecksumLen]))
 	}
 	return ev

@@ -35,6 +35,8 @@ func (b testBinlog) FormatDescription(file string) ([]byte, error) {
 	return b.fde, nil
 }
 
+func (b testBinlog) Files() ([]string, error) { return []string{"mysql-bin.000001"}, nil }
+
 // upstream is a dump connection to a real MariaDB primary, whose events
 // the test hands to its own binlog as if the host had written them.
 type upstream struct {

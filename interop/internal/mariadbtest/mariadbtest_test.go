@@ -253,6 +253,24 @@ func TestTwoServers(t *testing.T) {
 	}
 }
 
+// A killed server comes back on its datadir and port with its committed
+// rows, and is stopped cleanly by cleanup after the restart.
+func TestKillRestart(t *testing.T) {
+	t.Parallel()
+	s := mariadbtest.Start(t, mariadbtest.Options{})
+	s.Exec(t, "CREATE DATABASE k")
+	s.Exec(t, "CREATE TABLE k.k (a INT PRIMARY KEY) ENGINE=InnoDB")
+	s.Exec(t, "INSERT INTO k.k VALUES (1), (2)")
+	pid := s.PID()
+	s.Kill(t)
+	_, err := client.Connect(s.Addr, "root", "", "")
+	require.Error(t, err, "nothing answers on the port of a killed server")
+	s.Restart(t)
+	require.NotEqual(t, pid, s.PID())
+	require.Equal(t, [][]string{{"2"}}, s.Query(t, "SELECT COUNT(*) FROM k.k"))
+	require.Contains(t, s.ErrorLogTail(200), "crash recovery", "InnoDB recovered the killed server's datadir")
+}
+
 func TestServerHelpers(t *testing.T) {
 	t.Parallel()
 	s := mariadbtest.Start(t, mariadbtest.Options{})

@@ -85,6 +85,8 @@ type Server struct {
 	ErrorLog string // path of the error log
 
 	proc        *process // the running mariadbd; set before Start returns
+	mariadbd    string   // the binary and the extra arguments, for Restart
+	extra       []string
 	startFailed bool     // Start failed the test; read by its cleanup only
 
 	stopMu  sync.Mutex
@@ -149,6 +151,7 @@ func start(tb testing.TB, opts Options, pickPort func() (int, error)) *Server {
 		}
 		s.Port, s.Addr = port, net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		logStart := s.ErrorLogSize()
+		s.mariadbd, s.extra = inst.Mariadbd, opts.Args
 		if err := s.launch(inst.Mariadbd, opts.Args); err != nil {
 			tb.Fatalf("mariadbtest: %v", err)
 		}
@@ -368,6 +371,52 @@ func (s *Server) PID() int { return s.proc.p.Pid }
 func (s *Server) Stop() error {
 	_, err := s.stop()
 	return err
+}
+
+// Kill kills mariadbd with SIGKILL, as a crash would, and waits for it to
+// be reaped; Restart starts it again. It fails the test if the server was
+// stopped, or was not reaped in time.
+func (s *Server) Kill(tb testing.TB) {
+	tb.Helper()
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	if s.stopped.Load() {
+		tb.Fatalf("mariadbtest: Kill of a stopped server")
+	}
+	s.proc.kill()
+	select {
+	case <-s.proc.done:
+	default:
+		tb.Fatalf("mariadbtest: mariadbd (pid %d) not reaped within %v of SIGKILL", s.PID(), killTimeout)
+	}
+	s.connMu.Lock()
+	s.closeConnLocked()
+	s.connMu.Unlock()
+}
+
+// Restart starts a killed server again, with the same datadir, port and
+// arguments, and returns once it answers queries (crash recovery
+// included). It fails the test if the server is running or was stopped,
+// or does not come back within 30 s.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	if s.stopped.Load() {
+		tb.Fatalf("mariadbtest: Restart of a stopped server")
+	}
+	select {
+	case <-s.proc.done:
+	default:
+		tb.Fatalf("mariadbtest: Restart of a running server (pid %d)", s.PID())
+	}
+	logStart := s.ErrorLogSize()
+	if err := s.launch(s.mariadbd, s.extra); err != nil {
+		tb.Fatalf("mariadbtest: %v", err)
+	}
+	if err := s.waitReady(logStart); err != nil {
+		tb.Fatalf("mariadbtest: restarting: %v\nerror log, last lines:\n%s", err, s.ErrorLogTail(tailLines))
+	}
 }
 
 // stop is Stop, also reporting whether this call did the stopping.
