@@ -2,8 +2,8 @@ package mysqlsource_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"testing"

@@ -87,7 +87,7 @@ type Server struct {
 	proc        *process // the running mariadbd; set before Start returns
 	mariadbd    string   // the binary and the extra arguments, for Restart
 	extra       []string
-	startFailed bool     // Start failed the test; read by its cleanup only
+	startFailed bool // Start failed the test; read by its cleanup only
 
 	stopMu  sync.Mutex
 	stopped atomic.Bool // set as soon as Stop begins
