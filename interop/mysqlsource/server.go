@@ -2,11 +2,13 @@ package mysqlsource
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -51,6 +53,12 @@ type Options struct {
 	// User and Password are the replication account
 	// (mysql_native_password).
 	User, Password string
+	// Admin and AdminPassword, if Admin is set, are the operator's
+	// account: SHOW [GLOBAL] STATUS and VARIABLES, SET GLOBAL (package
+	// vars), SHOW SLAVE HOSTS (SHOW REPLICAS), SHOW MASTER STATUS (SHOW
+	// BINARY LOG STATUS) and KILL of any connection. The replication
+	// account may KILL its own connections only.
+	Admin, AdminPassword string
 	// TLSConfig, if set, lets replicas connect with TLS (MASTER_SSL=1).
 	TLSConfig *tls.Config
 	// Checksum says that the binlog's events carry a CRC32 trailer
@@ -93,12 +101,13 @@ type Server struct {
 	o   Options
 	gm  *gmserver.Server
 
-	mu     sync.Mutex
-	closed bool
-	lns    map[net.Listener]struct{}
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
-	done   chan struct{}
+	mu       sync.Mutex
+	closed   bool
+	lns      map[net.Listener]struct{}
+	conns    map[net.Conn]struct{}
+	sessions map[uint32]*session // by connection id, once authenticated
+	wg       sync.WaitGroup
+	done     chan struct{}
 
 	dc                 dump.Counters
 	connections, dumps uint64
@@ -113,24 +122,17 @@ func NewServer(src *source.Source, log Binlog, o Options) (*Server, error) {
 	if src == nil || log == nil || o.ServerID == 0 || o.User == "" {
 		return nil, errors.New("mysqlsource: NewServer needs a source, a binlog, a server id and a user")
 	}
+	if o.Admin == o.User {
+		return nil, errors.New("mysqlsource: the operator's account must not be the replication account")
+	}
 	if o.Version == "" {
 		o.Version = DefaultVersion
 	}
 	if o.HeartbeatPeriod <= 0 {
 		o.HeartbeatPeriod = time.Second
 	}
-	// go-mysql reads a connection without read-ahead when it has a TLS
-	// configuration, whether the client asks for TLS or not: then nothing
-	// the replica sent after its dump command sits in go-mysql's buffer
-	// when the dump takes the connection over. Without the host's TLS, a
-	// configuration without certificates stands in (a replica that asks
-	// for TLS then fails its handshake).
-	tlsConf := o.TLSConfig
-	if tlsConf == nil {
-		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	gm := gmserver.NewServer(o.Version, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, tlsConf)
-	return &Server{src: src, log: log, o: o, gm: gm, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
+	gm := gmserver.NewServer(o.Version, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, o.TLSConfig)
+	return &Server{src: src, log: log, o: o, gm: gm, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, sessions: map[uint32]*session{}, done: make(chan struct{})}, nil
 }
 
 // Stats returns the server's counters.
@@ -213,7 +215,11 @@ type session struct {
 	raw      net.Conn
 	c        *gmserver.Conn
 	userVars map[string]string
-	register RegisterReplica
+
+	// Set under s.mu by COM_REGISTER_SLAVE, for SHOW SLAVE HOSTS.
+	register   RegisterReplica
+	registered bool
+	uuid       string // MySQL's replica's @slave_uuid
 }
 
 // serve runs one connection: the handshake (go-mysql), the commands until
@@ -228,14 +234,29 @@ func (s *Server) serve(raw net.Conn) (err error) {
 		}
 	}()
 	raw.SetDeadline(time.Now().Add(handshakeTimeout))
-	c, err := s.gm.NewCustomizedConn(raw, s.auth(), gmserver.EmptyHandler{})
+	// Nothing the client sends after its dump command may be left in
+	// go-mysql's buffer when the dump takes the connection over. With a
+	// TLS configuration go-mysql reads without read-ahead; without one it
+	// reads ahead, from a connection that hands it one packet at a time.
+	var conn net.Conn = raw
+	if s.o.TLSConfig == nil {
+		conn = &onePacket{Conn: raw}
+	}
+	c, err := s.gm.NewCustomizedConn(conn, s.auth(), gmserver.EmptyHandler{})
 	if err != nil {
 		return fmt.Errorf("mysqlsource: handshake: %w", err)
 	}
+	ss := &session{s: s, raw: raw, c: c, userVars: map[string]string{}}
+	id := c.ConnectionID()
 	s.mu.Lock()
 	s.connections++
+	s.sessions[id] = ss
 	s.mu.Unlock()
-	ss := &session{s: s, raw: raw, c: c, userVars: map[string]string{}}
+	defer func() {
+		s.mu.Lock()
+		delete(s.sessions, id)
+		s.mu.Unlock()
+	}()
 	for {
 		raw.SetDeadline(time.Now().Add(commandTimeout))
 		p, err := c.ReadPacket()
@@ -258,7 +279,10 @@ func (s *Server) serve(raw net.Conn) (err error) {
 				v = mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error())
 				break
 			}
-			ss.register = r
+			s.mu.Lock()
+			ss.register, ss.registered = r, true
+			ss.uuid = cmp.Or(ss.userVars["slave_uuid"], ss.userVars["replica_uuid"])
+			s.mu.Unlock()
 		case ComBinlogDump:
 			d, err := ParseDump(p)
 			if err != nil {
@@ -299,6 +323,9 @@ func (s *Server) serve(raw net.Conn) (err error) {
 func (s *Server) auth() gmserver.AuthenticationHandler {
 	h := gmserver.NewInMemoryAuthenticationHandler(mysql.AUTH_NATIVE_PASSWORD)
 	_ = h.AddUser(s.o.User, s.o.Password)
+	if s.o.Admin != "" {
+		_ = h.AddUser(s.o.Admin, s.o.AdminPassword)
+	}
 	return h
 }
 
@@ -322,18 +349,6 @@ func (ss *session) query(q string) any {
 		return result(ans.Columns, ans.Rows)
 	}
 	switch {
-	case strings.HasPrefix(upper, "SET "):
-		if vs, err := wire.ParseSetUserVars(stmt); err == nil {
-			for _, v := range vs {
-				ss.userVars[strings.ToLower(v.Name)] = v.Value
-			}
-			return nil
-		}
-		if strings.Contains(upper, "@MASTER_BINLOG_CHECKSUM") && strings.Contains(upper, "@@GLOBAL.BINLOG_CHECKSUM") {
-			ss.userVars["master_binlog_checksum"] = s.checksumName()
-			ss.userVars["source_binlog_checksum"] = s.checksumName()
-		}
-		return nil // SET NAMES and the like: nothing to keep
 	case upper == "SELECT UNIX_TIMESTAMP()":
 		return result([]string{"UNIX_TIMESTAMP()"}, [][]string{{strconv.FormatInt(time.Now().Unix(), 10)}})
 	case upper == "SHOW VARIABLES LIKE 'SERVER_ID'":
@@ -357,6 +372,24 @@ func (ss *session) query(q string) any {
 		}
 		return result([]string{"@" + name}, [][]string{{v}})
 	}
+	// The replica's statements above, the operator's below: SHOW
+	// VARIABLES LIKE 'SERVER_ID' is a replica's, SET GLOBAL an operator's.
+	if v, ok := ss.operator(stmt); ok {
+		return v
+	}
+	if strings.HasPrefix(upper, "SET ") {
+		if vs, err := wire.ParseSetUserVars(stmt); err == nil {
+			for _, v := range vs {
+				ss.userVars[strings.ToLower(v.Name)] = v.Value
+			}
+			return nil
+		}
+		if strings.Contains(upper, "@MASTER_BINLOG_CHECKSUM") && strings.Contains(upper, "@@GLOBAL.BINLOG_CHECKSUM") {
+			ss.userVars["master_binlog_checksum"] = s.checksumName()
+			ss.userVars["source_binlog_checksum"] = s.checksumName()
+		}
+		return nil // SET NAMES and the like: nothing to keep
+	}
 	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "mysqlsource: statement not supported by this source: "+stmt)
 }
 
@@ -366,7 +399,7 @@ func result(cols []string, rows [][]string) any {
 	for i, r := range rows {
 		values[i] = make([]any, len(r))
 		for j, v := range r {
-			values[i][j] = v
+			values[i][j] = []byte(v) // a string "" would be sent as NULL
 		}
 	}
 	rs, err := mysql.BuildSimpleTextResultset(cols, values)
@@ -491,6 +524,9 @@ func (ss *session) dump(r request) error {
 	s.dumps++
 	s.mu.Unlock()
 	netConn := ss.c.Conn.Conn // TLS, if the replica asked for it
+	if op, ok := netConn.(*onePacket); ok {
+		netConn = op.Conn // between two packets: nothing held back
+	}
 	res, err := dump.Run(dump.Conn{Conn: netConn, Raw: ss.raw, Reader: bufio.NewReader(netConn),
 		Cursor: &prefixed{pre: pre, Cursor: cur, skipAnnotate: r.flags&DumpSendAnnotateRows == 0, checksum: s.o.Checksum},
 		Start:  start, Session: sess, Framer: Framer{ServerID: s.o.ServerID, Checksum: checksum}, Seq: 1, Done: s.done},
@@ -564,4 +600,41 @@ func clearInUse(fde []byte, checksum bool) []byte {
 		binary.LittleEndian.PutUint32(ev[len(ev)-ChecksumLen:], crc32.ChecksumIEEE(ev[:len(ev)-ChecksumLen]))
 	}
 	return ev
+}
+
+// onePacket is a connection whose reads never go past the end of the
+// MySQL packet they are in: a reader that reads ahead holds at most the
+// rest of the packet it is reading, never the next one.
+type onePacket struct {
+	net.Conn
+	hdr  [wire.PacketHeaderLen]byte
+	hdrN int // bytes of hdr not yet returned, at its end
+	left int // payload bytes of the current packet not yet read
+}
+
+func (p *onePacket) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if p.hdrN == 0 && p.left == 0 { // between packets: read the next header
+		if _, err := io.ReadFull(p.Conn, p.hdr[:]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = io.EOF // a header cut short: the reader sees the end
+			}
+			return 0, err
+		}
+		p.hdrN = len(p.hdr)
+		p.left = int(p.hdr[0]) | int(p.hdr[1])<<8 | int(p.hdr[2])<<16
+	}
+	if p.hdrN > 0 {
+		n := copy(b, p.hdr[len(p.hdr)-p.hdrN:])
+		p.hdrN -= n
+		return n, nil
+	}
+	if len(b) > p.left {
+		b = b[:p.left]
+	}
+	n, err := p.Conn.Read(b)
+	p.left -= n
+	return n, err
 }

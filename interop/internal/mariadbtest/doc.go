@@ -28,7 +28,7 @@
 //
 // # Installation
 //
-// [Require] finds mariadbd and mariadb-install-db. When they are missing and
+// [Require] finds mariadbd, mariadb-install-db and the mariadb client. When they are missing and
 // the process runs as root with apt-get available (a fresh CI machine), it
 // installs mariadb-server-core and mariadb-client-core. When MariaDB cannot be
 // had, it skips the test, or fails it when the CI environment variable is set

@@ -18,6 +18,7 @@ import (
 type Install struct {
 	Mariadbd  string // path of mariadbd
 	InstallDB string // path of mariadb-install-db
+	Client    string // path of the mariadb command-line client
 	Version   string // output of `mariadbd --version`, trimmed
 }
 
@@ -114,18 +115,19 @@ func resolve(e env) (*Install, error) {
 	return inst, nil
 }
 
-// locate finds both executables and asks mariadbd for its version.
+// locate finds the three executables and asks mariadbd for its version.
 func locate(e env) (*Install, error) {
 	mariadbd, err1 := e.find("mariadbd")
 	installDB, err2 := e.find("mariadb-install-db")
-	if err := errors.Join(err1, err2); err != nil {
+	client, err3 := e.find("mariadb")
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, err
 	}
 	v, err := e.version(mariadbd)
 	if err != nil {
 		return nil, err
 	}
-	return &Install{Mariadbd: mariadbd, InstallDB: installDB, Version: v}, nil
+	return &Install{Mariadbd: mariadbd, InstallDB: installDB, Client: client, Version: v}, nil
 }
 
 // systemEnv is the real environment of the test process.

@@ -150,7 +150,7 @@ func TestRequireInjected(t *testing.T) {
 			}
 			if tt.wantSkip == "" && tt.wantFatal == "" {
 				require.Equal(t, &mariadbtest.Install{
-					Mariadbd: "/fake/mariadbd", InstallDB: "/fake/mariadb-install-db", Version: version,
+					Mariadbd: "/fake/mariadbd", InstallDB: "/fake/mariadb-install-db", Client: "/fake/mariadb", Version: version,
 				}, inst)
 			}
 		})
