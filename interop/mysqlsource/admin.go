@@ -61,7 +61,7 @@ func (ss *session) operator(stmt string) (v any, ok bool) {
 	default:
 		return nil, false
 	}
-	if !admin {
+	if what == "SET GLOBAL" && !admin {
 		return errAdminOnly(what), true
 	}
 	switch what {

@@ -441,9 +441,14 @@ func (ss *session) dump(r request) error {
 		ss.c.WriteValue(mysql.NewError(code, err.Error()))
 		return err
 	}
-	declared := ss.userVars["master_binlog_checksum"]
-	checksum := s.o.Checksum && declared != "" && !strings.EqualFold(declared, "NONE")
-	if s.o.Checksum && !checksum {
+	declared := cmp.Or(ss.userVars["master_binlog_checksum"], ss.userVars["source_binlog_checksum"])
+	// The binlog's events go out as they are; the events the server makes
+	// up after the format description follow the binlog's checksum, the
+	// rotate before it the replica's (MySQL's rule: a client that says
+	// NONE, as go-mysql's does, gets the first rotate without one).
+	checksum := s.o.Checksum
+	rotateSum := checksum && !strings.EqualFold(declared, "NONE")
+	if checksum && declared == "" {
 		// MySQL's answer to a replica that cannot take the checksums the
 		// binlog's events carry.
 		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, errors.New("mysqlsource: Slave can not handle replication events with the checksum that master is configured to log"))
@@ -472,7 +477,7 @@ func (ss *session) dump(r request) error {
 		// As MariaDB's source: the file from its start up to its first
 		// transaction, then (for a MariaDB replica with a position) a
 		// made-up GTID list of that position, at the start.
-		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, at.file, 4, checksum), End: start})
+		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, at.file, 4, rotateSum), End: start})
 		for _, ev := range at.head {
 			pre = append(pre, dump.Event{Data: ev.Data, End: start})
 		}
@@ -500,7 +505,7 @@ func (ss *session) dump(r request) error {
 		if cur, err = s.log.Open(start); err != nil {
 			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
 		}
-		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, start.File(), start.Offset(), checksum), End: start})
+		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, start.File(), start.Offset(), rotateSum), End: start})
 		if fde != nil {
 			pre = append(pre, dump.Event{Data: fde, End: start})
 		}
