@@ -220,6 +220,8 @@ type session struct {
 	register   RegisterReplica
 	registered bool
 	uuid       string // MySQL's replica's @slave_uuid
+	dumping    bool   // its dump has started, for replica dumpID
+	dumpID     uint32
 }
 
 // serve runs one connection: the handshake (go-mysql), the commands until
@@ -511,6 +513,17 @@ func (ss *session) dump(r request) error {
 		}
 	}
 	defer cur.Close()
+	// A replica with this server id that is still dumping is a zombie of
+	// this one (it reconnected before the old connection was seen to
+	// die): MySQL kills its dump thread, and so do we.
+	s.mu.Lock()
+	for _, o := range s.sessions {
+		if o != ss && o.dumping && o.dumpID == r.serverID {
+			o.raw.Close()
+		}
+	}
+	ss.dumping, ss.dumpID = true, r.serverID
+	s.mu.Unlock()
 	// Registered only once the binlog holds the start: the source takes
 	// it as an acknowledgement.
 	id := semisync.ReplicaID(r.serverID)

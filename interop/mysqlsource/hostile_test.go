@@ -1,0 +1,158 @@
+package mysqlsource_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/stretchr/testify/require"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/interop/mysqlsource"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/wire"
+)
+
+// serve serves s's binlog with o (account repl/secret added) and returns
+// the server and its address.
+func (s *synth) serve(o mysqlsource.Options) (*mysqlsource.Server, string) {
+	t := s.t
+	o.ServerID, o.User, o.Password, o.Checksum = 1, "repl", "secret", true
+	srv, err := mysqlsource.NewServer(s.src, s.bl, o)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		require.NoError(t, srv.Close())
+		require.ErrorIs(t, <-served, mysqlsource.ErrServerClosed)
+	})
+	return srv, ln.Addr().String()
+}
+
+// semisyncDump connects as a replica that declares semisync and takes
+// CRC32, and sends a dump from start as server id.
+func semisyncDump(t *testing.T, addr string, id uint32, start semisync.Position) *client.Conn {
+	c, err := client.Connect(addr, "repl", "secret", "")
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	_, err = c.Execute("SET @master_binlog_checksum = 'CRC32', @rpl_semi_sync_slave = 1")
+	require.NoError(t, err)
+	d, err := mysqlsource.AppendDump(nil, mysqlsource.Dump{Start: start, ServerID: id})
+	require.NoError(t, err)
+	c.ResetSequence()
+	require.NoError(t, c.WritePacket(append(make([]byte, 4), d...)))
+	return c
+}
+
+// Clients that misbehave get MySQL's errors or lose their connection;
+// none of it releases a commit, and a healthy replica is served
+// throughout.
+func TestServerHostileClients(t *testing.T) {
+	s, _ := newSynth(t, semisync.FlavorMariaDB, "10.11.0-MariaDB-log")
+	require.NoError(t, s.src.Vars().Exec("SET GLOBAL rpl_semi_sync_master_timeout = 200"))
+	txEnd := s.put(query("INSERT INTO t VALUES (1)"))
+	s.bl.Publish()
+	require.NoError(t, s.src.Flushed(txEnd))
+	ended := make(chan error, 16)
+	srv, addr := s.serve(mysqlsource.Options{WriteTimeout: 300 * time.Millisecond, OnError: func(err error) { ended <- err }})
+
+	// A healthy replica, go-mysql's, acknowledging throughout.
+	host, port, _ := net.SplitHostPort(addr)
+	require.Equal(t, "127.0.0.1", host)
+	p, _ := net.LookupPort("tcp", port)
+	st, err := syncer(t, mysql.MariaDBFlavor, uint16(p)).StartSync(mysql.Position{Name: "mysql-bin.000001", Pos: 4})
+	require.NoError(t, err)
+	require.Equal(t, uint32(txEnd.Offset()), next(t, st, replication.QUERY_EVENT).Header.LogPos)
+
+	t.Run("garbage after the handshake", func(t *testing.T) {
+		c, err := client.Connect(addr, "repl", "secret", "")
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.Conn.Conn.Write([]byte("\x05\x00\x00\x07garbage, not a packet in sequence"))
+		require.NoError(t, err)
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+		_, err = io.ReadAll(c.Conn.Conn)
+		require.True(t, err == nil || errors.Is(err, syscall.ECONNRESET), "the server closed the connection: %v", err)
+		require.Error(t, <-ended)
+	})
+	t.Run("a file the binlog does not have", func(t *testing.T) {
+		c := semisyncDump(t, addr, 9, semisync.FilePos("mysql-bin.000007", 4))
+		p, err := c.ReadPacket()
+		require.NoError(t, err)
+		requireErrPacket(t, p, mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG)
+		require.Error(t, <-ended)
+	})
+	t.Run("a position inside an event", func(t *testing.T) {
+		c := semisyncDump(t, addr, 9, semisync.FilePos("mysql-bin.000001", txEnd.Offset()-3))
+		p, err := c.ReadPacket()
+		require.NoError(t, err)
+		requireErrPacket(t, p, mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG)
+		require.Error(t, <-ended)
+	})
+	t.Run("an ACK for a position not sent", func(t *testing.T) {
+		// A commit written and reported but not yet readable: a replica
+		// that acknowledges it anyway is counted, and releases nothing.
+		end := s.put(xid(7))
+		require.NoError(t, s.src.Flushed(end))
+		c := semisyncDump(t, addr, 9, txEnd)
+		ack, err := wire.AppendAck(nil, end)
+		require.NoError(t, err)
+		out, _ := wire.AppendPacket(nil, wire.AckSeq, ack)
+		ahead := srv.Stats().AcksAhead
+		_, err = c.Conn.Conn.Write(out)
+		require.NoError(t, err)
+		requireEventually(t, func() bool { return srv.Stats().AcksAhead == ahead+1 }, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res, err := s.src.Wait(ctx, end)
+		require.NoError(t, err)
+		require.Equal(t, source.TimedOut, res.Outcome, "no forged acknowledgement")
+		require.Equal(t, end, s.src.State().Written)
+		require.True(t, s.src.State().Acknowledged.Compare(end) < 0)
+		// The healthy replica, once the commit is readable, catches the
+		// source up (ON again).
+		s.bl.Publish()
+		require.Equal(t, uint32(end.Offset()), next(t, st, replication.XID_EVENT).Header.LogPos)
+		requireEventually(t, func() bool { return s.src.State().On }, nil)
+		c.Close()
+		require.Error(t, <-ended)
+	})
+	t.Run("a replica that never reads", func(t *testing.T) {
+		// It asks for the whole binlog and reads nothing: once the socket
+		// buffers are full, the write timeout ends it, while the healthy
+		// replica reads everything and acknowledges the last commit.
+		semisyncDump(t, addr, 11, semisync.FilePos("mysql-bin.000001", 4))
+		big := strings.Repeat("x", 64<<10)
+		var end semisync.Position
+		for range 200 {
+			end = s.put(query("INSERT INTO t VALUES ('" + big + "')"))
+		}
+		require.NoError(t, s.src.Vars().Exec("SET GLOBAL rpl_semi_sync_master_timeout = 60000"))
+		require.Equal(t, source.Acknowledged, s.commit(end))
+		err := <-ended
+		var ne net.Error
+		require.True(t, errors.As(err, &ne) && ne.Timeout(), "ended by the write timeout: %v", err)
+		requireEventually(t, func() bool { return s.src.State().Clients == 1 }, nil)
+	})
+	t.Run("a second connection under the same server id", func(t *testing.T) {
+		old := semisyncDump(t, addr, 12, txEnd)
+		_, err := old.ReadPacket() // the rotate: its dump is running
+		require.NoError(t, err)
+		semisyncDump(t, addr, 12, txEnd)
+		require.NoError(t, old.SetReadDeadline(time.Now().Add(30*time.Second)))
+		_, err = io.Copy(io.Discard, bufio.NewReader(old.Conn.Conn))
+		require.NoError(t, err, "the older dump is closed, as MySQL kills a zombie dump thread")
+		<-ended
+	})
+}
