@@ -10,7 +10,9 @@ import (
 // Event types a source makes up for a dump, or writes into a binlog it
 // keeps itself.
 const (
+	TypeQuery             = 2   // QUERY_EVENT
 	TypeRotate            = 4   // ROTATE_EVENT
+	TypeXID               = 16  // XID_EVENT
 	TypeFormatDescription = 15  // FORMAT_DESCRIPTION_EVENT
 	TypeHeartbeat         = 27  // HEARTBEAT_LOG_EVENT
 	TypeBinlogCheckpoint  = 161 // MariaDB's BINLOG_CHECKPOINT_EVENT
@@ -217,6 +219,47 @@ func AppendMariaGTID(dst []byte, h Header, seq uint64, domain uint32, flags2 uin
 		dst = append(dst, 0, 0, 0, 0, 0, 0)
 	}
 	return finish(dst, start, checksum), nil
+}
+
+// AppendQuery appends a query event: statement q, run with schema as the
+// default database (empty for none), with no status variables (the
+// replica runs it with its own session defaults: character set, sql_mode
+// and the like). A schema longer than 255 bytes is an error.
+func AppendQuery(dst []byte, h Header, schema, q string, checksum bool) ([]byte, error) {
+	if len(schema) > 255 {
+		return dst, fmt.Errorf("mysqlsource: a schema name of %d bytes, at most 255", len(schema))
+	}
+	start := len(dst)
+	dst = appendHeader(dst, h, TypeQuery)
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)        // thread id, execution time
+	dst = append(dst, byte(len(schema)), 0, 0, 0, 0) // schema length, error code, status variables length
+	dst = append(dst, schema...)
+	dst = append(dst, 0)
+	dst = append(dst, q...)
+	return finish(dst, start, checksum), nil
+}
+
+// AppendXID appends an XID event: the commit of a transaction of a
+// transactional engine (InnoDB), with its transaction id.
+func AppendXID(dst []byte, h Header, xid uint64, checksum bool) []byte {
+	start := len(dst)
+	dst = appendHeader(dst, h, TypeXID)
+	dst = binary.LittleEndian.AppendUint64(dst, xid)
+	return finish(dst, start, checksum)
+}
+
+// SetLogPos sets the log_pos of the event ev (its end in the binlog, which
+// a host knows once it knows where the event goes) and, with checksum,
+// makes its CRC32 again. It does nothing to an event shorter than a
+// header.
+func SetLogPos(ev []byte, pos uint32, checksum bool) {
+	if len(ev) < HeaderLen || checksum && len(ev) < HeaderLen+ChecksumLen {
+		return
+	}
+	binary.LittleEndian.PutUint32(ev[13:], pos)
+	if checksum {
+		binary.LittleEndian.PutUint32(ev[len(ev)-ChecksumLen:], crc32.ChecksumIEEE(ev[:len(ev)-ChecksumLen]))
+	}
 }
 
 // appendHeader appends h with type typ and a size to be set by finish.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/replication"
 	"github.com/stretchr/testify/require"
 
 	"github.com/semisync-go/semisync/interop/internal/mariadbtest"
@@ -232,4 +233,42 @@ func TestEventsRefused(t *testing.T) {
 	lens := mysqlsource.MariaDB1011PostHeaderLens()
 	lens[0]++
 	require.NotEqual(t, lens, mysqlsource.MariaDB1011PostHeaderLens(), "a copy each time")
+}
+
+// The events a host writes into its own binlog parse as go-mysql's parser
+// (an independent reading of the format) parses a real server's.
+func TestEventsParsedByGoMySQL(t *testing.T) {
+	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 7}
+	fde, err := mysqlsource.AppendFormatDescription(nil, h, mysqlsource.FormatDescription{BinlogVersion: 4, ServerVersion: "10.11.0-MariaDB-log",
+		PostHeaderLens: mysqlsource.MariaDB1011PostHeaderLens(), Checksum: mysqlsource.ChecksumCRC32})
+	require.NoError(t, err)
+	gtid, err := mysqlsource.AppendMariaGTID(nil, h, 42, 3, 0, 0, true)
+	require.NoError(t, err)
+	q, err := mysqlsource.AppendQuery(nil, h, "shop", "INSERT INTO t VALUES (1)", true)
+	require.NoError(t, err)
+	x := mysqlsource.AppendXID(nil, h, 99, true)
+	p := replication.NewBinlogParser()
+	p.SetVerifyChecksum(true)
+	var got []*replication.BinlogEvent
+	end := uint32(4)
+	for _, ev := range [][]byte{fde, gtid, q, x} {
+		end += uint32(len(ev))
+		mysqlsource.SetLogPos(ev, end, true)
+		e, err := p.Parse(ev)
+		require.NoError(t, err)
+		require.Equal(t, end, e.Header.LogPos)
+		got = append(got, e)
+	}
+	require.Equal(t, uint64(42), got[1].Event.(*replication.MariadbGTIDEvent).GTID.SequenceNumber)
+	require.Equal(t, uint32(3), got[1].Event.(*replication.MariadbGTIDEvent).GTID.DomainID)
+	qe := got[2].Event.(*replication.QueryEvent)
+	require.Equal(t, "shop", string(qe.Schema))
+	require.Equal(t, "INSERT INTO t VALUES (1)", string(qe.Query))
+	require.Equal(t, uint64(99), got[3].Event.(*replication.XIDEvent).XID)
+
+	_, err = mysqlsource.AppendQuery(nil, h, strings.Repeat("s", 256), "SELECT 1", true)
+	require.ErrorContains(t, err, "at most 255")
+	short := []byte{1, 2, 3}
+	mysqlsource.SetLogPos(short, 9, true)
+	require.Equal(t, []byte{1, 2, 3}, short, "too short to be an event: left alone")
 }

@@ -3,7 +3,6 @@ package mysqlsource_test
 import (
 	"context"
 	"encoding/binary"
-	"hash/crc32"
 	"io"
 	"log/slog"
 	"net"
@@ -33,8 +32,7 @@ type synth struct {
 // put appends ev with its log_pos set to its end and its CRC32 made again.
 func (s *synth) put(ev []byte) semisync.Position {
 	end := s.bl.Head().Offset() + uint64(len(ev))
-	binary.LittleEndian.PutUint32(ev[13:], uint32(end))
-	binary.LittleEndian.PutUint32(ev[len(ev)-4:], crc32.ChecksumIEEE(ev[:len(ev)-4]))
+	mysqlsource.SetLogPos(ev, uint32(end), true)
 	got := s.bl.Append(ev)
 	require.Equal(s.t, end, got.Offset())
 	return got
@@ -51,15 +49,19 @@ func event(typ byte, body []byte) []byte {
 	return append(ev, 0, 0, 0, 0)
 }
 
-// query is a QUERY_EVENT of q, with no schema and no status variables.
+// query is a QUERY_EVENT of q, with no schema.
 func query(q string) []byte {
-	body := make([]byte, 13, 13+1+len(q))
-	body = append(body, 0) // the schema's terminator
-	return event(2, append(body, q...))
+	ev, err := mysqlsource.AppendQuery(nil, mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}, "", q, true)
+	if err != nil {
+		panic(err)
+	}
+	return ev
 }
 
 // xid is an XID_EVENT.
-func xid(n uint64) []byte { return event(16, binary.LittleEndian.AppendUint64(nil, n)) }
+func xid(n uint64) []byte {
+	return mysqlsource.AppendXID(nil, mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}, n, true)
+}
 
 // commit reports end to the source, shows it to cursors and waits for it.
 func (s *synth) commit(end semisync.Position) source.Outcome {
