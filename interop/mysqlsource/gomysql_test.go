@@ -77,7 +77,7 @@ func (s *synth) commit(end semisync.Position) source.Outcome {
 // newSynth starts a source of flavor f serving a binlog that begins with a
 // format description of version, on loopback; it returns the host and the
 // server's port.
-func newSynth(t *testing.T, f semisync.Flavor, version string) (*synth, uint16) {
+func newSynth(t *testing.T, f semisync.Flavor, version string, opts ...func(*mysqlsource.Options)) (*synth, uint16) {
 	src, err := source.New(source.Options{Flavor: f})
 	require.NoError(t, err)
 	t.Cleanup(func() { src.Close() })
@@ -94,8 +94,12 @@ func newSynth(t *testing.T, f semisync.Flavor, version string) (*synth, uint16) 
 	s.put(fde)
 	s.bl.Publish()
 	require.NoError(t, src.Appended(s.bl.Head()))
-	srv, err := mysqlsource.NewServer(src, s.bl, mysqlsource.Options{ServerID: 1, ServerUUID: "3e11fa47-71ca-11e1-9e33-c80aa9429562",
-		Version: version, User: "repl", Password: "secret", Checksum: true, HeartbeatPeriod: 100 * time.Millisecond})
+	o := mysqlsource.Options{ServerID: 1, ServerUUID: "3e11fa47-71ca-11e1-9e33-c80aa9429562",
+		Version: version, User: "repl", Password: "secret", Checksum: true, HeartbeatPeriod: 100 * time.Millisecond}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv, err := mysqlsource.NewServer(src, s.bl, o)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

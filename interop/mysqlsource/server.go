@@ -48,8 +48,16 @@ type Options struct {
 	// ServerUUID is what SELECT @@GLOBAL.SERVER_UUID answers.
 	ServerUUID string
 	// Version is the version string of the handshake; default
-	// DefaultVersion.
+	// DefaultVersion, or DefaultMySQLVersion for a source of MySQL's
+	// flavor.
 	Version string
+	// GTIDMode is what SELECT @@GLOBAL.GTID_MODE answers a MySQL replica
+	// (OFF, OFF_PERMISSIVE, ON_PERMISSIVE or ON; default OFF). A replica
+	// with SOURCE_AUTO_POSITION=1 needs ON, and the binlog's transactions
+	// must then open with MySQL GTID events. A source of MariaDB's flavor
+	// has no such variable (error 1193, which MySQL's replica takes as
+	// OFF).
+	GTIDMode string
 	// User and Password are the replication account
 	// (mysql_native_password).
 	User, Password string
@@ -83,6 +91,12 @@ const (
 // DefaultVersion is the version string a Server announces by default: a
 // MariaDB 10.11 with its binlog on, as MariaDB replicas expect.
 const DefaultVersion = "10.11.0-MariaDB-semisync-log"
+
+// DefaultMySQLVersion is the version string a Server of MySQL's flavor
+// announces by default: a MySQL 8.0, which MySQL 8.4 replicas send
+// untagged GTID sets (they send tagged ones to an 8.3 or later, and
+// ParseGTIDDump refuses those).
+const DefaultMySQLVersion = "8.0.40-semisync-log"
 
 // Stats are a Server's counters.
 type Stats struct {
@@ -127,6 +141,16 @@ func NewServer(src *source.Source, log Binlog, o Options) (*Server, error) {
 	}
 	if o.Version == "" {
 		o.Version = DefaultVersion
+		if src.Vars().Flavor() == semisync.FlavorMySQL {
+			o.Version = DefaultMySQLVersion
+		}
+	}
+	switch o.GTIDMode {
+	case "":
+		o.GTIDMode = "OFF"
+	case "OFF", "OFF_PERMISSIVE", "ON_PERMISSIVE", "ON":
+	default:
+		return nil, fmt.Errorf("mysqlsource: GTIDMode %q, want OFF, OFF_PERMISSIVE, ON_PERMISSIVE or ON", o.GTIDMode)
 	}
 	if o.HeartbeatPeriod <= 0 {
 		o.HeartbeatPeriod = time.Second
@@ -359,6 +383,11 @@ func (ss *session) query(q string) any {
 		return result([]string{stmt[len("SELECT "):]}, [][]string{{strconv.FormatUint(uint64(s.o.ServerID), 10)}})
 	case upper == "SELECT @@GLOBAL.SERVER_UUID":
 		return result([]string{"@@GLOBAL.SERVER_UUID"}, [][]string{{s.o.ServerUUID}})
+	case upper == "SELECT @@GLOBAL.GTID_MODE":
+		if s.src.Vars().Flavor() == semisync.FlavorMariaDB {
+			return mysql.NewError(mysql.ER_UNKNOWN_SYSTEM_VARIABLE, "Unknown system variable 'GTID_MODE'")
+		}
+		return result([]string{"@@GLOBAL.GTID_MODE"}, [][]string{{s.o.GTIDMode}})
 	case upper == "SELECT @@GLOBAL.GTID_DOMAIN_ID":
 		return result([]string{"@@GLOBAL.gtid_domain_id"}, [][]string{{"0"}})
 	case strings.HasPrefix(upper, "SELECT BINLOG_GTID_POS("):
@@ -386,7 +415,7 @@ func (ss *session) query(q string) any {
 			}
 			return nil
 		}
-		if strings.Contains(upper, "@MASTER_BINLOG_CHECKSUM") && strings.Contains(upper, "@@GLOBAL.BINLOG_CHECKSUM") {
+		if (strings.Contains(upper, "@MASTER_BINLOG_CHECKSUM") || strings.Contains(upper, "@SOURCE_BINLOG_CHECKSUM")) && strings.Contains(upper, "@@GLOBAL.BINLOG_CHECKSUM") {
 			ss.userVars["master_binlog_checksum"] = s.checksumName()
 			ss.userVars["source_binlog_checksum"] = s.checksumName()
 		}
@@ -535,7 +564,7 @@ func (ss *session) dump(r request) error {
 		defer sess.Close()
 	}
 	period := s.o.HeartbeatPeriod
-	if ns, err := strconv.ParseInt(ss.userVars["master_heartbeat_period"], 10, 64); err == nil && ns > 0 {
+	if ns, err := strconv.ParseInt(cmp.Or(ss.userVars["master_heartbeat_period"], ss.userVars["source_heartbeat_period"]), 10, 64); err == nil && ns > 0 {
 		period = time.Duration(ns)
 	}
 	s.mu.Lock()
