@@ -24,6 +24,10 @@ type Event struct {
 	// acknowledges once it holds the event. Positions increase along the
 	// binlog.
 	End semisync.Position
+	// Artificial marks an event made up for this connection rather than
+	// read from the binlog (MySQL's first rotate, a format description
+	// sent again): it never asks the replica for a reply.
+	Artificial bool
 }
 
 // Cursor reads a binlog forward for one replica connection. One goroutine
@@ -258,7 +262,7 @@ func (r *runner) send(readerDone <-chan struct{}) error {
 			r.sentMu.Lock()
 			r.sentTo = ev.End
 			r.sentMu.Unlock()
-			flag := r.c.Session != nil && r.c.Session.ReplyRequired(ev.End)
+			flag := r.c.Session != nil && !ev.Artificial && r.c.Session.ReplyRequired(ev.End)
 			if err := sw.event(ev.End, ev.Data, flag); err != nil {
 				return err
 			}

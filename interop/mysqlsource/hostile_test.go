@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -155,4 +156,81 @@ func TestServerHostileClients(t *testing.T) {
 		require.NoError(t, err, "the older dump is closed, as MySQL kills a zombie dump thread")
 		<-ended
 	})
+}
+
+// The server's limits: connections beyond MaxConnections get MySQL's 1040,
+// a packet longer than any command ends its connection before go-mysql
+// reserves its length, a session's user variables are bounded, and a dump
+// the server does not do (BINLOG_DUMP_NON_BLOCK) is refused, not hung.
+func TestServerLimits(t *testing.T) {
+	s, _ := newSynth(t, semisync.FlavorMariaDB, "10.11.0-MariaDB-log")
+	_, addr := s.serve(mysqlsource.Options{MaxConnections: 1})
+	c, err := client.Connect(addr, "repl", "secret", "")
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = client.Connect(addr, "repl", "secret", "")
+	var myErr *mysql.MyError
+	require.ErrorAs(t, err, &myErr)
+	require.Equal(t, uint16(mysql.ER_CON_COUNT_ERROR), myErr.Code)
+
+	_, err = c.Execute("SET @master_binlog_checksum = 'CRC32'")
+	require.NoError(t, err)
+	for i := range 63 {
+		_, err := c.Execute(fmt.Sprintf("SET @v%d = %d", i, i))
+		require.NoError(t, err)
+	}
+	_, err = c.Execute("SET @v0 = 'again'")
+	require.NoError(t, err, "an old one may change")
+	_, err = c.Execute("SET @one_too_many = 1")
+	require.ErrorAs(t, err, &myErr)
+	require.Equal(t, uint16(mysql.ER_OUTOFMEMORY), myErr.Code)
+
+	d, err := mysqlsource.AppendDump(nil, mysqlsource.Dump{Start: semisync.FilePos("mysql-bin.000001", 4), ServerID: 9, Flags: mysqlsource.DumpNonBlock})
+	require.NoError(t, err)
+	p := command(t, c, d)
+	requireErrPacket(t, p, mysql.ER_NOT_SUPPORTED_YET)
+	require.Contains(t, string(p), "--stop-never")
+	c.Close()
+
+	// The connection slot is free again once the server has seen it go.
+	var c2 *client.Conn
+	requireEventually(t, func() bool { c2, err = client.Connect(addr, "repl", "secret", ""); return err == nil }, nil)
+	defer c2.Close()
+	// 2 MiB announced: the connection ends, nothing reserved.
+	_, err = c2.Conn.Conn.Write([]byte{0, 0, 0x20, 0})
+	require.NoError(t, err)
+	require.NoError(t, c2.SetReadDeadline(time.Now().Add(30*time.Second)))
+	_, err = io.ReadAll(c2.Conn.Conn)
+	require.True(t, err == nil || errors.Is(err, syscall.ECONNRESET), "closed: %v", err)
+}
+
+// A dump with no file name starts at the binlog's first file; after a
+// rotate in the binlog, the heartbeats name the new file, where the
+// replica now is.
+func TestServerFirstFileAndRotate(t *testing.T) {
+	s, _ := newSynth(t, semisync.FlavorMariaDB, "10.11.0-MariaDB-log")
+	s.put(mysqlsource.AppendRotate(nil, mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}, "mysql-bin.000002", 4, true))
+	s.bl.Rotate()
+	s.put(append([]byte(nil), s.bl.fde...))
+	s.bl.Publish()
+	require.NoError(t, s.src.Appended(s.bl.Head()))
+	_, addr := s.serve(mysqlsource.Options{HeartbeatPeriod: 20 * time.Millisecond})
+	c := semisyncDump(t, addr, 9, semisync.FilePos("", 4))
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+	pr := wire.NewPacketReader(bufio.NewReader(c.Conn.Conn), 0)
+	var rotates, heartbeats []string
+	for len(heartbeats) == 0 {
+		_, p, err := pr.ReadPacket()
+		require.NoError(t, err)
+		ev, _, err := wire.DecodeEvent(p)
+		require.NoError(t, err)
+		switch ev[4] {
+		case mysqlsource.TypeRotate:
+			rotates = append(rotates, string(ev[mysqlsource.HeaderLen+8:len(ev)-4]))
+		case mysqlsource.TypeHeartbeat:
+			heartbeats = append(heartbeats, string(ev[mysqlsource.HeaderLen:len(ev)-4]))
+		}
+	}
+	require.Equal(t, []string{"mysql-bin.000001", "mysql-bin.000002"}, rotates, "the made-up rotate names the first file")
+	require.Equal(t, "mysql-bin.000002", heartbeats[0])
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -76,16 +77,36 @@ type Options struct {
 	// HeartbeatPeriod is used when the replica asks for none; default 1s.
 	// PeerTimeout and WriteTimeout are package dump's.
 	HeartbeatPeriod, PeerTimeout, WriteTimeout time.Duration
+	// MaxConnections bounds the connections served at once; one more is
+	// answered MySQL's error 1040 (Too many connections) and closed.
+	// Default DefaultMaxConnections.
+	MaxConnections int
 	// OnError, if set, is told why each connection ended (nil for a
-	// replica that quit, or a client that said COM_QUIT).
+	// replica that quit, or a client that said COM_QUIT). It is called on
+	// the connection's goroutine and must not block: Close waits for it.
 	OnError func(err error)
 }
 
 // A client has handshakeTimeout for its handshake and commandTimeout for
-// each command before its dump (a replica's set-up takes milliseconds).
+// each command before its dump (a replica's set-up takes milliseconds);
+// a packet before the dump has at most maxCommandLen bytes (a replica's
+// are tens of bytes), and a session at most maxUserVars user variables
+// (a replica sets about ten).
 const (
 	handshakeTimeout = 5 * time.Second
 	commandTimeout   = 30 * time.Second
+	maxCommandLen    = 1 << 20
+	maxUserVars      = 64
+)
+
+// DefaultMaxConnections is Options.MaxConnections's default.
+const DefaultMaxConnections = 256
+
+// The heartbeat period a replica may ask for, as MySQL bounds
+// MASTER_HEARTBEAT_PERIOD: at least a millisecond, at most 4294967 s.
+const (
+	minHeartbeatPeriod = time.Millisecond
+	maxHeartbeatPeriod = 4294967 * time.Second
 )
 
 // DefaultVersion is the version string a Server announces by default: a
@@ -155,6 +176,9 @@ func NewServer(src *source.Source, log Binlog, o Options) (*Server, error) {
 	if o.HeartbeatPeriod <= 0 {
 		o.HeartbeatPeriod = time.Second
 	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
 	gm := gmserver.NewServer(o.Version, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, o.TLSConfig)
 	return &Server{src: src, log: log, o: o, gm: gm, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, sessions: map[uint32]*session{}, done: make(chan struct{})}, nil
 }
@@ -179,7 +203,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.lns[ln] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.lns, ln)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	var backoff time.Duration
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -189,13 +219,31 @@ func (s *Server) Serve(ln net.Listener) error {
 			if closed {
 				return ErrServerClosed
 			}
-			return err
+			if !temporary(err) {
+				return err
+			}
+			// Out of descriptors, or a connection aborted before it was
+			// accepted: wait a little and go on, as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			wait := time.NewTimer(backoff)
+			select {
+			case <-wait.C:
+			case <-s.done:
+				wait.Stop()
+			}
+			continue
 		}
+		backoff = 0
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			conn.Close()
 			return ErrServerClosed
+		}
+		if len(s.conns) >= s.o.MaxConnections {
+			s.mu.Unlock()
+			tooMany(conn)
+			continue
 		}
 		s.conns[conn] = struct{}{}
 		s.wg.Add(1)
@@ -212,6 +260,24 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 		}()
 	}
+}
+
+// temporary says whether an Accept error is worth waiting out.
+func temporary(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+}
+
+// tooMany answers a connection over MaxConnections with MySQL's error 1040
+// instead of a handshake, as MySQL does, and closes it.
+func tooMany(conn net.Conn) {
+	conn.SetWriteDeadline(time.Now().Add(time.Second))
+	payload := []byte{0xff}
+	payload = binary.LittleEndian.AppendUint16(payload, mysql.ER_CON_COUNT_ERROR)
+	payload = append(payload, "Too many connections"...)
+	out, _ := wire.AppendPacket(nil, 0, payload)
+	conn.Write(out)
+	conn.Close()
 }
 
 // Close stops accepting, closes every connection and waits for their
@@ -302,8 +368,8 @@ func (s *Server) serve(raw net.Conn) (err error) {
 		case ComRegisterSlave:
 			r, err := ParseRegisterReplica(p)
 			if err != nil {
-				v = mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error())
-				break
+				c.WriteValue(mysql.NewError(mysql.ER_MALFORMED_PACKET, err.Error()))
+				return err
 			}
 			s.mu.Lock()
 			ss.register, ss.registered = r, true
@@ -411,7 +477,11 @@ func (ss *session) query(q string) any {
 	if strings.HasPrefix(upper, "SET ") {
 		if vs, err := wire.ParseSetUserVars(stmt); err == nil {
 			for _, v := range vs {
-				ss.userVars[strings.ToLower(v.Name)] = v.Value
+				name := strings.ToLower(v.Name)
+				if _, ok := ss.userVars[name]; !ok && len(ss.userVars) >= maxUserVars {
+					return mysql.NewError(mysql.ER_OUTOFMEMORY, fmt.Sprintf("mysqlsource: more than %d user variables in one session", maxUserVars))
+				}
+				ss.userVars[name] = v.Value
 			}
 			return nil
 		}
@@ -484,6 +554,11 @@ func (ss *session) dump(r request) error {
 		// binlog's events carry.
 		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, errors.New("mysqlsource: Slave can not handle replication events with the checksum that master is configured to log"))
 	}
+	if r.flags&DumpNonBlock != 0 {
+		// mysqlbinlog without --stop-never: it wants the binlog up to its
+		// end and an EOF packet, which this server does not send.
+		return refuse(mysql.ER_NOT_SUPPORTED_YET, errors.New("mysqlsource: a dump that ends at the binlog's end (BINLOG_DUMP_NON_BLOCK) is not supported; with mysqlbinlog, use --stop-never"))
+	}
 	h := Header{ServerID: s.o.ServerID, Flags: FlagArtificial}
 	var (
 		start semisync.Position
@@ -508,9 +583,9 @@ func (ss *session) dump(r request) error {
 		// As MariaDB's source: the file from its start up to its first
 		// transaction, then (for a MariaDB replica with a position) a
 		// made-up GTID list of that position, at the start.
-		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, at.file, 4, rotateSum), End: start})
+		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, at.file, 4, rotateSum), End: start, Artificial: true})
 		for _, ev := range at.head {
-			pre = append(pre, dump.Event{Data: ev.Data, End: start})
+			pre = append(pre, dump.Event{Data: ev.Data, End: start, Artificial: true})
 		}
 		if len(r.maria) > 0 {
 			hl := h
@@ -519,10 +594,22 @@ func (ss *session) dump(r request) error {
 			if err != nil {
 				return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, err)
 			}
-			pre = append(pre, dump.Event{Data: list, End: start})
+			pre = append(pre, dump.Event{Data: list, End: start, Artificial: true})
 		}
 	} else {
 		start = r.start
+		if start.File() == "" {
+			// A replica that knows no file: from the binlog's first, as
+			// MySQL's source does.
+			files, err := s.log.Files()
+			if err == nil && len(files) == 0 {
+				err = errors.New("the binlog has no file")
+			}
+			if err != nil {
+				return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: the binlog's first file: %w", err))
+			}
+			start = semisync.FilePos(files[0], start.Offset())
+		}
 		if start.Offset() < 4 {
 			start = semisync.FilePos(start.File(), 4)
 		}
@@ -536,9 +623,9 @@ func (ss *session) dump(r request) error {
 		if cur, err = s.log.Open(start); err != nil {
 			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
 		}
-		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, start.File(), start.Offset(), rotateSum), End: start})
+		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, start.File(), start.Offset(), rotateSum), End: start, Artificial: true})
 		if fde != nil {
-			pre = append(pre, dump.Event{Data: fde, End: start})
+			pre = append(pre, dump.Event{Data: fde, End: start, Artificial: true})
 		}
 	}
 	defer cur.Close()
@@ -559,13 +646,17 @@ func (ss *session) dump(r request) error {
 	var sess *source.Session
 	if wire.DeclaredSemisync(s.src.Vars().Flavor(), func(name string) (string, bool) { v, ok := ss.userVars[name]; return v, ok }) {
 		if sess, err = s.src.Register(id, start); err != nil {
-			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: registering replica %v: %w", id, err))
+			code := uint16(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG) // a start beyond the binlog's end
+			if errors.Is(err, source.ErrClosed) {
+				code = mysql.ER_SERVER_SHUTDOWN // the replica retries
+			}
+			return refuse(code, fmt.Errorf("mysqlsource: registering replica %v: %w", id, err))
 		}
 		defer sess.Close()
 	}
 	period := s.o.HeartbeatPeriod
 	if ns, err := strconv.ParseInt(cmp.Or(ss.userVars["master_heartbeat_period"], ss.userVars["source_heartbeat_period"]), 10, 64); err == nil && ns > 0 {
-		period = time.Duration(ns)
+		period = min(max(time.Duration(ns), minHeartbeatPeriod), maxHeartbeatPeriod)
 	}
 	s.mu.Lock()
 	s.dumps++
@@ -611,6 +702,17 @@ func (p *prefixed) Next() (dump.Event, bool, error) {
 		if ok && p.skipAnnotate && len(ev.Data) > 4 && ev.Data[4] == typeAnnotateRows {
 			continue
 		}
+		if ok && len(ev.Data) >= HeaderLen+8+ChecksumLen && ev.Data[4] == TypeRotate {
+			// The binlog goes on in another file: from here on, the
+			// replica's position (and a heartbeat's) is there.
+			name := ev.Data[HeaderLen+8:]
+			if p.checksum {
+				name = name[:len(name)-ChecksumLen]
+			}
+			if len(name) > 0 && len(name) <= semisync.MaxFileNameLen {
+				ev.End = semisync.FilePos(string(name), binary.LittleEndian.Uint64(ev.Data[HeaderLen:]))
+			}
+		}
 		if ok && len(ev.Data) > HeaderLen && ev.Data[4] == TypeFormatDescription && ev.Data[17]&flagInUse != 0 {
 			// A file's own format description, sent as MariaDB's source
 			// sends it: without LOG_EVENT_BINLOG_IN_USE_F.
@@ -651,7 +753,8 @@ func clearInUse(fde []byte, checksum bool) []byte {
 
 // onePacket is a connection whose reads never go past the end of the
 // MySQL packet they are in: a reader that reads ahead holds at most the
-// rest of the packet it is reading, never the next one.
+// rest of the packet it is reading, never the next one. It refuses a
+// packet longer than maxCommandLen.
 type onePacket struct {
 	net.Conn
 	hdr  [wire.PacketHeaderLen]byte
@@ -672,6 +775,10 @@ func (p *onePacket) Read(b []byte) (int, error) {
 		}
 		p.hdrN = len(p.hdr)
 		p.left = int(p.hdr[0]) | int(p.hdr[1])<<8 | int(p.hdr[2])<<16
+		if p.left > maxCommandLen {
+			// go-mysql would reserve the announced length before reading.
+			return 0, fmt.Errorf("%w: a packet of %d bytes before the dump, at most %d", ErrMalformedCommand, p.left, maxCommandLen)
+		}
 	}
 	if p.hdrN > 0 {
 		n := copy(b, p.hdr[len(p.hdr)-p.hdrN:])
