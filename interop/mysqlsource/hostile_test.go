@@ -234,3 +234,27 @@ func TestServerFirstFileAndRotate(t *testing.T) {
 	require.Equal(t, []string{"mysql-bin.000001", "mysql-bin.000002"}, rotates, "the made-up rotate names the first file")
 	require.Equal(t, "mysql-bin.000002", heartbeats[0])
 }
+
+// caching_sha2_password, MySQL 8's default: go-mysql's client (which asks
+// for the server's RSA key without TLS) gets in with the password, and
+// not without it.
+func TestServerCachingSHA2(t *testing.T) {
+	s, _ := newSynth(t, semisync.FlavorMySQL, "8.0.40-semisync-log")
+	_, addr := s.serve(mysqlsource.Options{AuthMethod: mysql.AUTH_CACHING_SHA2_PASSWORD})
+	for range 2 { // full authentication, then what the server has cached
+		c, err := client.Connect(addr, "repl", "secret", "")
+		require.NoError(t, err)
+		r, err := c.Execute("SELECT @@GLOBAL.SERVER_ID")
+		require.NoError(t, err)
+		id, _ := r.GetString(0, 0)
+		require.Equal(t, "1", id)
+		c.Close()
+	}
+	_, err := client.Connect(addr, "repl", "wrong", "")
+	var myErr *mysql.MyError
+	require.ErrorAs(t, err, &myErr)
+	require.Equal(t, uint16(mysql.ER_ACCESS_DENIED_ERROR), myErr.Code)
+
+	_, err = mysqlsource.NewServer(s.src, s.bl, mysqlsource.Options{ServerID: 1, User: "repl", AuthMethod: "mysql_old_password"})
+	require.ErrorContains(t, err, "AuthMethod")
+}

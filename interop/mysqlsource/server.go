@@ -3,6 +3,8 @@ package mysqlsource
 import (
 	"bufio"
 	"cmp"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -59,9 +61,13 @@ type Options struct {
 	// has no such variable (error 1193, which MySQL's replica takes as
 	// OFF).
 	GTIDMode string
-	// User and Password are the replication account
-	// (mysql_native_password).
+	// User and Password are the replication account.
 	User, Password string
+	// AuthMethod is the accounts' authentication: mysql_native_password
+	// (the default; every MariaDB and MySQL replica can use it) or
+	// caching_sha2_password (MySQL 8's default; without TLS the server
+	// makes an RSA key for it at NewServer).
+	AuthMethod string
 	// Admin and AdminPassword, if Admin is set, are the operator's
 	// account: SHOW [GLOBAL] STATUS and VARIABLES, SET GLOBAL (package
 	// vars), SHOW SLAVE HOSTS (SHOW REPLICAS), SHOW MASTER STATUS (SHOW
@@ -179,7 +185,22 @@ func NewServer(src *source.Source, log Binlog, o Options) (*Server, error) {
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = DefaultMaxConnections
 	}
-	gm := gmserver.NewServer(o.Version, mysql.DEFAULT_COLLATION_ID, mysql.AUTH_NATIVE_PASSWORD, nil, o.TLSConfig)
+	var key *rsa.PrivateKey
+	switch o.AuthMethod {
+	case "":
+		o.AuthMethod = mysql.AUTH_NATIVE_PASSWORD
+	case mysql.AUTH_NATIVE_PASSWORD:
+	case mysql.AUTH_CACHING_SHA2_PASSWORD:
+		if o.TLSConfig == nil || len(o.TLSConfig.Certificates) == 0 {
+			var err error
+			if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+				return nil, fmt.Errorf("mysqlsource: a key for caching_sha2_password: %w", err)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("mysqlsource: AuthMethod %q, want %s or %s", o.AuthMethod, mysql.AUTH_NATIVE_PASSWORD, mysql.AUTH_CACHING_SHA2_PASSWORD)
+	}
+	gm := gmserver.NewServer(o.Version, mysql.DEFAULT_COLLATION_ID, o.AuthMethod, key, o.TLSConfig)
 	return &Server{src: src, log: log, o: o, gm: gm, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, sessions: map[uint32]*session{}, done: make(chan struct{})}, nil
 }
 
@@ -413,7 +434,7 @@ func (s *Server) serve(raw net.Conn) (err error) {
 
 // auth is the account check of one connection.
 func (s *Server) auth() gmserver.AuthenticationHandler {
-	h := gmserver.NewInMemoryAuthenticationHandler(mysql.AUTH_NATIVE_PASSWORD)
+	h := gmserver.NewInMemoryAuthenticationHandler(s.o.AuthMethod)
 	_ = h.AddUser(s.o.User, s.o.Password)
 	if s.o.Admin != "" {
 		_ = h.AddUser(s.o.Admin, s.o.AdminPassword)
