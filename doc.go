@@ -60,6 +60,11 @@
 //     MySQL client): a semisync replica of a real MySQL or MariaDB source,
 //     writing its events to a relaylog file fsynced before each ACK,
 //     tested against a real MariaDB server.
+//   - interop/mysqlsource (same module): a source that real MariaDB and
+//     MySQL replicas connect to with CHANGE MASTER TO, by file and position
+//     or by GTID, with operator SQL on the same port. A proxy author
+//     embeds a source.Source, stores or writes the binlog, and serves it
+//     with mysqlsource.NewServer; the replicas' ACKs release the commits.
 //
 // # The host's duties
 //

@@ -7,41 +7,66 @@
 // It lives in the interop module, beside mysqlreplica, so that importing
 // the semisync core never pulls in a MySQL library.
 //
-// # What is here so far
+// # The server
 //
-// Server, a first version: go-mysql's server package does the handshake
-// and checks the replication account (mysql_native_password, TLS when the
-// host gives a configuration); then the server reads the commands itself.
-// It answers a MariaDB replica's set-up statements as captured from a real
-// MariaDB 10.11 replica (the checksum, the heartbeat period, the
-// capability, the server id and clock, binlog_gtid_pos, the semisync
-// probe and declaration), COM_PING and COM_REGISTER_SLAVE, and refuses
-// anything else with a real MySQL error code (1047 for an unknown command,
-// 1235 for a statement it does not answer, 1835 for a malformed command),
-// never a hang: the handshake has 5 s and each command before the dump
-// 30 s. COM_BINLOG_DUMP takes the connection over: the server registers a
-// replica that declared semisync with the source, opens the host's binlog
-// (a start it does not hold is error 1236, as is a replica that cannot
-// take the binlog's checksums), and streams through package dump, the
-// sender the Go transport uses too: the made-up rotate, the file's format
-// description first when the replica starts after the file's first event,
-// then the binlog's events (MariaDB's Annotate_rows only to a replica that
-// asked for them), each with the semisync header and the session's reply
-// flag, heartbeats at the replica's MASTER_HEARTBEAT_PERIOD, probes, an
-// ACK reader. go-mysql reads the connection without read-ahead (the
-// server always gives it a TLS configuration, which makes it do so), so
-// nothing the replica sent after its dump command is left in a buffer at
-// the hand-over. A real MariaDB 10.11 replica replicates through it with
-// Rpl_semi_sync_slave_status ON, acknowledges the commits the source
-// waits for, and resumes after STOP SLAVE / START SLAVE.
+// Server is a MySQL-protocol source on a listener. go-mysql's server package
+// does the handshake and checks the accounts (mysql_native_password by
+// default, caching_sha2_password with Options.AuthMethod, TLS when the host
+// gives a configuration); then the server reads the commands itself:
 //
-// Not yet for untrusted networks: packet lengths, session variables and
-// connections are not bounded yet, and go-mysql's handshake can panic on a
-// hostile response (the server recovers, per connection). Not yet: GTID dumps (MariaDB's @slave_connect_state, MySQL's
-// COM_BINLOG_DUMP_GTID, which is already decoded), MySQL 8 replicas'
-// set-up, operator SQL (SHOW STATUS, SET GLOBAL, SHOW REPLICAS), a second
-// connection under the same server_id closing the first, connection
-// limits, caching_sha2_password.
+//   - a replica's set-up, as captured from real MariaDB 10.11 replicas
+//     and as MySQL 8's source code sends it: the clock, the server id and
+//     UUID, GTID_MODE (Options.GTIDMode), the binlog checksum, the
+//     heartbeat period, the replica's UUID and capability, the GTID
+//     position (@slave_connect_state), binlog_gtid_pos, the semisync
+//     probe and declaration; COM_PING, COM_REGISTER_SLAVE, KILL (a MariaDB
+//     replica kills its previous connection when it reconnects);
+//   - an operator's SQL, for the account Options.Admin: SHOW [GLOBAL]
+//     STATUS and VARIABLES [LIKE] in the source's flavor, SET GLOBAL
+//     through package vars (with its MySQL error codes), SHOW SLAVE HOSTS
+//     (SHOW REPLICAS), SHOW MASTER STATUS (SHOW BINARY LOG STATUS), KILL.
+//     Any account may SHOW, as in MySQL; only the operator may SET GLOBAL;
+//   - the dump: COM_BINLOG_DUMP by file and position; COM_BINLOG_DUMP by
+//     GTID for a MariaDB replica with MASTER_USE_GTID (its
+//     @slave_connect_state); COM_BINLOG_DUMP_GTID for a MySQL replica with
+//     SOURCE_AUTO_POSITION=1. A GTID dump's start is found by reading the
+//     binlog from its oldest file (Binlog.Files) for the first transaction
+//     the replica lacks; the file's leading events and, for MariaDB, a
+//     made-up GTID list go first, as a real MariaDB sends them, and the
+//     transactions the replica already has are left out. A GTID the
+//     binlog does not hold is error 1236 with MariaDB's text.
+//
+// Anything else gets a real MySQL error code, never a hang: 1047 for an
+// unknown command, 1235 for a statement the server does not answer (and
+// for BINLOG_DUMP_NON_BLOCK, mysqlbinlog without --stop-never), 1835 for a
+// malformed command (the connection is closed), 1236 for a start the
+// binlog does not hold or a replica that cannot take the binlog's
+// checksums, 1227 for SET GLOBAL from the replication account, 1040 beyond
+// Options.MaxConnections. The handshake has 5 s and each command before the
+// dump 30 s; a packet before the dump has at most 1 MiB, a session at most
+// 64 user variables.
+//
+// The dump takes the connection over and streams through package dump,
+// the sender the Go transport uses too: the made-up rotate (and the file's
+// format description first when the replica starts after the file's first
+// event), then the binlog's events, each with the semisync header and the
+// session's reply flag (made-up events never ask for one), MariaDB's
+// Annotate_rows only to a replica that asked for them, heartbeats at the
+// replica's MASTER_HEARTBEAT_PERIOD (probing for a lost ACK when the
+// session asks), an ACK reader that feeds the session, dead-peer detection
+// and write deadlines. Nothing the replica sent after its dump command is
+// left in a buffer at the hand-over: without TLS, go-mysql reads from a
+// connection that stops at each packet's end; with TLS it reads without
+// read-ahead. A dump under a server id that is still dumping closes the
+// older connection, as MySQL kills a zombie dump thread.
+//
+// Real MariaDB 10.11 replicas replicate through it by file and position
+// and by GTID, with Rpl_semi_sync_slave_status ON, survive STOP SLAVE,
+// a kill -9 and a restart; go-mysql's BinlogSyncer replicates through it
+// in both flavors. No MySQL server was at hand: a MySQL 8 replica's
+// conversation is tested statement by statement as its source code sends
+// it. With TLS, the 1 MiB bound on packets before the dump does not apply
+// (go-mysql reads a TLS connection itself).
 //
 // The events a source makes up rather than reads from its binlog, byte for
 // byte as a real server sends them, with their CRC32 trailer when the
@@ -50,9 +75,12 @@
 // (AppendFormatDescription; MariaDB1011PostHeaderLens gives MariaDB
 // 10.11's table), heartbeats (AppendHeartbeat), and the MariaDB events a
 // binlog written by the host needs: GTID list, binlog checkpoint and GTID
-// (AppendGTIDList, AppendBinlogCheckpoint, AppendMariaGTID). Their tests
-// compare them with what a real MariaDB 10.11 sends, both live (the
-// harness starts a server) and against captures kept in testdata.
+// (AppendGTIDList, AppendBinlogCheckpoint, AppendMariaGTID), with the
+// query and XID events of its transactions (AppendQuery, AppendXID) and
+// SetLogPos for when it knows where an event goes. Their tests compare
+// them with what a real MariaDB 10.11 sends, both live (the harness starts
+// a server) and against captures kept in testdata, and parse them with
+// go-mysql's parser. ParseGTIDState reads a MariaDB GTID position.
 //
 // The replication commands a replica sends, decoded and encoded:
 // COM_REGISTER_SLAVE (ParseRegisterReplica), COM_BINLOG_DUMP (ParseDump)
@@ -69,24 +97,30 @@
 //
 // Give the server the source and a Binlog whose events are MySQL binlog
 // events ending at their positions (file and log_pos), that refuses starts
-// it does not hold and knows each file's format description; set Checksum
-// when the events carry CRC32 trailers. Append, report (Source.Flushed)
-// and publish each group before any replica can read it, as for package
-// transport; tell the source where the binlog ends at startup
-// (Source.Appended). Serve on a listener; Close stops accepting, closes
-// every connection and waits for their goroutines. For example:
+// it does not hold, knows each file's format description and lists its
+// files; set Checksum when the events carry CRC32 trailers. Append, report
+// (Source.Flushed) and make readable each group, in that order, as for
+// package transport; tell the source where the binlog ends at startup and
+// after each rotation (Source.Appended), and write a rotate event at the end
+// of a file as MySQL does. Serve on a listener; Close stops accepting,
+// closes every connection and waits for their goroutines (OnError must not
+// block). For example:
 //
 //	srv, err := mysqlsource.NewServer(src, bl, mysqlsource.Options{
-//		ServerID: 100, User: "repl", Password: secret, Checksum: true})
+//		ServerID: 100, User: "repl", Password: secret, Checksum: true,
+//		Admin: "admin", AdminPassword: adminSecret})
 //	go srv.Serve(ln)
 //	defer srv.Close()
 //
 // and on a MariaDB replica:
 //
 //	CHANGE MASTER TO MASTER_HOST='...', MASTER_PORT=..., MASTER_USER='repl',
-//	  MASTER_PASSWORD='...', MASTER_LOG_FILE='mysql-bin.000001',
-//	  MASTER_LOG_POS=4, MASTER_USE_GTID=no;
+//	  MASTER_PASSWORD='...', MASTER_USE_GTID=slave_pos;
 //	START SLAVE;
+//
+// Program examples/mysqlsource in the interop module is a whole host: a
+// binlog file of its own, a transaction every second, the CHANGE MASTER TO
+// to paste into a replica.
 //
 // When building events, pass the Header fields as a server would set
 // them: the source's server_id; Timestamp and LogPos 0 and FlagArtificial
