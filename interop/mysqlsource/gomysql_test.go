@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
-	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -101,15 +100,8 @@ func newSynth(t *testing.T, f semisync.Flavor, version string, opts ...func(*mys
 	}
 	srv, err := mysqlsource.NewServer(src, s.bl, o)
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-served, mysqlsource.ErrServerClosed)
-	})
-	return s, uint16(ln.Addr().(*net.TCPAddr).Port)
+	addr := serve(t, srv)
+	return s, uint16(addr.Port)
 }
 
 // syncer is go-mysql's BinlogSyncer for the server on port, semisync on.

@@ -30,15 +30,8 @@ func (s *synth) serve(o mysqlsource.Options) (*mysqlsource.Server, string) {
 	o.ServerID, o.User, o.Password, o.Checksum = 1, "repl", "secret", true
 	srv, err := mysqlsource.NewServer(s.src, s.bl, o)
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-served, mysqlsource.ErrServerClosed)
-	})
-	return srv, ln.Addr().String()
+	addr := serve(t, srv)
+	return srv, addr.String()
 }
 
 // semisyncDump connects as a replica that declares semisync and takes

@@ -21,11 +21,11 @@ import (
 // served by a Server: each commit is one autocommit INSERT as MariaDB
 // binlogs it in statement form (GTID, BEGIN, the INSERT, XID).
 type benchSource struct {
-	tb  testing.TB
-	bl  *fileBinlog
-	src *source.Source
-	seq uint64
-	ln  net.Listener
+	tb   testing.TB
+	bl   *fileBinlog
+	src  *source.Source
+	seq  uint64
+	addr *net.TCPAddr
 }
 
 func newBenchSource(tb testing.TB) *benchSource {
@@ -57,14 +57,7 @@ func newBenchSource(tb testing.TB) *benchSource {
 	require.NoError(tb, src.Appended(f.Head()))
 	srv, err := mysqlsource.NewServer(src, s.bl, mysqlsource.Options{ServerID: 1, User: "repl", Password: "secret", Checksum: true})
 	require.NoError(tb, err)
-	s.ln, err = net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(s.ln) }()
-	tb.Cleanup(func() {
-		require.NoError(tb, srv.Close())
-		require.ErrorIs(tb, <-served, mysqlsource.ErrServerClosed)
-	})
+	s.addr = serve(tb, srv)
 	return s
 }
 
@@ -127,7 +120,7 @@ func BenchmarkSourceCommitLatency(b *testing.B) {
 	ours := newBenchSource(b)
 	rep := mariadbtest.Start(b, mariadbtest.Options{ServerID: 3, Args: append([]string{"--rpl-semi-sync-slave-enabled=1"}, replicaArgs...)})
 	rep.Exec(b, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='repl', MASTER_PASSWORD='secret', MASTER_USE_GTID=slave_pos",
-		ours.ln.Addr().(*net.TCPAddr).Port))
+		ours.addr.Port))
 	rep.StartSlave(b)
 	mariadbtest.Eventually(b, 30*time.Second, func() bool { return ours.src.State().Clients == 1 }, "our replica did not connect: %s", rep.ErrorLogTail(10))
 	c := theirSrc.Conn(b)

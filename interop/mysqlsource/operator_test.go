@@ -43,7 +43,7 @@ func cli(t *testing.T, addr, user, password, stmt string) (string, error) {
 func TestServerOperatorSQL(t *testing.T) {
 	src, err := source.New(source.Options{Flavor: semisync.FlavorMariaDB})
 	require.NoError(t, err)
-	defer src.Close()
+	t.Cleanup(func() { src.Close() })
 	bl := testBinlog{Memory: binlog.NewMemory("mysql-bin")}
 	bl.Append(make([]byte, 40)) // not an event a replica would take; it never asks
 	bl.Publish()
@@ -51,15 +51,8 @@ func TestServerOperatorSQL(t *testing.T) {
 	srv, err := mysqlsource.NewServer(src, bl, mysqlsource.Options{ServerID: 100, User: "repl", Password: "secret",
 		Admin: "admin", AdminPassword: "s3cret"})
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	defer func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-served, mysqlsource.ErrServerClosed)
-	}()
-	addr := ln.Addr().String()
+	ln := serve(t, srv)
+	addr := ln.String()
 	admin := func(stmt string) string {
 		t.Helper()
 		out, err := cli(t, addr, "admin", "s3cret", stmt)

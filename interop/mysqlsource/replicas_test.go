@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -160,10 +159,10 @@ func TestServerServesTwoMariaDBReplicas(t *testing.T) {
 	f, rec, err := binlog.OpenFile(t.TempDir(), "mysql-bin")
 	require.NoError(t, err)
 	require.Zero(t, rec.CutBytes)
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	src, err := source.New(source.Options{Flavor: semisync.FlavorMariaDB})
 	require.NoError(t, err)
-	defer src.Close()
+	t.Cleanup(func() { src.Close() })
 	require.NoError(t, src.Vars().Exec("SET GLOBAL rpl_semi_sync_master_enabled = ON"))
 	require.NoError(t, src.Vars().Exec("SET GLOBAL rpl_semi_sync_master_timeout = 30000"))
 	require.NoError(t, src.Appended(f.Head()))
@@ -179,20 +178,13 @@ func TestServerServesTwoMariaDBReplicas(t *testing.T) {
 
 	srv, err := mysqlsource.NewServer(src, h.bl, mysqlsource.Options{ServerID: 100, User: "repl", Password: "secret", Checksum: true})
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	defer func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-served, mysqlsource.ErrServerClosed)
-	}()
+	ln := serve(t, srv)
 
 	var replicas []*mariadbtest.Server
 	for id := uint32(2); id <= 3; id++ {
 		r := mariadbtest.Start(t, mariadbtest.Options{ServerID: id, Args: []string{"--rpl-semi-sync-slave-enabled=1"}})
 		r.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='repl', MASTER_PASSWORD='secret', "+
-			"MASTER_USE_GTID=slave_pos, MASTER_HEARTBEAT_PERIOD=1", ln.Addr().(*net.TCPAddr).Port))
+			"MASTER_USE_GTID=slave_pos, MASTER_HEARTBEAT_PERIOD=1", ln.Port))
 		r.StartSlave(t)
 		replicas = append(replicas, r)
 	}

@@ -83,16 +83,7 @@ func TestServerServesMariaDBReplica(t *testing.T) {
 	primary.Exec(t, "CREATE TABLE d.t (a INT PRIMARY KEY) ENGINE=InnoDB")
 	primary.Exec(t, "INSERT INTO d.t VALUES (1), (2), (3)")
 
-	pc := primary.Conn(t)
-	for _, q := range []string{"SET @master_binlog_checksum = 'CRC32'", "SET @master_heartbeat_period = 100000000", "SET @mariadb_slave_capability = 4"} {
-		_, err := pc.Execute(q)
-		require.NoError(t, err)
-	}
-	d, _ := mysqlsource.AppendDump(nil, mysqlsource.Dump{Start: semisync.FilePos("mysql-bin.000001", 4), ServerID: 99, Flags: mysqlsource.DumpSendAnnotateRows})
-	pc.ResetSequence()
-	require.NoError(t, pc.WritePacket(append(make([]byte, 4), d...)))
-	require.NoError(t, pc.SetReadDeadline(time.Now().Add(time.Minute)))
-	up := upstream{c: pc}
+	up := dialUpstream(t, primary)
 
 	bl := testBinlog{Memory: binlog.NewMemory("mysql-bin")}
 	bl.fde = up.next(t)
@@ -103,7 +94,7 @@ func TestServerServesMariaDBReplica(t *testing.T) {
 
 	src, err := source.New(source.Options{Flavor: semisync.FlavorMariaDB})
 	require.NoError(t, err)
-	defer src.Close()
+	t.Cleanup(func() { src.Close() })
 	require.NoError(t, src.Vars().Exec("SET GLOBAL rpl_semi_sync_master_enabled = ON"))
 	require.NoError(t, src.Vars().Exec("SET GLOBAL rpl_semi_sync_master_timeout = 30000"))
 	require.NoError(t, src.Appended(bl.Head()))
@@ -111,18 +102,11 @@ func TestServerServesMariaDBReplica(t *testing.T) {
 	srv, err := mysqlsource.NewServer(src, bl, mysqlsource.Options{ServerID: 100, User: "repl", Password: "secret", Checksum: true,
 		OnError: func(err error) { ended <- err }})
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	defer func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-served, mysqlsource.ErrServerClosed)
-	}()
+	ln := serve(t, srv)
 
 	replica := mariadbtest.Start(t, mariadbtest.Options{ServerID: 2, Args: []string{"--rpl-semi-sync-slave-enabled=1"}})
 	replica.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='repl', MASTER_PASSWORD='secret', "+
-		"MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=4, MASTER_USE_GTID=no", ln.Addr().(*net.TCPAddr).Port))
+		"MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=4, MASTER_USE_GTID=no", ln.Port))
 	replica.StartSlave(t)
 	rc := replica.Conn(t)
 	rows := func() int64 { // -1 until the table exists
@@ -171,6 +155,21 @@ func TestServerServesMariaDBReplica(t *testing.T) {
 	require.Equal(t, uint64(2), srv.Stats().Dumps)
 }
 
+// serve serves srv on a loopback listener until the test ends, then
+// closes it and checks that Serve returned ErrServerClosed.
+func serve(tb testing.TB, srv *mysqlsource.Server) *net.TCPAddr {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	tb.Cleanup(func() {
+		require.NoError(tb, srv.Close())
+		require.ErrorIs(tb, <-served, mysqlsource.ErrServerClosed)
+	})
+	return ln.Addr().(*net.TCPAddr)
+}
+
 // requireEventually polls cond, yielding 50 ms between tries (a real
 // server's progress, no goroutine of ours to synchronise with), for at
 // most 30 s.
@@ -202,15 +201,8 @@ func startServer(t *testing.T, checksum bool) (*mysqlsource.Server, string) {
 	require.NoError(t, src.Appended(bl.Head()))
 	srv, err := mysqlsource.NewServer(src, bl, mysqlsource.Options{ServerID: 100, User: "repl", Password: "secret", Checksum: checksum})
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-served, mysqlsource.ErrServerClosed)
-	})
-	return srv, ln.Addr().String()
+	ln := serve(t, srv)
+	return srv, ln.String()
 }
 
 // command sends one command packet and returns the server's first
