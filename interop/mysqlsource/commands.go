@@ -204,39 +204,49 @@ func ParseGTIDDump(p []byte) (GTIDDump, error) {
 	if len(b) < 4 || uint64(len(b)-4) != uint64(binary.LittleEndian.Uint32(b)) {
 		return GTIDDump{}, malformed(what, "a GTID set whose length is not the rest of the packet")
 	}
-	b = b[4:]
+	if d.GTIDs, err = parseGTIDSet(b[4:], what); err != nil {
+		return GTIDDump{}, err
+	}
+	return d, nil
+}
+
+// parseGTIDSet parses MySQL's encoding of a GTID set, as
+// COM_BINLOG_DUMP_GTID and PREVIOUS_GTIDS_LOG_EVENT carry it: the number
+// of source ids, then for each its 16 bytes, its number of intervals and
+// the intervals. b must hold exactly the set.
+func parseGTIDSet(b []byte, what string) ([]UUIDSet, error) {
 	if len(b) < 8 {
-		return GTIDDump{}, malformed(what, "a GTID set of %d bytes", len(b))
+		return nil, malformed(what, "a GTID set of %d bytes", len(b))
 	}
 	n, b := binary.LittleEndian.Uint64(b), b[8:]
 	if n > uint64(len(b))/24 {
-		return GTIDDump{}, malformed(what, "%d source ids in %d bytes", n, len(b))
+		return nil, malformed(what, "%d source ids in %d bytes", n, len(b))
 	}
-	d.GTIDs = make([]UUIDSet, 0, n)
+	set := make([]UUIDSet, 0, n)
 	for range n {
 		if len(b) < 24 {
-			return GTIDDump{}, malformed(what, "a source id cut short")
+			return nil, malformed(what, "a source id cut short")
 		}
 		var s UUIDSet
 		copy(s.SID[:], b)
 		k := binary.LittleEndian.Uint64(b[16:])
 		b = b[24:]
 		if k > uint64(len(b))/16 {
-			return GTIDDump{}, malformed(what, "%d intervals in %d bytes", k, len(b))
+			return nil, malformed(what, "%d intervals in %d bytes", k, len(b))
 		}
 		s.Intervals = make([]Interval, k)
 		for i := range s.Intervals {
 			s.Intervals[i], b = Interval{Start: binary.LittleEndian.Uint64(b), End: binary.LittleEndian.Uint64(b[8:])}, b[16:]
 		}
 		if err := s.check(); err != nil {
-			return GTIDDump{}, malformed(what, "%v", err)
+			return nil, malformed(what, "%v", err)
 		}
-		d.GTIDs = append(d.GTIDs, s)
+		set = append(set, s)
 	}
 	if len(b) != 0 {
-		return GTIDDump{}, malformed(what, "%d bytes after the GTID set", len(b))
+		return nil, malformed(what, "%d bytes after the GTID set", len(b))
 	}
-	return d, nil
+	return set, nil
 }
 
 // AppendGTIDDump appends COM_BINLOG_DUMP_GTID for d, GTID set included.

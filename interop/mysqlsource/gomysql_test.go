@@ -165,7 +165,7 @@ func TestServerGoMySQLMariaDBFilePos(t *testing.T) {
 // (COM_BINLOG_DUMP_GTID): the transactions in its set are left out, the
 // rest arrive, and its semisync ACKs release the source's waits.
 func TestServerGoMySQLMySQLGTID(t *testing.T) {
-	s, port := newSynth(t, semisync.FlavorMySQL, "8.0.36-semisync")
+	s, port := newSynth(t, semisync.FlavorMySQL, "8.0.36-semisync", func(o *mysqlsource.Options) { o.GTIDMode = "ON" })
 	s.put(event(35, make([]byte, 8))) // PREVIOUS_GTIDS_LOG_EVENT: none
 	sid := [16]byte{0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62}
 	gtid := func(gno uint64) []byte {

@@ -1,6 +1,8 @@
 package mysqlsource
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,16 +22,24 @@ const TypeMySQLGTID = 33
 // replica's position is a GTID the binlog does not hold (error 1236).
 var ErrGTIDNotInBinlog = errors.New("mysqlsource: the replica's GTID is not in the binlog")
 
+// MaxGTIDDomains bounds the domains of a GTID position ParseGTIDState
+// accepts (MariaDB deployments use a handful).
+const MaxGTIDDomains = 1024
+
 // ParseGTIDState parses a MariaDB GTID position as @slave_connect_state
 // and gtid_slave_pos hold it: comma-separated domain-server-seq triples,
-// at most one per domain, or the empty string.
+// at most one per domain and MaxGTIDDomains in all, or the empty string.
 func ParseGTIDState(s string) ([]GTID, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
 	var out []GTID
+	seen := map[uint32]bool{}
 	for part := range strings.SplitSeq(s, ",") {
+		if len(out) == MaxGTIDDomains {
+			return nil, fmt.Errorf("mysqlsource: GTID position of more than %d domains", MaxGTIDDomains)
+		}
 		f := strings.Split(strings.TrimSpace(part), "-")
 		if len(f) != 3 {
 			return nil, fmt.Errorf("mysqlsource: GTID position %q: %q is not domain-server-seq", s, part)
@@ -41,9 +51,10 @@ func ParseGTIDState(s string) ([]GTID, error) {
 			return nil, fmt.Errorf("mysqlsource: GTID position %q: %q: %w", s, part, err)
 		}
 		g := GTID{Domain: uint32(d), ServerID: uint32(sv), Seq: n}
-		if slices.ContainsFunc(out, func(o GTID) bool { return o.Domain == g.Domain }) {
+		if seen[g.Domain] {
 			return nil, fmt.Errorf("mysqlsource: GTID position %q names domain %d twice", s, g.Domain)
 		}
+		seen[g.Domain] = true
 		out = append(out, g)
 	}
 	return out, nil
@@ -83,31 +94,67 @@ func gtidOf(ev []byte) (g eventGTID, ok bool) {
 	return g, false
 }
 
+// Event types that open a transaction without a GTID, or describe the
+// GTIDs before a file.
+const (
+	typeMySQLAnonymousGTID = 34 // ANONYMOUS_GTID_LOG_EVENT
+	typeMySQLPreviousGTIDs = 35 // PREVIOUS_GTIDS_LOG_EVENT
+)
+
 // structural says whether an event of type typ belongs to the binlog
 // file rather than to a transaction: a filter never drops it.
 func structural(typ byte) bool {
 	switch typ {
-	case TypeRotate, TypeFormatDescription, TypeHeartbeat, TypeBinlogCheckpoint, TypeMariaGTIDList, 35 /* PREVIOUS_GTIDS_LOG_EVENT */ :
+	case TypeRotate, TypeFormatDescription, TypeHeartbeat, TypeBinlogCheckpoint, TypeMariaGTIDList, typeMySQLPreviousGTIDs:
 		return true
 	}
 	return false
 }
 
+// maxHead bounds the leading events of a file a GTID dump sends first (a
+// format description, a GTID list or previous GTIDs, a checkpoint or two).
+const maxHead = 16
+
 // gtidStart is where a GTID dump starts: the file it begins with, that
-// file's leading events (its format description and what follows it up
-// to its first transaction, or up to start), and the position of the
-// first transaction the replica lacks.
+// file's leading events (its format description and the file events
+// after it, up to its first transaction or start), and the position of
+// the first transaction the replica lacks.
 type gtidStart struct {
 	file  string
 	head  []dump.Event
 	start semisync.Position
 }
 
+// gtidWant is what a GTID dump's replica has: a MariaDB position (maria,
+// whose GTIDs the binlog must hold) or a MySQL GTID set (mysql, with own,
+// the source's server_uuid, whose transactions the replica must not have
+// more of than the binlog).
+type gtidWant struct {
+	has    func(eventGTID) bool
+	maria  []GTID
+	mysql  bool
+	set    []UUIDSet
+	own    [16]byte
+	hasOwn bool
+}
+
+// Errors of a GTID dump's start, each answered with error 1236.
+var (
+	// ErrGTIDPurged: the replica lacks transactions in files the binlog
+	// no longer has.
+	ErrGTIDPurged = errors.New("mysqlsource: the binlog no longer has transactions the replica lacks")
+	// ErrReplicaAhead: a MySQL replica has transactions of this source
+	// that the binlog does not hold.
+	ErrReplicaAhead = errors.New("mysqlsource: the replica has more GTIDs of this source than its binlog")
+)
+
 // locate scans the binlog from its oldest file for the first transaction
-// whose GTID has is false for; missing, if set, is called at the end of
-// the scan with the GTIDs seen, to refuse a replica position that is not
-// in the binlog.
-func locate(log Binlog, has func(eventGTID) bool, need []GTID) (gtidStart, error) {
+// the replica lacks, and checks the replica's position against the
+// binlog: a MariaDB replica's GTIDs must be in it (or be where its oldest
+// file begins, by that file's GTID list); a MySQL replica must hold every
+// transaction of the files before the oldest (its previous GTIDs) and no
+// transaction of this source the binlog does not hold. It stops at done.
+func locate(done <-chan struct{}, log Binlog, w gtidWant) (gtidStart, error) {
 	files, err := log.Files()
 	if err != nil {
 		return gtidStart{}, err
@@ -121,11 +168,30 @@ func locate(log Binlog, has func(eventGTID) bool, need []GTID) (gtidStart, error
 		return gtidStart{}, err
 	}
 	defer cur.Close()
-	found := make([]bool, len(need))
+	found := make([]bool, len(w.maria))
+	var own []Interval // this source's transactions in the binlog, from the oldest file's previous GTIDs on
+	ownSorted := true
+	addOwn := func(iv Interval) {
+		if n := len(own); n > 0 && own[n-1].End == iv.Start {
+			own[n-1].End = iv.End
+			return
+		} else if n > 0 && own[n-1].End > iv.Start {
+			ownSorted = false
+		}
+		own = append(own, iv)
+	}
 	at := gtidStart{file: files[0], start: first}
 	var located bool
-	inHead := true // before the current file's first transaction
-	for {
+	inHead := true // in the current file's leading events
+	oldest := true // in the oldest file
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			select {
+			case <-done:
+				return gtidStart{}, ErrServerClosed
+			default:
+			}
+		}
 		ev, ok, err := cur.Next()
 		if err != nil {
 			return gtidStart{}, err
@@ -137,43 +203,161 @@ func locate(log Binlog, has func(eventGTID) bool, need []GTID) (gtidStart, error
 			return gtidStart{}, fmt.Errorf("mysqlsource: an event of %d bytes in the binlog before %v", len(ev.Data), ev.End)
 		}
 		typ := ev.Data[4]
-		if !located && ev.End.File() != at.file {
-			at = gtidStart{file: ev.End.File(), start: semisync.FilePos(ev.End.File(), 4)}
-			inHead = true
+		if ev.End.File() != at.file && typ != TypeRotate {
+			oldest = false
+			if !located {
+				at = gtidStart{file: ev.End.File(), start: semisync.FilePos(ev.End.File(), 4)}
+				inHead = true
+			}
+		}
+		if !structural(typ) {
+			inHead = false
+		}
+		if oldest && inHead {
+			if err := w.oldestList(ev.Data, typ, found, addOwn); err != nil {
+				return gtidStart{}, err
+			}
 		}
 		g, isGTID := gtidOf(ev.Data)
 		if isGTID {
-			inHead = false
-			for i, n := range need {
-				if !g.mysql && g.maria == n {
+			for i, want := range w.maria {
+				if !g.mysql && g.maria == want {
 					found[i] = true
 				}
 			}
-			if !located && !has(g) {
+			if g.mysql && w.hasOwn && g.sid == w.own {
+				addOwn(Interval{Start: g.gno, End: g.gno + 1})
+			}
+			if !located && !w.has(g) {
 				located = true
 			}
+		} else if typ == typeMySQLAnonymousGTID && !located {
+			located = true // no GTID: no replica has it
 		}
 		if !located {
 			if inHead && typ != TypeRotate {
-				at.head = append(at.head, dump.Event{Data: append([]byte(nil), ev.Data...), End: ev.End})
+				if len(at.head) == maxHead {
+					return gtidStart{}, fmt.Errorf("mysqlsource: more than %d file events before the first transaction of %s", maxHead, at.file)
+				}
+				at.head = append(at.head, dump.Event{Data: bytes.Clone(ev.Data), End: ev.End})
 			}
 			at.start = ev.End
 		}
-		if located && !slices.Contains(found, false) {
+		if located && !w.mysql && !slices.Contains(found, false) {
 			break
 		}
 	}
-	for i, n := range need {
+	for i, want := range w.maria {
 		if !found[i] {
-			return gtidStart{}, fmt.Errorf("%w: connecting slave requested to start from GTID %v, which is not in the master's binlog", ErrGTIDNotInBinlog, n)
+			return gtidStart{}, fmt.Errorf("%w: connecting slave requested to start from GTID %v, which is not in the master's binlog", ErrGTIDNotInBinlog, want)
+		}
+	}
+	if w.mysql && w.hasOwn {
+		if !ownSorted {
+			slices.SortFunc(own, func(a, b Interval) int { return cmp.Compare(a.Start, b.Start) })
+			own = mergeIntervals(own)
+		}
+		for _, s := range w.set {
+			if s.SID != w.own {
+				continue
+			}
+			for _, iv := range s.Intervals {
+				if !covered(own, iv) {
+					return gtidStart{}, fmt.Errorf("%w: it has %d-%d of this source's transactions", ErrReplicaAhead, iv.Start, iv.End-1)
+				}
+			}
 		}
 	}
 	return at, nil
 }
 
+// oldestList takes the oldest file's GTID list (MariaDB) or previous GTIDs
+// (MySQL): a MariaDB replica whose position is where the file begins has
+// what it needs; a MySQL replica must have all of the previous GTIDs.
+func (w gtidWant) oldestList(ev []byte, typ byte, found []bool, addOwn func(Interval)) error {
+	body := ev[HeaderLen:]
+	switch typ {
+	case TypeMariaGTIDList:
+		if len(body) < 4 {
+			return nil
+		}
+		n := binary.LittleEndian.Uint32(body) & (1<<28 - 1)
+		body = body[4:]
+		for range n {
+			if len(body) < 16 {
+				return nil
+			}
+			g := GTID{Domain: binary.LittleEndian.Uint32(body), ServerID: binary.LittleEndian.Uint32(body[4:]), Seq: binary.LittleEndian.Uint64(body[8:])}
+			body = body[16:]
+			for i, want := range w.maria {
+				if want == g {
+					found[i] = true
+				}
+			}
+		}
+	case typeMySQLPreviousGTIDs:
+		if !w.mysql {
+			return nil
+		}
+		// The set runs to the event's end, or to its CRC32.
+		prev, err := parseGTIDSet(body, "PREVIOUS_GTIDS_LOG_EVENT")
+		if err != nil && len(body) >= ChecksumLen {
+			prev, err = parseGTIDSet(body[:len(body)-ChecksumLen], "PREVIOUS_GTIDS_LOG_EVENT")
+		}
+		if err != nil {
+			return fmt.Errorf("mysqlsource: the oldest file's previous GTIDs: %w", err)
+		}
+		for _, p := range prev {
+			for _, iv := range p.Intervals {
+				if w.hasOwn && p.SID == w.own {
+					addOwn(iv)
+				}
+				var mine []Interval
+				for _, s := range w.set {
+					if s.SID == p.SID {
+						mine = s.Intervals
+					}
+				}
+				if !covered(mine, iv) {
+					return fmt.Errorf("%w: transactions %d-%d of one source are in files before the oldest", ErrGTIDPurged, iv.Start, iv.End-1)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// covered says whether iv lies within one of ivs (sorted, merged).
+func covered(ivs []Interval, iv Interval) bool {
+	i, _ := slices.BinarySearchFunc(ivs, iv.Start, func(x Interval, start uint64) int {
+		if x.End <= start {
+			return -1
+		}
+		if x.Start > start {
+			return 1
+		}
+		return 0
+	})
+	return i < len(ivs) && ivs[i].Start <= iv.Start && iv.End <= ivs[i].End
+}
+
+// mergeIntervals merges sorted intervals that overlap or touch.
+func mergeIntervals(ivs []Interval) []Interval {
+	out := ivs[:0]
+	for _, iv := range ivs {
+		if n := len(out); n > 0 && iv.Start <= out[n-1].End {
+			out[n-1].End = max(out[n-1].End, iv.End)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
 // gtidFilter leaves out the transactions a GTID replica already has:
-// every event from a GTID event has says yes to up to the next GTID event,
-// except the file's own events (rotate, format description, ...).
+// every event from a GTID event has says yes to up to the next event that
+// opens a transaction (a GTID or anonymous GTID event) or belongs to the
+// file (rotate, format description, ...), which are never left out.
 type gtidFilter struct {
 	dump.Cursor
 	has      func(eventGTID) bool
@@ -188,8 +372,8 @@ func (f *gtidFilter) Next() (dump.Event, bool, error) {
 		}
 		if g, isGTID := gtidOf(ev.Data); isGTID {
 			f.skipping = f.has(g)
-		} else if structural(ev.Data[4]) {
-			return ev, ok, err
+		} else if typ := ev.Data[4]; typ == typeMySQLAnonymousGTID || structural(typ) {
+			f.skipping = false
 		}
 		if !f.skipping {
 			return ev, ok, err

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -566,10 +567,11 @@ func (ss *session) dump(r request) error {
 	declared := cmp.Or(ss.userVars["master_binlog_checksum"], ss.userVars["source_binlog_checksum"])
 	// The binlog's events go out as they are; the events the server makes
 	// up after the format description follow the binlog's checksum, the
-	// rotate before it the replica's (MySQL's rule: a client that says
-	// NONE, as go-mysql's does, gets the first rotate without one).
+	// rotate before it the replica's declared one (MySQL's rule: a client
+	// that says NONE, as go-mysql's does, gets the first rotate without a
+	// CRC32).
 	checksum := s.o.Checksum
-	rotateSum := checksum && !strings.EqualFold(declared, "NONE")
+	rotateSum := strings.EqualFold(declared, "CRC32")
 	if checksum && declared == "" {
 		// MySQL's answer to a replica that cannot take the checksums the
 		// binlog's events carry.
@@ -588,11 +590,17 @@ func (ss *session) dump(r request) error {
 		err   error
 	)
 	if r.gtid {
-		has := mariaHas(r.maria)
+		w := gtidWant{has: mariaHas(r.maria), maria: r.maria}
 		if r.mysqlDump {
-			has = mysqlHas(r.mysql)
+			if s.o.GTIDMode != "ON" {
+				// MySQL's answer to SOURCE_AUTO_POSITION=1 when the source
+				// has no GTIDs.
+				return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: a dump by GTID (SOURCE_AUTO_POSITION=1) from a source whose @@GLOBAL.GTID_MODE is %s", s.o.GTIDMode))
+			}
+			w = gtidWant{has: mysqlHas(r.mysql), mysql: true, set: r.mysql}
+			w.own, w.hasOwn = parseUUID(s.o.ServerUUID)
 		}
-		at, err := locate(s.log, has, r.maria)
+		at, err := locate(s.done, s.log, w)
 		if err != nil {
 			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: finding the replica's GTID position: %w", err))
 		}
@@ -600,12 +608,15 @@ func (ss *session) dump(r request) error {
 		if cur, err = s.log.Open(start); err != nil {
 			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: opening the binlog at %v: %w", start, err))
 		}
-		cur = &gtidFilter{Cursor: cur, has: has}
+		cur = &gtidFilter{Cursor: cur, has: w.has}
 		// As MariaDB's source: the file from its start up to its first
 		// transaction, then (for a MariaDB replica with a position) a
 		// made-up GTID list of that position, at the start.
 		pre = append(pre, dump.Event{Data: AppendRotate(nil, h, at.file, 4, rotateSum), End: start, Artificial: true})
 		for _, ev := range at.head {
+			if ev.Data[4] == TypeFormatDescription {
+				ev.Data = clearInUse(ev.Data, s.o.Checksum)
+			}
 			pre = append(pre, dump.Event{Data: ev.Data, End: start, Artificial: true})
 		}
 		if len(r.maria) > 0 {
@@ -770,6 +781,17 @@ func clearInUse(fde []byte, checksum bool) []byte {
 		binary.LittleEndian.PutUint32(ev[len(ev)-ChecksumLen:], crc32.ChecksumIEEE(ev[:len(ev)-ChecksumLen]))
 	}
 	return ev
+}
+
+// parseUUID parses a server UUID as MySQL writes it (32 hex digits, with
+// or without dashes).
+func parseUUID(s string) (sid [16]byte, ok bool) {
+	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(b) != len(sid) {
+		return sid, false
+	}
+	copy(sid[:], b)
+	return sid, true
 }
 
 // onePacket is a connection whose reads never go past the end of the

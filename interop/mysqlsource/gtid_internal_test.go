@@ -1,0 +1,252 @@
+package mysqlsource
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/dump"
+)
+
+// files is a binlog of several files held in memory, for locate and
+// gtidFilter: each event ends where its file's offsets say.
+type files struct {
+	names  []string
+	events []dump.Event
+}
+
+func (f *files) add(file string, ev []byte) {
+	if len(f.names) == 0 || f.names[len(f.names)-1] != file {
+		f.names = append(f.names, file)
+	}
+	off := uint64(4)
+	if n := len(f.events); n > 0 && f.events[n-1].End.File() == file {
+		off = f.events[n-1].End.Offset()
+	}
+	f.events = append(f.events, dump.Event{Data: ev, End: semisync.FilePos(file, off+uint64(len(ev)))})
+}
+
+func (f *files) Files() ([]string, error)                 { return f.names, nil }
+func (f *files) FormatDescription(string) ([]byte, error) { return nil, errors.New("none") }
+func (f *files) Open(start semisync.Position) (dump.Cursor, error) {
+	for i, ev := range f.events {
+		if start.Offset() == 4 && ev.End.File() == start.File() || i > 0 && f.events[i-1].End == start {
+			return &sliceCursor{evs: f.events[i:]}, nil
+		}
+	}
+	if n := len(f.events); n > 0 && f.events[n-1].End == start {
+		return &sliceCursor{}, nil
+	}
+	return nil, fmt.Errorf("no position %v", start)
+}
+
+type sliceCursor struct{ evs []dump.Event }
+
+func (c *sliceCursor) Next() (dump.Event, bool, error) {
+	if len(c.evs) == 0 {
+		return dump.Event{}, false, nil
+	}
+	ev := c.evs[0]
+	c.evs = c.evs[1:]
+	return ev, true, nil
+}
+func (c *sliceCursor) Wait() <-chan struct{} { return nil }
+func (c *sliceCursor) Close() error          { return nil }
+
+// ev is an event of type typ with body and no checksum.
+func ev(typ byte, body []byte) []byte {
+	b := make([]byte, HeaderLen, HeaderLen+len(body))
+	b[4] = typ
+	binary.LittleEndian.PutUint32(b[5:], 1)
+	binary.LittleEndian.PutUint32(b[9:], uint32(HeaderLen+len(body)))
+	return append(b, body...)
+}
+
+func mariaTx(f *files, file string, g GTID) semisync.Position {
+	gt, _ := AppendMariaGTID(nil, Header{ServerID: g.ServerID}, g.Seq, g.Domain, 0, 0, false)
+	f.add(file, gt)
+	q, _ := AppendQuery(nil, Header{ServerID: 1}, "", "INSERT", false)
+	f.add(file, q)
+	f.add(file, AppendXID(nil, Header{ServerID: 1}, g.Seq, false))
+	return f.events[len(f.events)-1].End
+}
+
+func mariaHead(f *files, file string, list ...GTID) {
+	fde, _ := AppendFormatDescription(nil, Header{ServerID: 1}, FormatDescription{BinlogVersion: 4, PostHeaderLens: MariaDB1011PostHeaderLens()})
+	f.add(file, fde)
+	l, _ := AppendGTIDList(nil, Header{ServerID: 1}, list, 0, false)
+	f.add(file, l)
+}
+
+// sent returns the GTIDs (MariaDB's as strings, MySQL's as "gno N") and
+// "anonymous" of what the filter passes from start on.
+func sent(t *testing.T, f *files, start semisync.Position, has func(eventGTID) bool) []string {
+	t.Helper()
+	cur, err := f.Open(start)
+	require.NoError(t, err)
+	fl := &gtidFilter{Cursor: cur, has: has}
+	var out []string
+	for {
+		e, ok, err := fl.Next()
+		require.NoError(t, err)
+		if !ok {
+			return out
+		}
+		if g, isGTID := gtidOf(e.Data); isGTID {
+			if g.mysql {
+				out = append(out, fmt.Sprintf("gno %d", g.gno))
+			} else {
+				out = append(out, g.maria.String())
+			}
+		} else if e.Data[4] == typeMySQLAnonymousGTID {
+			out = append(out, "anonymous")
+		}
+	}
+}
+
+// A MariaDB replica's start: after the transaction of its GTID in each
+// domain, found across files, or where the oldest file begins by its GTID
+// list; a GTID the binlog does not hold is refused; with several domains
+// the start is the first transaction it lacks, and the filter leaves out
+// the later ones it has.
+func TestLocateMariaDB(t *testing.T) {
+	f := &files{}
+	mariaHead(f, "b.1")
+	mariaTx(f, "b.1", GTID{0, 1, 1})
+	tx2 := mariaTx(f, "b.1", GTID{1, 1, 1})
+	mariaTx(f, "b.1", GTID{0, 1, 2})
+	f.add("b.1", AppendRotate(nil, Header{ServerID: 1}, "b.2", 4, false))
+	mariaHead(f, "b.2", GTID{0, 1, 2}, GTID{1, 1, 1})
+	b2head := f.events[len(f.events)-1].End
+	mariaTx(f, "b.2", GTID{1, 1, 2})
+	mariaTx(f, "b.2", GTID{0, 1, 3})
+
+	at := func(state string) (gtidStart, error) {
+		s, err := ParseGTIDState(state)
+		require.NoError(t, err)
+		return locate(nil, f, gtidWant{has: mariaHas(s), maria: s})
+	}
+	got, err := at("0-1-1,1-1-1")
+	require.NoError(t, err)
+	require.Equal(t, "b.1", got.file)
+	require.Len(t, got.head, 2, "the format description and the GTID list")
+	require.Equal(t, tx2, got.start)
+	got, err = at("0-1-3,1-1-1")
+	require.NoError(t, err)
+	require.Equal(t, "b.2", got.file, "the first transaction it lacks, 1-1-2, is in b.2")
+	require.Len(t, got.head, 2)
+	require.Equal(t, b2head, got.start)
+
+	got, err = at("")
+	require.NoError(t, err)
+	require.Equal(t, []string{"0-1-1", "1-1-1", "0-1-2", "1-1-2", "0-1-3"}, sent(t, f, got.start, mariaHas(nil)))
+
+	got, err = at("0-1-1,1-1-2")
+	require.NoError(t, err)
+	require.Equal(t, []string{"0-1-2", "0-1-3"}, sent(t, f, got.start, mariaHas([]GTID{{0, 1, 1}, {1, 1, 2}})),
+		"1-1-1 and 1-1-2 left out: it has them")
+
+	_, err = at("0-1-9")
+	require.ErrorIs(t, err, ErrGTIDNotInBinlog)
+	_, err = at("0-2-2")
+	require.ErrorIs(t, err, ErrGTIDNotInBinlog, "the same number from another server is another transaction")
+
+	// b.1 purged: a replica at 0-1-2 (where b.2 begins) goes on, one at
+	// 0-1-1 cannot.
+	purged := &files{}
+	for _, e := range f.events {
+		if e.End.File() == "b.2" {
+			purged.add("b.2", e.Data)
+		}
+	}
+	got, err = locate(nil, purged, gtidWant{has: mariaHas([]GTID{{0, 1, 2}, {1, 1, 1}}), maria: []GTID{{0, 1, 2}, {1, 1, 1}}})
+	require.NoError(t, err)
+	require.Equal(t, "b.2", got.file)
+	require.Equal(t, []string{"1-1-2", "0-1-3"}, sent(t, purged, got.start, mariaHas([]GTID{{0, 1, 2}, {1, 1, 1}})))
+	_, err = locate(nil, purged, gtidWant{has: mariaHas([]GTID{{0, 1, 1}}), maria: []GTID{{0, 1, 1}}})
+	require.ErrorIs(t, err, ErrGTIDNotInBinlog)
+}
+
+func mysqlTx(f *files, file string, sid [16]byte, gno uint64) {
+	body := append([]byte{1}, sid[:]...)
+	f.add(file, ev(TypeMySQLGTID, binary.LittleEndian.AppendUint64(body, gno)))
+	q, _ := AppendQuery(nil, Header{ServerID: 1}, "", "BEGIN", false)
+	f.add(file, q)
+	f.add(file, AppendXID(nil, Header{ServerID: 1}, gno, false))
+}
+
+// A MySQL replica's start: the first transaction not in its set; it must
+// hold what the oldest file's previous GTIDs say was before it (else
+// ErrGTIDPurged), and no transaction of this source the binlog does not
+// hold (else ErrReplicaAhead: an ACK of what it was sent would cover a
+// transaction it does not have); transactions of other sources are its
+// business. An anonymous transaction after one left out is sent.
+func TestLocateMySQL(t *testing.T) {
+	own := [16]byte{0xaa, 1}
+	other := [16]byte{0xbb, 2}
+	f := &files{}
+	fde, _ := AppendFormatDescription(nil, Header{ServerID: 1}, FormatDescription{BinlogVersion: 4, PostHeaderLens: MariaDB1011PostHeaderLens()})
+	f.add("b.7", fde)
+	prev, _ := AppendGTIDDump(nil, GTIDDump{GTIDs: []UUIDSet{{SID: own, Intervals: []Interval{{1, 3}}}}})
+	f.add("b.7", ev(typeMySQLPreviousGTIDs, prev[1+2+4+4+8+4:])) // the set alone
+	for gno := uint64(3); gno <= 5; gno++ {
+		mysqlTx(f, "b.7", own, gno)
+	}
+	f.add("b.7", ev(typeMySQLAnonymousGTID, make([]byte, 25)))
+	q, _ := AppendQuery(nil, Header{ServerID: 1}, "", "INSERT", false)
+	f.add("b.7", q)
+	mysqlTx(f, "b.7", own, 6)
+
+	at := func(set ...UUIDSet) (gtidStart, error) {
+		return locate(nil, f, gtidWant{has: mysqlHas(set), mysql: true, set: set, own: own, hasOwn: true})
+	}
+	got, err := at(UUIDSet{SID: own, Intervals: []Interval{{1, 4}}}, UUIDSet{SID: other, Intervals: []Interval{{1, 100}}})
+	require.NoError(t, err)
+	require.Len(t, got.head, 2, "the format description and the previous GTIDs")
+	require.Equal(t, []string{"gno 4", "gno 5", "anonymous", "gno 6"}, sent(t, f, got.start, mysqlHas([]UUIDSet{{SID: own, Intervals: []Interval{{1, 4}}}})))
+	require.Equal(t, []string{"anonymous", "gno 6"}, sent(t, f, got.start, mysqlHas([]UUIDSet{{SID: own, Intervals: []Interval{{1, 6}}}})),
+		"an anonymous transaction after left-out ones is not left out")
+
+	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 2}}})
+	require.ErrorIs(t, err, ErrGTIDPurged, "it lacks 2, which was in a file before the oldest")
+	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 8}}})
+	require.ErrorIs(t, err, ErrReplicaAhead, "it has 7 of this source; the binlog ends at 6")
+	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 7}}})
+	require.NoError(t, err, "everything the binlog holds")
+
+	// Too many file events before the first transaction.
+	long := &files{}
+	long.add("b.1", fde)
+	for range maxHead {
+		long.add("b.1", AppendBinlogCheckpoint(nil, Header{ServerID: 1}, "b.1", false))
+	}
+	_, err = locate(nil, long, gtidWant{has: mariaHas(nil)})
+	require.ErrorContains(t, err, "file events before the first transaction")
+
+	// A closed server stops the scan.
+	done := make(chan struct{})
+	close(done)
+	_, err = locate(done, f, gtidWant{has: mariaHas(nil)})
+	require.ErrorIs(t, err, ErrServerClosed)
+}
+
+// ParseGTIDState: MariaDB's syntax, one position per domain, bounded.
+func TestParseGTIDState(t *testing.T) {
+	got, err := ParseGTIDState(" 0-1-5, 2-7-900 ")
+	require.NoError(t, err)
+	require.Equal(t, []GTID{{0, 1, 5}, {2, 7, 900}}, got)
+	for _, bad := range []string{"0-1", "0-1-x", "0-1-5,0-2-6", "-1-1-1", "0-1-5,"} {
+		_, err := ParseGTIDState(bad)
+		require.Error(t, err, bad)
+	}
+	many := ""
+	for d := range MaxGTIDDomains + 1 {
+		many += fmt.Sprintf("%d-1-1,", d)
+	}
+	_, err = ParseGTIDState(many[:len(many)-1])
+	require.ErrorContains(t, err, "more than")
+}
