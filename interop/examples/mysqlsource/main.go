@@ -29,6 +29,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -212,7 +213,7 @@ func (d *demo) open() error {
 				return err
 			}
 			if d.bl.fde == nil {
-				d.bl.fde = ev.Data
+				d.bl.fde = bytes.Clone(ev.Data) // the cursor reuses its buffer
 			}
 			if len(ev.Data) >= mysqlsource.HeaderLen+8 && ev.Data[4] == mysqlsource.TypeMariaGTID {
 				d.seq = max(d.seq, binary.LittleEndian.Uint64(ev.Data[mysqlsource.HeaderLen:]))

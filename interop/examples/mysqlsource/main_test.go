@@ -38,11 +38,13 @@ func TestDemoWithMariaDBReplica(t *testing.T) {
 	}
 	mariadbtest.Eventually(t, 30*time.Second, func() bool { return rows() == "0" && d.src.State().Clients == 1 }, "the replica has the schema: %s", replica.ErrorLogTail(10))
 	ctx := context.Background()
-	for range 3 {
+	const n = 320 // a binlog of more than 64 KiB: more than a cursor's window
+	for range n {
 		require.NoError(t, d.commit(ctx, &out))
 	}
-	require.Equal(t, 3, strings.Count(out.String(), ": acknowledged after"), out.String())
-	mariadbtest.Eventually(t, 30*time.Second, func() bool { return rows() == "3" }, "rows: %s", replica.ErrorLogTail(10))
+	require.Greater(t, d.bl.Head().Offset(), uint64(64<<10))
+	require.Equal(t, n, strings.Count(out.String(), ": acknowledged after"), out.String())
+	mariadbtest.Eventually(t, 30*time.Second, func() bool { return rows() == fmt.Sprint(n) }, "rows: %s", replica.ErrorLogTail(10))
 	require.Equal(t, "ON", replica.Status(t, "Rpl_semi_sync_slave_status"))
 
 	// The operator's view, with the real client.
@@ -54,16 +56,36 @@ func TestDemoWithMariaDBReplica(t *testing.T) {
 	out.Reset()
 	d, err = start(config{listen: "127.0.0.1:0", dir: dir, timeout: 30 * time.Second, password: "pw", adminPassword: "apw"}, &out)
 	require.NoError(t, err)
-	require.Equal(t, uint64(5), d.seq, "two DDLs and three rows")
+	require.Equal(t, uint64(2+n), d.seq, "two DDLs and the rows")
+	require.Equal(t, byte(15), d.bl.fde[4], "the file's format description, kept")
 	replica.StopSlave(t)
 	replica.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_PORT=%d", d.addr.Port))
 	replica.StartSlave(t)
 	mariadbtest.Eventually(t, 30*time.Second, func() bool { return d.src.State().Clients == 1 }, "reconnected: %s", replica.ErrorLogTail(10))
 	require.NoError(t, d.commit(ctx, &out))
-	require.Contains(t, out.String(), "commit 0-1-6 at mysql-bin.000001:")
+	require.Contains(t, out.String(), fmt.Sprintf("commit 0-1-%d at mysql-bin.000001:", 3+n))
 	require.Contains(t, out.String(), ": acknowledged after")
-	mariadbtest.Eventually(t, 30*time.Second, func() bool { return rows() == "4" }, "rows: %s", replica.ErrorLogTail(10))
-	require.Equal(t, [][]string{{"0-1-6"}}, replica.Query(t, "SELECT @@gtid_slave_pos"))
+	mariadbtest.Eventually(t, 30*time.Second, func() bool { return rows() == fmt.Sprint(n+1) }, "rows: %s", replica.ErrorLogTail(10))
+	require.Equal(t, [][]string{{fmt.Sprintf("0-1-%d", 3+n)}}, replica.Query(t, "SELECT @@gtid_slave_pos"))
+
+	// A replica that starts by file and position after the file's first
+	// event gets the kept format description first.
+	second := mariadbtest.Start(t, mariadbtest.Options{ServerID: 3, Args: []string{"--rpl-semi-sync-slave-enabled=1"}})
+	second.Exec(t, "CREATE DATABASE demo")
+	second.Exec(t, "CREATE TABLE demo.t (id BIGINT PRIMARY KEY, committed_at VARCHAR(40) NOT NULL) ENGINE=InnoDB")
+	second.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='repl', MASTER_PASSWORD='pw', "+
+		"MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=%d, MASTER_USE_GTID=no", d.addr.Port, d.bl.Head().Offset()))
+	second.StartSlave(t)
+	mariadbtest.Eventually(t, 30*time.Second, func() bool { return d.src.State().Clients == 2 }, "second replica: %s", second.ErrorLogTail(10))
+	require.NoError(t, d.commit(ctx, &out))
+	mariadbtest.Eventually(t, 30*time.Second, func() bool {
+		r, err := second.Conn(t).Execute("SELECT COUNT(*) FROM demo.t")
+		if err != nil {
+			return false
+		}
+		c, _ := r.GetInt(0, 0)
+		return c == 1
+	}, "the second replica applies the next commit: %s", second.ErrorLogTail(10))
 }
 
 // Bad flags exit 2, before anything starts.
