@@ -151,6 +151,7 @@ func (s *Server) replicaHosts() any {
 // MASTER STATUS shows the newest position the host reported to the
 // source (source.Source.Flushed).
 type Ender interface {
+	// Head returns the position after the binlog's last event.
 	Head() semisync.Position
 }
 
@@ -175,11 +176,13 @@ func (s *Server) masterStatus() any {
 }
 
 // kill is KILL id from user: it ends connection id (its dump included) if
-// it is user's own, or user is the operator.
+// it was opened with user's account (the replication account is shared by
+// every replica: any of them may end another's connection, as in MySQL
+// with a shared account), or user is the operator.
 func (s *Server) kill(id uint32, user string, admin bool) any {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	ss, ok := s.sessions[id]
-	s.mu.Unlock()
 	if !ok {
 		return mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", id))
 	}
@@ -187,5 +190,6 @@ func (s *Server) kill(id uint32, user string, admin bool) any {
 		return mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", id))
 	}
 	ss.raw.Close()
+	delete(s.sessions, id) // gone from SHOW SLAVE HOSTS now, not when its goroutine sees it
 	return nil
 }

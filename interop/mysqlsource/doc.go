@@ -26,6 +26,8 @@
 //     through package vars (with its MySQL error codes), SHOW SLAVE HOSTS
 //     (SHOW REPLICAS), SHOW MASTER STATUS (SHOW BINARY LOG STATUS), KILL.
 //     Any account may SHOW, as in MySQL; only the operator may SET GLOBAL;
+//     the replication account may KILL the connections of the replication
+//     account (every replica's: the account is shared);
 //   - the dump: COM_BINLOG_DUMP by file and position; COM_BINLOG_DUMP by
 //     GTID for a MariaDB replica with MASTER_USE_GTID (its
 //     @slave_connect_state); COM_BINLOG_DUMP_GTID for a MySQL replica with
@@ -33,8 +35,14 @@
 //     binlog from its oldest file (Binlog.Files) for the first transaction
 //     the replica lacks; the file's leading events and, for MariaDB, a
 //     made-up GTID list go first, as a real MariaDB sends them, and the
-//     transactions the replica already has are left out. A GTID the
-//     binlog does not hold is error 1236 with MariaDB's text.
+//     transactions the replica already has are left out. The replica's
+//     position is checked as the real servers check it, each failure error
+//     1236: a MariaDB GTID the binlog does not hold (where its oldest file
+//     begins, by that file's GTID list, counts); a MySQL replica that
+//     lacks transactions of files before the oldest (its previous GTIDs),
+//     or has more of this source's transactions (Options.ServerUUID) than
+//     the binlog holds, which would let its ACKs cover a transaction it
+//     does not have; a dump by GTID set while GTIDMode is not ON.
 //
 // Anything else gets a real MySQL error code, never a hang: 1047 for an
 // unknown command, 1235 for a statement the server does not answer (and
@@ -65,8 +73,16 @@
 // a kill -9 and a restart; go-mysql's BinlogSyncer replicates through it
 // in both flavors. No MySQL server was at hand: a MySQL 8 replica's
 // conversation is tested statement by statement as its source code sends
-// it. With TLS, the 1 MiB bound on packets before the dump does not apply
-// (go-mysql reads a TLS connection itself).
+// it.
+//
+// Limits: with TLS, the 1 MiB bound on packets before the dump does not
+// apply (go-mysql reads a TLS connection itself, and reserves the length a
+// packet announces, up to 16 MiB, before authentication): bound
+// MaxConnections accordingly. A GTID dump reads the binlog from its
+// oldest file to find its start (a MySQL one to the end, to check the
+// replica's set): keep the binlog's retention in proportion, or index it.
+// Unauthenticated clients hold their connection slot for the handshake's
+// 5 s at most.
 //
 // The events a source makes up rather than reads from its binlog, byte for
 // byte as a real server sends them, with their CRC32 trailer when the

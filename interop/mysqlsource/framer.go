@@ -16,7 +16,8 @@ type Framer struct {
 	// ServerID is the source's server_id, in each heartbeat's header.
 	ServerID uint32
 	// Checksum adds the CRC32 trailer to heartbeats: set it when the
-	// replica declared checksum awareness and the binlog has checksums.
+	// binlog's events have one (MySQL's heartbeats follow the binlog's
+	// checksum, as the replica reads them after the format description).
 	Checksum bool
 }
 

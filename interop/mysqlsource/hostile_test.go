@@ -2,10 +2,17 @@ package mysqlsource_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"strings"
 	"syscall"
@@ -75,7 +82,7 @@ func TestServerHostileClients(t *testing.T) {
 		defer c.Close()
 		_, err = c.Conn.Conn.Write([]byte("\x05\x00\x00\x07garbage, not a packet in sequence"))
 		require.NoError(t, err)
-		require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
 		_, err = io.ReadAll(c.Conn.Conn)
 		require.True(t, err == nil || errors.Is(err, syscall.ECONNRESET), "the server closed the connection: %v", err)
 		require.Error(t, <-ended)
@@ -144,7 +151,8 @@ func TestServerHostileClients(t *testing.T) {
 		_, err := old.ReadPacket() // the rotate: its dump is running
 		require.NoError(t, err)
 		semisyncDump(t, addr, 12, txEnd)
-		require.NoError(t, old.SetReadDeadline(time.Now().Add(30*time.Second)))
+		// Well within the peer timeout, which would end it too.
+		require.NoError(t, old.SetReadDeadline(time.Now().Add(5*time.Second)))
 		_, err = io.Copy(io.Discard, bufio.NewReader(old.Conn.Conn))
 		require.NoError(t, err, "the older dump is closed, as MySQL kills a zombie dump thread")
 		<-ended
@@ -192,7 +200,8 @@ func TestServerLimits(t *testing.T) {
 	// 2 MiB announced: the connection ends, nothing reserved.
 	_, err = c2.Conn.Conn.Write([]byte{0, 0, 0x20, 0})
 	require.NoError(t, err)
-	require.NoError(t, c2.SetReadDeadline(time.Now().Add(30*time.Second)))
+	// Well within the command timeout, which would end it too.
+	require.NoError(t, c2.SetReadDeadline(time.Now().Add(5*time.Second)))
 	_, err = io.ReadAll(c2.Conn.Conn)
 	require.True(t, err == nil || errors.Is(err, syscall.ECONNRESET), "closed: %v", err)
 }
@@ -229,12 +238,12 @@ func TestServerFirstFileAndRotate(t *testing.T) {
 }
 
 // caching_sha2_password, MySQL 8's default: go-mysql's client (which asks
-// for the server's RSA key without TLS) gets in with the password, and
-// not without it.
+// for the server's RSA key without TLS) gets in with the password, twice
+// (the second time the server may use its cache), and not without it.
 func TestServerCachingSHA2(t *testing.T) {
 	s, _ := newSynth(t, semisync.FlavorMySQL, "8.0.40-semisync-log")
 	_, addr := s.serve(mysqlsource.Options{AuthMethod: mysql.AUTH_CACHING_SHA2_PASSWORD})
-	for range 2 { // full authentication, then what the server has cached
+	for range 2 {
 		c, err := client.Connect(addr, "repl", "secret", "")
 		require.NoError(t, err)
 		r, err := c.Execute("SELECT @@GLOBAL.SERVER_ID")
@@ -250,4 +259,119 @@ func TestServerCachingSHA2(t *testing.T) {
 
 	_, err = mysqlsource.NewServer(s.src, s.bl, mysqlsource.Options{ServerID: 1, User: "repl", AuthMethod: "mysql_old_password"})
 	require.ErrorContains(t, err, "AuthMethod")
+}
+
+// With the host's TLS: a replica on TLS replicates, and nothing it sent
+// in the same TLS write as its dump command is lost at the hand-over.
+func TestServerTLSHandOver(t *testing.T) {
+	s, _ := newSynth(t, semisync.FlavorMariaDB, "10.11.0-MariaDB-log")
+	srv, addr := s.serve(mysqlsource.Options{TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}})
+	before := s.src.State().Clients
+	c, err := client.Connect(addr, "repl", "secret", "", func(c *client.Conn) error {
+		c.SetTLSConfig(&tls.Config{InsecureSkipVerify: true}) // the test's own certificate
+		return nil
+	})
+	require.NoError(t, err)
+	defer c.Close()
+	_, isTLS := c.Conn.Conn.(*tls.Conn)
+	require.True(t, isTLS, "the connection is on TLS")
+	_, err = c.Execute("SET @master_binlog_checksum = 'CRC32', @rpl_semi_sync_slave = 1")
+	require.NoError(t, err)
+	start, _ := mysqlsource.AppendDump(nil, mysqlsource.Dump{Start: semisync.FilePos("mysql-bin.000001", 4), ServerID: 9})
+	out, _ := wire.AppendPacket(nil, 0, start)
+	out, _ = wire.AppendPacket(out, 1, []byte("right behind the dump command"))
+	_, err = c.Conn.Conn.Write(out) // one TLS record
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+	pr := wire.NewPacketReader(bufio.NewReader(c.Conn.Conn), 0)
+	read := func() []byte {
+		_, p, err := pr.ReadPacket()
+		require.NoError(t, err)
+		ev, _, err := wire.DecodeEvent(p)
+		require.NoError(t, err)
+		return ev
+	}
+	require.Equal(t, byte(mysqlsource.TypeRotate), read()[4])
+	requireEventually(t, func() bool { return s.src.State().Clients == before+1 }, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	end := s.put(xid(1))
+	require.NoError(t, s.src.Flushed(end))
+	s.bl.Publish()
+	for read()[4] != 16 { // up to the commit's XID
+	}
+	ack, _ := wire.AppendAck(nil, end)
+	// The packet behind the dump command is read (and counted as
+	// malformed) before this ACK, which releases the commit.
+	pkt, _ := wire.AppendPacket(nil, wire.AckSeq, ack)
+	_, err = c.Conn.Conn.Write(pkt)
+	require.NoError(t, err)
+	res, err := s.src.Wait(ctx, end)
+	require.NoError(t, err)
+	require.Equal(t, source.Acknowledged, res.Outcome)
+	require.Equal(t, uint64(1), srv.Stats().MalformedAcks, "the packet behind the dump command reached the ACK reader")
+}
+
+// selfSigned is a throw-away certificate for 127.0.0.1.
+func selfSigned(t *testing.T) tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// Source closed under a replica's dump: 1053, which a replica retries;
+// GTID_MODE under MariaDB's flavor: 1193, which MySQL's replica takes as
+// OFF.
+func TestServerShutdownAndUnknownVariable(t *testing.T) {
+	s, _ := newSynth(t, semisync.FlavorMariaDB, "10.11.0-MariaDB-log")
+	_, addr := s.serve(mysqlsource.Options{})
+	c, err := client.Connect(addr, "repl", "secret", "")
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Execute("SELECT @@GLOBAL.GTID_MODE")
+	var myErr *mysql.MyError
+	require.ErrorAs(t, err, &myErr)
+	require.Equal(t, uint16(mysql.ER_UNKNOWN_SYSTEM_VARIABLE), myErr.Code)
+	require.NoError(t, s.src.Close())
+	c2 := semisyncDump(t, addr, 9, semisync.FilePos("mysql-bin.000001", 4))
+	p, err := c2.ReadPacket()
+	require.NoError(t, err)
+	requireErrPacket(t, p, mysql.ER_SERVER_SHUTDOWN)
+}
+
+// MariaDB's Annotate_rows events go only to a replica that asked for
+// them (BINLOG_SEND_ANNOTATE_ROWS_EVENT), as MariaDB's source does.
+func TestServerAnnotateRows(t *testing.T) {
+	s, _ := newSynth(t, semisync.FlavorMariaDB, "10.11.0-MariaDB-log")
+	annotate := event(160, []byte("INSERT INTO t VALUES (1)"))
+	s.put(annotate)
+	end := s.put(xid(1))
+	s.bl.Publish()
+	require.NoError(t, s.src.Flushed(end))
+	_, addr := s.serve(mysqlsource.Options{})
+	for _, flags := range []uint16{0, mysqlsource.DumpSendAnnotateRows} {
+		c, err := client.Connect(addr, "repl", "secret", "")
+		require.NoError(t, err)
+		_, err = c.Execute("SET @master_binlog_checksum = 'CRC32'")
+		require.NoError(t, err)
+		d, _ := mysqlsource.AppendDump(nil, mysqlsource.Dump{Start: semisync.FilePos("mysql-bin.000001", 4), ServerID: 9, Flags: flags})
+		c.ResetSequence()
+		require.NoError(t, c.WritePacket(append(make([]byte, 4), d...)))
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+		var types []byte
+		for {
+			p, err := c.ReadPacket()
+			require.NoError(t, err)
+			types = append(types, p[1+4])
+			if p[1+4] == 16 {
+				break
+			}
+		}
+		require.Equal(t, flags != 0, bytes.Contains(types, []byte{160}), "flags %#x: %v", flags, types)
+		c.Close()
+	}
 }

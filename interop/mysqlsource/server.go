@@ -41,7 +41,8 @@ type Binlog interface {
 	// that starts after the file's first event.
 	FormatDescription(file string) ([]byte, error)
 	// Files returns the names of the binlog's files, oldest first: a GTID
-	// dump searches them from the oldest, SHOW BINARY LOGS lists them.
+	// dump searches them from the oldest, and a dump with no file name
+	// starts at the oldest.
 	Files() ([]string, error)
 }
 
@@ -98,12 +99,13 @@ type Options struct {
 // each command before its dump (a replica's set-up takes milliseconds);
 // a packet before the dump has at most maxCommandLen bytes (a replica's
 // are tens of bytes), and a session at most maxUserVars user variables
-// (a replica sets about ten).
+// (a replica sets about ten) of at most maxUserVarBytes in all.
 const (
 	handshakeTimeout = 5 * time.Second
 	commandTimeout   = 30 * time.Second
 	maxCommandLen    = 1 << 20
 	maxUserVars      = 64
+	maxUserVarBytes  = 64 << 10
 )
 
 // DefaultMaxConnections is Options.MaxConnections's default.
@@ -327,6 +329,8 @@ type session struct {
 	raw      net.Conn
 	c        *gmserver.Conn
 	userVars map[string]string
+	// userVarBytes is the size of userVars' names and values.
+	userVarBytes int
 
 	// Set under s.mu by COM_REGISTER_SLAVE, for SHOW SLAVE HOSTS.
 	register   RegisterReplica
@@ -339,14 +343,6 @@ type session struct {
 // serve runs one connection: the handshake (go-mysql), the commands until
 // the dump, then the dump.
 func (s *Server) serve(raw net.Conn) (err error) {
-	defer func() {
-		// go-mysql's handshake parser can panic on a hostile handshake
-		// response (before the password is checked): one connection's
-		// failure, not the process's.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("mysqlsource: connection from %v: panic in the handshake: %v", raw.RemoteAddr(), r)
-		}
-	}()
 	raw.SetDeadline(time.Now().Add(handshakeTimeout))
 	// Nothing the client sends after its dump command may be left in
 	// go-mysql's buffer when the dump takes the connection over. With a
@@ -356,9 +352,9 @@ func (s *Server) serve(raw net.Conn) (err error) {
 	if s.o.TLSConfig == nil {
 		conn = &onePacket{Conn: raw}
 	}
-	c, err := s.gm.NewCustomizedConn(conn, s.auth(), gmserver.EmptyHandler{})
+	c, err := s.handshake(conn)
 	if err != nil {
-		return fmt.Errorf("mysqlsource: handshake: %w", err)
+		return fmt.Errorf("mysqlsource: handshake with %v: %w", raw.RemoteAddr(), err)
 	}
 	ss := &session{s: s, raw: raw, c: c, userVars: map[string]string{}}
 	id := c.ConnectionID()
@@ -433,6 +429,18 @@ func (s *Server) serve(raw net.Conn) (err error) {
 	}
 }
 
+// handshake runs go-mysql's handshake on conn. go-mysql's parser can panic
+// on a hostile handshake response (before the password is checked): that
+// is one connection's failure, not the process's.
+func (s *Server) handshake(conn net.Conn) (c *gmserver.Conn, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("panic in go-mysql's handshake: %v", r)
+		}
+	}()
+	return s.gm.NewCustomizedConn(conn, s.auth(), gmserver.EmptyHandler{})
+}
+
 // auth is the account check of one connection.
 func (s *Server) auth() gmserver.AuthenticationHandler {
 	h := gmserver.NewInMemoryAuthenticationHandler(s.o.AuthMethod)
@@ -500,10 +508,18 @@ func (ss *session) query(q string) any {
 		if vs, err := wire.ParseSetUserVars(stmt); err == nil {
 			for _, v := range vs {
 				name := strings.ToLower(v.Name)
-				if _, ok := ss.userVars[name]; !ok && len(ss.userVars) >= maxUserVars {
+				old, ok := ss.userVars[name]
+				if !ok && len(ss.userVars) >= maxUserVars {
 					return mysql.NewError(mysql.ER_OUTOFMEMORY, fmt.Sprintf("mysqlsource: more than %d user variables in one session", maxUserVars))
 				}
-				ss.userVars[name] = v.Value
+				grown := ss.userVarBytes - len(old) + len(v.Value)
+				if !ok {
+					grown += len(name)
+				}
+				if grown > maxUserVarBytes {
+					return mysql.NewError(mysql.ER_OUTOFMEMORY, fmt.Sprintf("mysqlsource: more than %d bytes of user variables in one session", maxUserVarBytes))
+				}
+				ss.userVars[name], ss.userVarBytes = v.Value, grown
 			}
 			return nil
 		}
