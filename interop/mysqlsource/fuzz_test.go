@@ -1,6 +1,7 @@
 package mysqlsource_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -59,5 +60,31 @@ func FuzzParseGTIDDump(f *testing.F) {
 		out, err := mysqlsource.AppendGTIDDump(nil, d)
 		require.NoError(t, err)
 		require.Equal(t, p, out)
+	})
+}
+
+// A MariaDB replica's @slave_connect_state comes from the network: the
+// parser never panics, and what it accepts is a position it writes back
+// the same (one triple per domain).
+func FuzzParseGTIDState(f *testing.F) {
+	f.Add("0-1-5,2-7-900")
+	f.Add("")
+	f.Add(" 0-1-18446744073709551615 ")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := mysqlsource.ParseGTIDState(s)
+		if err != nil {
+			return
+		}
+		require.LessOrEqual(t, len(got), mysqlsource.MaxGTIDDomains)
+		parts := make([]string, len(got))
+		seen := map[uint32]bool{}
+		for i, g := range got {
+			require.False(t, seen[g.Domain], "domain %d twice", g.Domain)
+			seen[g.Domain] = true
+			parts[i] = g.String()
+		}
+		again, err := mysqlsource.ParseGTIDState(strings.Join(parts, ","))
+		require.NoError(t, err)
+		require.Equal(t, got, again)
 	})
 }
