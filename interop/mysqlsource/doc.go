@@ -38,7 +38,9 @@
 //     transactions the replica already has are left out. The replica's
 //     position is checked as the real servers check it, each failure error
 //     1236: a MariaDB GTID the binlog does not hold (where its oldest file
-//     begins, by that file's GTID list, counts); a MySQL replica that
+//     begins, by the last entry of the domain in that file's GTID list,
+//     counts), or no position in a domain whose start is purged; a MySQL
+//     replica that
 //     lacks transactions of files before the oldest (its previous GTIDs),
 //     or has more of this source's transactions (Options.ServerUUID) than
 //     the binlog holds, which would let its ACKs cover a transaction it
@@ -52,7 +54,7 @@
 // checksums, 1227 for SET GLOBAL from the replication account, 1040 beyond
 // Options.MaxConnections. The handshake has 5 s and each command before the
 // dump 30 s; a packet before the dump has at most 1 MiB, a session at most
-// 64 user variables.
+// 64 user variables of 64 KiB in all.
 //
 // The dump takes the connection over and streams through package dump,
 // the sender the Go transport uses too: the made-up rotate (and the file's

@@ -241,7 +241,9 @@ func locate(done <-chan struct{}, log Binlog, w gtidWant) (gtidStart, error) {
 				}
 				at.head = append(at.head, dump.Event{Data: bytes.Clone(ev.Data), End: ev.End})
 			}
-			at.start = ev.End
+			if typ != TypeRotate { // a rotate is streamed: the replica learns the next file from it
+				at.start = ev.End
+			}
 		}
 		if located && !w.mysql && !slices.Contains(found, false) {
 			break
@@ -278,21 +280,36 @@ func (w gtidWant) oldestList(ev []byte, typ byte, found []bool, addOwn func(Inte
 	body := ev[HeaderLen:]
 	switch typ {
 	case TypeMariaGTIDList:
-		if len(body) < 4 {
+		if w.mysql || len(body) < 4 {
 			return nil
 		}
+		// One entry per (domain, server), grouped by domain: the last of
+		// a domain is the last transaction of that domain before the
+		// file, the only position in it a replica can start from.
 		n := binary.LittleEndian.Uint32(body) & (1<<28 - 1)
 		body = body[4:]
+		last := map[uint32]GTID{}
+		var domains []uint32
 		for range n {
 			if len(body) < 16 {
-				return nil
+				break
 			}
 			g := GTID{Domain: binary.LittleEndian.Uint32(body), ServerID: binary.LittleEndian.Uint32(body[4:]), Seq: binary.LittleEndian.Uint64(body[8:])}
 			body = body[16:]
-			for i, want := range w.maria {
-				if want == g {
-					found[i] = true
-				}
+			if _, ok := last[g.Domain]; !ok {
+				domains = append(domains, g.Domain)
+			}
+			last[g.Domain] = g
+		}
+		for _, d := range domains {
+			i := slices.IndexFunc(w.maria, func(g GTID) bool { return g.Domain == d })
+			if i < 0 {
+				// Transactions of a domain the replica has none of are in
+				// files the binlog no longer has.
+				return fmt.Errorf("%w: the replica has no position in domain %d, whose transactions up to %v are in files before the oldest", ErrGTIDPurged, d, last[d])
+			}
+			if w.maria[i] == last[d] {
+				found[i] = true
 			}
 		}
 	case typeMySQLPreviousGTIDs:

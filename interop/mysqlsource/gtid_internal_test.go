@@ -167,8 +167,36 @@ func TestLocateMariaDB(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "b.2", got.file)
 	require.Equal(t, []string{"1-1-2", "0-1-3"}, sent(t, purged, got.start, mariaHas([]GTID{{0, 1, 2}, {1, 1, 1}})))
-	_, err = locate(nil, purged, gtidWant{has: mariaHas([]GTID{{0, 1, 1}}), maria: []GTID{{0, 1, 1}}})
+	_, err = locate(nil, purged, gtidWant{has: mariaHas([]GTID{{0, 1, 1}, {1, 1, 1}}), maria: []GTID{{0, 1, 1}, {1, 1, 1}}})
+	require.ErrorIs(t, err, ErrGTIDNotInBinlog, "0-1-1 is before the list's 0-1-2: purged")
+	_, err = locate(nil, purged, gtidWant{has: mariaHas([]GTID{{0, 1, 2}}), maria: []GTID{{0, 1, 2}}})
+	require.ErrorIs(t, err, ErrGTIDPurged, "no position in domain 1, whose first transaction is purged")
+	_, err = locate(nil, purged, gtidWant{has: mariaHas(nil)})
+	require.ErrorIs(t, err, ErrGTIDPurged, "an empty position against a purged binlog")
+
+	// Only the last entry of a domain in the list is a position: a
+	// replica at 0-1-5 where the list says 0-1-5 then 0-2-8 lacks 0-2-6..8.
+	two := &files{}
+	mariaHead(two, "b.5", GTID{0, 1, 5}, GTID{0, 2, 8})
+	mariaTx(two, "b.5", GTID{0, 2, 9})
+	_, err = locate(nil, two, gtidWant{has: mariaHas([]GTID{{0, 1, 5}}), maria: []GTID{{0, 1, 5}}})
 	require.ErrorIs(t, err, ErrGTIDNotInBinlog)
+	got, err = locate(nil, two, gtidWant{has: mariaHas([]GTID{{0, 2, 8}}), maria: []GTID{{0, 2, 8}}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"0-2-9"}, sent(t, two, got.start, mariaHas([]GTID{{0, 2, 8}})))
+}
+
+// A binlog whose last event is a rotate (the next file not readable yet):
+// a replica that has everything starts before the rotate, so it learns
+// the next file from it.
+func TestLocateBeforeRotate(t *testing.T) {
+	f := &files{}
+	mariaHead(f, "b.1")
+	tx := mariaTx(f, "b.1", GTID{0, 1, 1})
+	f.add("b.1", AppendRotate(nil, Header{ServerID: 1}, "b.2", 4, false))
+	got, err := locate(nil, f, gtidWant{has: mariaHas([]GTID{{0, 1, 1}}), maria: []GTID{{0, 1, 1}}})
+	require.NoError(t, err)
+	require.Equal(t, tx, got.start)
 }
 
 func mysqlTx(f *files, file string, sid [16]byte, gno uint64) {
@@ -215,8 +243,10 @@ func TestLocateMySQL(t *testing.T) {
 	require.ErrorIs(t, err, ErrGTIDPurged, "it lacks 2, which was in a file before the oldest")
 	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 8}}})
 	require.ErrorIs(t, err, ErrReplicaAhead, "it has 7 of this source; the binlog ends at 6")
-	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 7}}})
+	got, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 7}}})
 	require.NoError(t, err, "everything the binlog holds")
+	require.Equal(t, []string{"anonymous"}, sent(t, f, got.start, mysqlHas([]UUIDSet{{SID: own, Intervals: []Interval{{1, 7}}}}))[:1],
+		"it starts at the anonymous transaction, which no replica has")
 
 	// Too many file events before the first transaction.
 	long := &files{}
@@ -249,4 +279,38 @@ func TestParseGTIDState(t *testing.T) {
 	}
 	_, err = ParseGTIDState(many[:len(many)-1])
 	require.ErrorContains(t, err, "more than")
+}
+
+// The MySQL checks read only the oldest file's previous GTIDs (a later
+// file's name what the replica may lack but the binlog holds), hold own
+// transactions that come out of order, and find a replica ahead below the
+// binlog's first own transaction as well as above its last.
+func TestLocateMySQLFiles(t *testing.T) {
+	own := [16]byte{0xaa, 1}
+	other := [16]byte{0xbb, 2}
+	fde, _ := AppendFormatDescription(nil, Header{ServerID: 1}, FormatDescription{BinlogVersion: 4, PostHeaderLens: MariaDB1011PostHeaderLens()})
+	prevs := func(set ...UUIDSet) []byte {
+		d, _ := AppendGTIDDump(nil, GTIDDump{GTIDs: set})
+		return ev(typeMySQLPreviousGTIDs, d[1+2+4+4+8+4:])
+	}
+	f := &files{}
+	f.add("b.7", fde)
+	f.add("b.7", prevs(UUIDSet{SID: own, Intervals: []Interval{{3, 5}}}))
+	mysqlTx(f, "b.7", own, 7) // out of order: 7, then 5 and 6
+	mysqlTx(f, "b.7", own, 5)
+	mysqlTx(f, "b.7", own, 6)
+	mysqlTx(f, "b.7", other, 1)
+	f.add("b.7", AppendRotate(nil, Header{ServerID: 1}, "b.8", 4, false))
+	f.add("b.8", fde)
+	f.add("b.8", prevs(UUIDSet{SID: own, Intervals: []Interval{{3, 8}}}, UUIDSet{SID: other, Intervals: []Interval{{1, 2}}}))
+	mysqlTx(f, "b.8", own, 8)
+
+	at := func(set ...UUIDSet) (gtidStart, error) {
+		return locate(nil, f, gtidWant{has: mysqlHas(set), mysql: true, set: set, own: own, hasOwn: true})
+	}
+	got, err := at(UUIDSet{SID: own, Intervals: []Interval{{3, 9}}})
+	require.NoError(t, err, "it lacks other:1, named by b.8's previous GTIDs, but b.7 holds it; own 3-8 out of order are all in the binlog")
+	require.Equal(t, []string{"gno 1"}, sent(t, f, got.start, mysqlHas([]UUIDSet{{SID: own, Intervals: []Interval{{3, 9}}}})))
+	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 5}}})
+	require.ErrorIs(t, err, ErrReplicaAhead, "own 1 and 2 were never this source's: not in the oldest previous GTIDs")
 }

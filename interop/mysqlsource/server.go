@@ -59,7 +59,8 @@ type Options struct {
 	// GTIDMode is what SELECT @@GLOBAL.GTID_MODE answers a MySQL replica
 	// (OFF, OFF_PERMISSIVE, ON_PERMISSIVE or ON; default OFF). A replica
 	// with SOURCE_AUTO_POSITION=1 needs ON, and the binlog's transactions
-	// must then open with MySQL GTID events. A source of MariaDB's flavor
+	// must then open with MySQL GTID events; ON needs ServerUUID, which
+	// must be the source id of the binlog's own GTIDs. A source of MariaDB's flavor
 	// has no such variable (error 1193, which MySQL's replica takes as
 	// OFF).
 	GTIDMode string
@@ -178,7 +179,14 @@ func NewServer(src *source.Source, log Binlog, o Options) (*Server, error) {
 	switch o.GTIDMode {
 	case "":
 		o.GTIDMode = "OFF"
-	case "OFF", "OFF_PERMISSIVE", "ON_PERMISSIVE", "ON":
+	case "OFF", "OFF_PERMISSIVE", "ON_PERMISSIVE":
+	case "ON":
+		// A GTID dump checks that a replica holds no more of this
+		// source's transactions than the binlog: it needs the source's
+		// id.
+		if _, ok := parseUUID(o.ServerUUID); !ok {
+			return nil, fmt.Errorf("mysqlsource: GTIDMode ON needs ServerUUID, the source id of the binlog's own GTIDs; got %q", o.ServerUUID)
+		}
 	default:
 		return nil, fmt.Errorf("mysqlsource: GTIDMode %q, want OFF, OFF_PERMISSIVE, ON_PERMISSIVE or ON", o.GTIDMode)
 	}
@@ -617,6 +625,9 @@ func (ss *session) dump(r request) error {
 			w.own, w.hasOwn = parseUUID(s.o.ServerUUID)
 		}
 		at, err := locate(s.done, s.log, w)
+		if errors.Is(err, ErrServerClosed) {
+			return refuse(mysql.ER_SERVER_SHUTDOWN, err)
+		}
 		if err != nil {
 			return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, fmt.Errorf("mysqlsource: finding the replica's GTID position: %w", err))
 		}
