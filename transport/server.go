@@ -13,11 +13,11 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/dump"
+	acceptloop "github.com/semisync-go/semisync/internal/accept"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/wire"
 )
@@ -336,29 +336,24 @@ func (s *Server) Serve(ln net.Listener) error {
 		delete(s.lns, ln)
 		s.mu.Unlock()
 	}()
-	var delay time.Duration
+	var backoff acceptloop.Backoff
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			if !transientAccept(err) {
+			if !acceptloop.Transient(err) {
 				return err
 			}
 			// A transient failure (EMFILE, ECONNABORTED, ...): back off and
-			// accept again, as net/http does, rather than stop serving.
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-s.done:
-				t.Stop()
+			// accept again rather than stop serving.
+			if !backoff.Wait(s.done) {
 				return ErrServerClosed
 			}
 			continue
 		}
-		delay = 0
+		backoff.Reset()
 		slot, err := s.admit(conn)
 		if err != nil {
 			if errors.Is(err, ErrServerClosed) {
@@ -371,22 +366,6 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.serve(conn, slot)
 		}()
 	}
-}
-
-// transientAccept reports whether an Accept error is one a listener
-// recovers from: a timeout, or running out of descriptors, buffers or
-// memory, or a connection aborted before it was accepted.
-func transientAccept(err error) bool {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) isClosed() bool {

@@ -66,13 +66,13 @@ func (ss *session) operator(stmt string) (v any, ok bool) {
 	}
 	switch what {
 	case "SHOW":
-		m := reShow.FindStringSubmatch(stmt)
-		pattern := "%"
-		if m[2] != "" || strings.Contains(strings.ToUpper(stmt), "LIKE") {
-			pattern = strings.ReplaceAll(m[2], "''", "'")
+		m := reShow.FindStringSubmatchIndex(stmt)
+		pattern := "%" // no LIKE: everything
+		if m[4] >= 0 {
+			pattern = strings.ReplaceAll(stmt[m[4]:m[5]], "''", "'")
 		}
 		var rows []semisync.Row
-		if strings.EqualFold(m[1], "STATUS") {
+		if strings.EqualFold(stmt[m[2]:m[3]], "STATUS") {
 			rows = s.src.Show(pattern)
 		} else {
 			rows = append(s.src.Vars().Show(pattern), s.serverVars(pattern)...)

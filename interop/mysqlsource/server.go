@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/dump"
+	"github.com/semisync-go/semisync/internal/accept"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/wire"
 )
@@ -145,6 +145,9 @@ type Server struct {
 	log Binlog
 	o   Options
 	gm  *gmserver.Server
+	// auth checks the accounts, for every connection (go-mysql's
+	// handler is safe for concurrent use).
+	auth *gmserver.InMemoryAuthenticationHandler
 
 	mu       sync.Mutex
 	closed   bool
@@ -212,7 +215,16 @@ func NewServer(src *source.Source, log Binlog, o Options) (*Server, error) {
 		return nil, fmt.Errorf("mysqlsource: AuthMethod %q, want %s or %s", o.AuthMethod, mysql.AUTH_NATIVE_PASSWORD, mysql.AUTH_CACHING_SHA2_PASSWORD)
 	}
 	gm := gmserver.NewServer(o.Version, mysql.DEFAULT_COLLATION_ID, o.AuthMethod, key, o.TLSConfig)
-	return &Server{src: src, log: log, o: o, gm: gm, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, sessions: map[uint32]*session{}, done: make(chan struct{})}, nil
+	auth := gmserver.NewInMemoryAuthenticationHandler(o.AuthMethod)
+	if err := auth.AddUser(o.User, o.Password); err != nil {
+		return nil, fmt.Errorf("mysqlsource: the replication account: %w", err)
+	}
+	if o.Admin != "" {
+		if err := auth.AddUser(o.Admin, o.AdminPassword); err != nil {
+			return nil, fmt.Errorf("mysqlsource: the operator's account: %w", err)
+		}
+	}
+	return &Server{src: src, log: log, o: o, gm: gm, auth: auth, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, sessions: map[uint32]*session{}, done: make(chan struct{})}, nil
 }
 
 // Stats returns the server's counters.
@@ -241,7 +253,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
-	var backoff time.Duration
+	var backoff accept.Backoff
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -251,21 +263,17 @@ func (s *Server) Serve(ln net.Listener) error {
 			if closed {
 				return ErrServerClosed
 			}
-			if !temporary(err) {
+			if !accept.Transient(err) {
 				return err
 			}
 			// Out of descriptors, or a connection aborted before it was
-			// accepted: wait a little and go on, as net/http does.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			wait := time.NewTimer(backoff)
-			select {
-			case <-wait.C:
-			case <-s.done:
-				wait.Stop()
+			// accepted: wait a little and go on.
+			if !backoff.Wait(s.done) {
+				return ErrServerClosed
 			}
 			continue
 		}
-		backoff = 0
+		backoff.Reset()
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -292,12 +300,6 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 		}()
 	}
-}
-
-// temporary says whether an Accept error is worth waiting out.
-func temporary(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // tooMany answers a connection over MaxConnections with MySQL's error 1040
@@ -446,17 +448,7 @@ func (s *Server) handshake(conn net.Conn) (c *gmserver.Conn, err error) {
 			c, err = nil, fmt.Errorf("panic in go-mysql's handshake: %v", r)
 		}
 	}()
-	return s.gm.NewCustomizedConn(conn, s.auth(), gmserver.EmptyHandler{})
-}
-
-// auth is the account check of one connection.
-func (s *Server) auth() gmserver.AuthenticationHandler {
-	h := gmserver.NewInMemoryAuthenticationHandler(s.o.AuthMethod)
-	_ = h.AddUser(s.o.User, s.o.Password)
-	if s.o.Admin != "" {
-		_ = h.AddUser(s.o.Admin, s.o.AdminPassword)
-	}
-	return h
+	return s.gm.NewCustomizedConn(conn, s.auth, gmserver.EmptyHandler{})
 }
 
 // checksumName is the binlog's checksum as binlog_checksum names it.
@@ -594,9 +586,8 @@ func (ss *session) dump(r request) error {
 	// rotate before it the replica's declared one (MySQL's rule: a client
 	// that says NONE, as go-mysql's does, gets the first rotate without a
 	// CRC32).
-	checksum := s.o.Checksum
 	rotateSum := strings.EqualFold(declared, "CRC32")
-	if checksum && declared == "" {
+	if s.o.Checksum && declared == "" {
 		// MySQL's answer to a replica that cannot take the checksums the
 		// binlog's events carry.
 		return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, errors.New("mysqlsource: Slave can not handle replication events with the checksum that master is configured to log"))
@@ -649,7 +640,7 @@ func (ss *session) dump(r request) error {
 		if len(r.maria) > 0 {
 			hl := h
 			hl.LogPos = uint32(start.Offset())
-			list, err := AppendGTIDList(nil, hl, r.maria, 0, checksum)
+			list, err := AppendGTIDList(nil, hl, r.maria, 0, s.o.Checksum)
 			if err != nil {
 				return refuse(mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG, err)
 			}
@@ -726,7 +717,7 @@ func (ss *session) dump(r request) error {
 	}
 	res, err := dump.Run(dump.Conn{Conn: netConn, Raw: ss.raw, Reader: bufio.NewReader(netConn),
 		Cursor: &prefixed{pre: pre, Cursor: cur, skipAnnotate: r.flags&DumpSendAnnotateRows == 0, checksum: s.o.Checksum},
-		Start:  start, Session: sess, Framer: Framer{ServerID: s.o.ServerID, Checksum: checksum}, Seq: 1, Done: s.done},
+		Start:  start, Session: sess, Framer: Framer{ServerID: s.o.ServerID, Checksum: s.o.Checksum}, Seq: 1, Done: s.done},
 		dump.Options{HeartbeatPeriod: period, PeerTimeout: s.o.PeerTimeout, WriteTimeout: s.o.WriteTimeout}, &s.dc)
 	if res.Quit {
 		return nil
