@@ -36,8 +36,9 @@ type Config struct {
 	// negotiation statements of its flavor, when to acknowledge and what.
 	// Use replica.Synced durability for an ACK only after the fsync.
 	Replica *replica.Replica
-	// Relay receives the events: a relay log file (package relaylog).
-	Relay *relaylog.File
+	// Relay receives the events: a relay log file (package relaylog's
+	// *relaylog.File), or a store of the host's with the same methods.
+	Relay Relay
 	// Start is where to start when Relay holds no record. The zero
 	// Position means the source's current binlog position (SHOW MASTER
 	// STATUS). When Relay holds records, replication resumes after the
@@ -65,6 +66,41 @@ type Config struct {
 	// OnAck, if set, is called after each ACK has been written, with its
 	// position, on the goroutine running Replicate. It must not block.
 	OnAck func(pos semisync.Position)
+	// BeforeAck, if set, is called on the goroutine running Replicate
+	// before each ACK is written, once the relay made its events durable.
+	// It may block: a binlog server that acknowledges only when its own
+	// replicas have (chained semisync) waits there. Nothing is read from
+	// the source while it blocks.
+	BeforeAck func(pos semisync.Position)
+	// GTID, if set, is asked before each dump for the replica's GTID
+	// position (MariaDB's gtid_slave_pos: the last transaction of each
+	// domain that the relay holds whole and durable). A non-empty answer
+	// makes the dump a MariaDB GTID dump from it (@slave_connect_state, as
+	// a replica with MASTER_USE_GTID=slave_pos), which may resend events
+	// the relay already holds (those of a transaction it holds in part,
+	// and the file's leading events): the relay must pass over events
+	// ending at or before its last. An empty answer means a dump by file
+	// and position, as without GTID.
+	GTID func() (string, error)
+}
+
+// Relay is where Replicate writes the events: *relaylog.File, or a store
+// of the host's (a binlog server's segmented files) with its methods.
+type Relay interface {
+	replica.RelayLog
+	replica.Syncer
+	replica.Discarder
+	// Last and Synced return the end of the last record written and
+	// fsynced.
+	Last() semisync.Position
+	Synced() semisync.Position
+	// Rewind drops what was written since the last fsync and returns
+	// where the relay ends then.
+	Rewind() (semisync.Position, error)
+	// Err returns why the relay takes no more writes, if it does not.
+	Err() error
+	// Recovery is what opening the relay found and cut.
+	Recovery() relaylog.Recovery
 }
 
 // Result says how far one connection got.
@@ -74,8 +110,11 @@ type Result struct {
 	// Negotiation is the semisync negotiation's outcome (Semisync false
 	// when the replica's semisync was disabled).
 	Negotiation wire.Negotiation
-	// Start is the position the dump started at.
+	// Start is the position the dump started at (for a GTID dump, where
+	// the relay ended).
 	Start semisync.Position
+	// GTID is the GTID position a GTID dump started from, or empty.
+	GTID string
 	// Durable is the end of the last event the relay made as durable as
 	// the replica's durability requires (before the dump starts, what the
 	// relay had synced).
@@ -210,9 +249,34 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 	if start.IsLSN() || start.Offset() > math.MaxUint32 {
 		return res, fmt.Errorf("%w: cannot dump from %v", ErrConfig, start)
 	}
+	var gtidPos string
+	if cfg.GTID != nil {
+		if gtidPos, err = cfg.GTID(); err != nil {
+			return res, err
+		}
+		if gtidPos != "" && cfg.Replica.Flavor() != semisync.FlavorMariaDB {
+			return res, fmt.Errorf("%w: a GTID position %q for a source of flavor %v (only MariaDB's GTID dumps are implemented)", ErrConfig, gtidPos, cfg.Replica.Flavor())
+		}
+	}
 	res.Start = start
+	streamStart := start
+	if gtidPos != "" {
+		// The source finds the start from the GTID position; the stream
+		// starts with the file it names (its first, made-up rotate).
+		if strings.ContainsAny(gtidPos, "'\\") {
+			return res, fmt.Errorf("%w: GTID position %q", ErrConfig, gtidPos)
+		}
+		for _, stmt := range []string{"SET @slave_connect_state = '" + gtidPos + "'", "SET @slave_gtid_strict_mode = 1", "SET @slave_gtid_ignore_duplicates = 0"} {
+			if _, err := q.Query(ctx, stmt); err != nil {
+				return res, ctxErr(ctx, fmt.Errorf("mysqlreplica: %s: %w", stmt, err))
+			}
+		}
+		res.GTID = gtidPos
+		streamStart = semisync.Position{}
+		start = semisync.FilePos("", 4)
+	}
 
-	st, err := cfg.Replica.Open(start, cfg.Relay, &ackSender{c: nc, timeout: readTimeout, onAck: cfg.OnAck})
+	st, err := cfg.Replica.Open(streamStart, cfg.Relay, &ackSender{c: nc, timeout: readTimeout, onAck: cfg.OnAck, before: cfg.BeforeAck})
 	if err != nil {
 		return res, err
 	}
@@ -233,7 +297,7 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 		return res, ctxErr(ctx, err)
 	}
 	w.startDump()
-	err = stream(nc, st, NewDecoder(start, alg), readTimeout, cfg.MaxPacket)
+	err = stream(nc, st, NewDecoder(streamStart, alg), readTimeout, cfg.MaxPacket)
 	res.Durable, res.Stats = st.Durable(), st.Stats()
 	return res, ctxErr(ctx, err)
 }
@@ -423,10 +487,14 @@ type ackSender struct {
 	c       net.Conn
 	timeout time.Duration
 	onAck   func(semisync.Position)
+	before  func(semisync.Position)
 	buf     []byte
 }
 
 func (a *ackSender) SendAck(pos semisync.Position, payload []byte) error {
+	if a.before != nil {
+		a.before(pos)
+	}
 	a.buf, _ = wire.AppendPacket(a.buf[:0], wire.AckSeq, payload)
 	a.c.SetWriteDeadline(time.Now().Add(a.timeout))
 	if _, err := a.c.Write(a.buf); err != nil {

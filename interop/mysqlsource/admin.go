@@ -24,6 +24,10 @@ var (
 	reMasterStatus = regexp.MustCompile(`(?is)^SHOW\s+(?:MASTER\s+STATUS|BINARY\s+LOG\s+STATUS)$`)
 )
 
+// ErrAdminOnly is what Options.Statement returns for a statement only the
+// operator may run: the client gets MySQL's error 1227.
+var ErrAdminOnly = errors.New("mysqlsource: only the operator's account may run this statement")
+
 // errAdminOnly is MySQL's answer to a statement the account may not run.
 func errAdminOnly(what string) *mysql.MyError {
 	return mysql.NewError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, "Access denied; you need (at least one of) the SUPER privilege(s) for this operation: "+what)
@@ -44,6 +48,22 @@ func (ss *session) operator(stmt string) (v any, ok bool) {
 			return mysql.NewError(mysql.ER_NO_SUCH_THREAD, "Unknown thread id: "+m[2]), true
 		}
 		return s.kill(uint32(id), ss.c.GetUser(), admin), true
+	}
+	if s.o.Statement != nil {
+		if cols, rows, handled, err := s.o.Statement(stmt, admin); handled {
+			var ve *vars.Error
+			switch {
+			case errors.As(err, &ve):
+				return mysql.NewError(ve.Code, err.Error()), true
+			case errors.Is(err, ErrAdminOnly):
+				return errAdminOnly(stmt), true
+			case err != nil:
+				return mysql.NewError(mysql.ER_UNKNOWN_ERROR, err.Error()), true
+			case len(cols) > 0:
+				return result(cols, rows), true
+			}
+			return nil, true
+		}
 	}
 	if strings.EqualFold(stmt, "SELECT @@version_comment LIMIT 1") { // the mariadb and mysql clients' first question
 		return result([]string{"@@version_comment"}, [][]string{{"semisync mysqlsource"}}), true
@@ -74,8 +94,15 @@ func (ss *session) operator(stmt string) (v any, ok bool) {
 		var rows []semisync.Row
 		if strings.EqualFold(stmt[m[2]:m[3]], "STATUS") {
 			rows = s.src.Show(pattern)
+			if s.o.Status != nil {
+				rows = append(rows, s.o.Status(pattern)...)
+				slices.SortFunc(rows, func(a, b semisync.Row) int { return strings.Compare(a.Name, b.Name) })
+			}
 		} else {
 			rows = append(s.src.Vars().Show(pattern), s.serverVars(pattern)...)
+			if s.o.Variables != nil {
+				rows = append(rows, s.o.Variables(pattern)...)
+			}
 			slices.SortFunc(rows, func(a, b semisync.Row) int { return strings.Compare(a.Name, b.Name) })
 		}
 		out := make([][]string, len(rows))

@@ -148,6 +148,20 @@ var (
 	ErrReplicaAhead = errors.New("mysqlsource: the replica has more GTIDs of this source than its binlog")
 )
 
+// GTIDIndex is implemented by a Binlog that keeps checkpoints of MariaDB
+// GTID positions (a binlog server's GTID index): a MariaDB GTID dump then
+// reads the binlog from the checkpoint it returns rather than from the
+// oldest file.
+type GTIDIndex interface {
+	// GTIDCheckpoint returns the newest checkpoint of the binlog that a
+	// replica at state has everything before: a position at a transaction
+	// boundary, and list, the binlog's GTID position there (the last
+	// transaction of each domain before it), each of whose domains state
+	// names with a sequence number not before list's. ok is false when
+	// there is none (the binlog begins after the replica's position).
+	GTIDCheckpoint(state []GTID) (pos semisync.Position, list []GTID, ok bool, err error)
+}
+
 // locate scans the binlog from its oldest file for the first transaction
 // the replica lacks, and checks the replica's position against the
 // binlog: a MariaDB replica's GTIDs must be in it (or be where its oldest
@@ -163,12 +177,35 @@ func locate(done <-chan struct{}, log Binlog, w gtidWant) (gtidStart, error) {
 		return gtidStart{}, errors.New("mysqlsource: the binlog has no file")
 	}
 	first := semisync.FilePos(files[0], 4)
+	at := gtidStart{file: files[0], start: first}
+	inHead := true // in the current file's leading events
+	oldest := true // in the oldest file
+	found := make([]bool, len(w.maria))
+	if ix, ok := log.(GTIDIndex); ok && !w.mysql {
+		// Scan from the binlog's newest checkpoint the replica's position
+		// covers, not from the oldest file.
+		pos, list, ok, err := ix.GTIDCheckpoint(w.maria)
+		if err != nil {
+			return gtidStart{}, err
+		}
+		if !ok {
+			return gtidStart{}, fmt.Errorf("%w: the binlog begins after the replica's position %v", ErrGTIDPurged, w.maria)
+		}
+		fd, err := log.FormatDescription(pos.File())
+		if err != nil {
+			return gtidStart{}, err
+		}
+		for i, want := range w.maria {
+			found[i] = slices.Contains(list, want)
+		}
+		first, inHead, oldest = pos, false, false
+		at = gtidStart{file: pos.File(), start: pos, head: []dump.Event{{Data: bytes.Clone(fd), End: pos}}}
+	}
 	cur, err := log.Open(first)
 	if err != nil {
 		return gtidStart{}, err
 	}
 	defer cur.Close()
-	found := make([]bool, len(w.maria))
 	var own []Interval // this source's transactions in the binlog, from the oldest file's previous GTIDs on
 	ownSorted := true
 	addOwn := func(iv Interval) {
@@ -180,10 +217,7 @@ func locate(done <-chan struct{}, log Binlog, w gtidWant) (gtidStart, error) {
 		}
 		own = append(own, iv)
 	}
-	at := gtidStart{file: files[0], start: first}
 	var located bool
-	inHead := true // in the current file's leading events
-	oldest := true // in the oldest file
 	for n := 0; ; n++ {
 		if n%1024 == 0 {
 			select {

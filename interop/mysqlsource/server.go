@@ -90,6 +90,17 @@ type Options struct {
 	// answered MySQL's error 1040 (Too many connections) and closed.
 	// Default DefaultMaxConnections.
 	MaxConnections int
+	// Status and Variables, if set, add rows to SHOW STATUS and SHOW
+	// VARIABLES (a binlog server's replica side and its own), those whose
+	// names match pattern (MySQL's LIKE, as semisync.Like).
+	Status, Variables func(pattern string) []semisync.Row
+	// Statement, if set, is offered every statement before the server's
+	// own operator statements, with whether the session is the operator's
+	// (Admin). handled false passes it on. An error is sent to the client
+	// with its code when it is a *vars.Error (1193, 1231, 1232, ...), as
+	// 1227 when it wraps ErrAdminOnly, and as 1105 otherwise; cols and
+	// rows are a result set when cols is not empty, and OK otherwise.
+	Statement func(stmt string, admin bool) (cols []string, rows [][]string, handled bool, err error)
 	// OnError, if set, is told why each connection ended (nil for a
 	// replica that quit, or a client that said COM_QUIT). It is called on
 	// the connection's goroutine and must not block: Close waits for it.

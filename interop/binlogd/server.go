@@ -1,0 +1,597 @@
+package binlogd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/interop/mysqlreplica"
+	"github.com/semisync-go/semisync/interop/mysqlsource"
+	"github.com/semisync-go/semisync/replica"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/vars"
+)
+
+// AckMode says when the server acknowledges the primary.
+type AckMode int32
+
+const (
+	// Local acknowledges the primary once the server's own store has
+	// fsynced the transaction (Ripple's rule).
+	Local AckMode = iota
+	// Chained acknowledges the primary once the server's downstream
+	// replicas have acknowledged it, as many as the server's own
+	// rpl_semi_sync_master_wait_for_slave_count; when the server's source
+	// times out waiting for them (rpl_semi_sync_master_timeout) or is OFF,
+	// it acknowledges on its own fsync (local) and says so, and it is
+	// chained again once its source is back ON.
+	Chained
+)
+
+// String returns local or chained.
+func (m AckMode) String() string {
+	if m == Chained {
+		return "chained"
+	}
+	return "local"
+}
+
+// ParseAckMode reads local or chained (any case).
+func ParseAckMode(s string) (AckMode, error) {
+	switch strings.ToLower(strings.Trim(strings.TrimSpace(s), `'"`)) {
+	case "local":
+		return Local, nil
+	case "chained":
+		return Chained, nil
+	}
+	return 0, fmt.Errorf("binlogd: ack mode %q, want local or chained", s)
+}
+
+// AckModeVariable is the server's system variable for its AckMode, which
+// SHOW VARIABLES shows and SET GLOBAL sets.
+const AckModeVariable = "binlogd_ack_mode"
+
+// Upstream is the primary the server replicates from.
+type Upstream struct {
+	// Addr is the primary's host:port; User and Password a replication
+	// account (REPLICATION SLAVE, and BINLOG MONITOR for the first start).
+	Addr, User, Password string
+	// ServerID is the server's server_id towards the primary; it must be
+	// unique among the primary's replicas.
+	ServerID uint32
+	// StartGTID is where an empty store begins: a MariaDB GTID position
+	// (domain-server-seq,...). Empty: the primary's current position
+	// (SHOW MASTER STATUS, and its GTID position there, BINLOG_GTID_POS).
+	StartGTID string
+	// HeartbeatPeriod, ReadTimeout and ConnectTimeout are mysqlreplica's.
+	HeartbeatPeriod, ReadTimeout, ConnectTimeout time.Duration
+	// RetryInterval is the pause before reconnecting after the connection
+	// ended; default 1s.
+	RetryInterval time.Duration
+}
+
+// Config configures a Server.
+type Config struct {
+	// Dir holds the store's segment files.
+	Dir   string
+	Store StoreOptions
+	// Upstream is the primary.
+	Upstream Upstream
+	// Vars holds both levels' semisync variables: the server's upstream
+	// replica's (rpl_semi_sync_slave_enabled) and its downstream source's
+	// (rpl_semi_sync_master_enabled, _timeout, _wait_for_slave_count, ...).
+	// MariaDB flavor only. If nil, New makes one with both sides ON.
+	Vars *vars.Registry
+	// AckMode is the AckMode at start; SET GLOBAL binlogd_ack_mode
+	// changes it.
+	AckMode AckMode
+	// Downstream is the server replicas connect to; its ServerID must
+	// differ from the primary's and from Upstream.ServerID (MariaDB
+	// replicas refuse a source with their own id, and skip events of
+	// their own). Checksum must match the primary's binlog_checksum.
+	Downstream mysqlsource.Options
+	// Logger receives state changes and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Stats are a Server's figures.
+type Stats struct {
+	// Connected reports whether the upstream dump runs.
+	Connected bool
+	// Connects counts upstream connections that reached the dump;
+	// LastError is why the last one ended.
+	Connects  uint64
+	LastError string
+	// LocalAcks and ChainedAcks count ACKs to the primary by how they
+	// were decided; Fallbacks counts the switches from chained to local
+	// (a downstream timeout, or the server's source OFF), Reentries the
+	// switches back.
+	LocalAcks, ChainedAcks, Fallbacks, Reentries uint64
+	// FellBack is true while a chained server acknowledges locally.
+	FellBack bool
+	// Upstream is the upstream stream's figures.
+	Upstream replica.StreamStats
+	// GTID is the store's GTID position.
+	GTID  string
+	Store StoreStats
+}
+
+// Server is a binlog server: a semisync replica of a primary that keeps
+// its binlog (Store) and serves it to replicas as their semisync source.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	reg   *vars.Registry
+	store *Store
+	src   *source.Source
+	rep   *replica.Replica
+	srv   *mysqlsource.Server
+
+	mode atomic.Int32
+
+	mu      sync.Mutex
+	stats   Stats
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// ErrConfig is wrapped by New's error for an invalid Config.
+var ErrConfig = errors.New("binlogd: invalid configuration")
+
+// New opens the store, builds the source and the replica, and checks the
+// configuration. Start runs it.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Dir == "":
+		return nil, fmt.Errorf("%w: no data directory", ErrConfig)
+	case cfg.Upstream.Addr == "":
+		return nil, fmt.Errorf("%w: no upstream address", ErrConfig)
+	case cfg.Upstream.ServerID == 0 || cfg.Downstream.ServerID == 0:
+		return nil, fmt.Errorf("%w: the upstream and downstream server ids must not be 0", ErrConfig)
+	case cfg.Downstream.User == "":
+		return nil, fmt.Errorf("%w: no replication user for the downstream replicas", ErrConfig)
+	case cfg.AckMode != Local && cfg.AckMode != Chained:
+		return nil, fmt.Errorf("%w: ack mode %d", ErrConfig, cfg.AckMode)
+	}
+	var start []mysqlsource.GTID
+	if cfg.Upstream.StartGTID != "" {
+		var err error
+		if start, err = mysqlsource.ParseGTIDState(cfg.Upstream.StartGTID); err != nil {
+			return nil, fmt.Errorf("%w: start GTID: %v", ErrConfig, err)
+		}
+	}
+	reg := cfg.Vars
+	if reg == nil {
+		c := vars.Defaults(semisync.FlavorMariaDB)
+		c.SourceEnabled, c.ReplicaEnabled = true, true
+		var err error
+		if reg, err = vars.NewRegistry(semisync.FlavorMariaDB, vars.WithConfig(c)); err != nil {
+			return nil, err
+		}
+	}
+	if reg.Flavor() != semisync.FlavorMariaDB {
+		return nil, fmt.Errorf("%w: flavor %v: the binlog server serves MariaDB primaries and replicas", ErrConfig, reg.Flavor())
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: lg, reg: reg}
+	s.mode.Store(int32(cfg.AckMode))
+	var err error
+	s.src, err = source.New(source.Options{Vars: reg, Observer: source.ObserverFunc(s.observe)})
+	if err != nil {
+		return nil, err
+	}
+	s.rep, err = replica.New(replica.Options{Vars: reg, Durability: replica.Synced})
+	if err != nil {
+		s.src.Close()
+		return nil, err
+	}
+	so := cfg.Store
+	so.Start = start
+	so.OnFlush = s.src.Flushed
+	if s.store, err = OpenStore(cfg.Dir, so); err != nil {
+		s.src.Close()
+		return nil, err
+	}
+	if rec := s.store.Recovery(); rec.Cut() {
+		lg.Warn("binlogd: cut the store's torn tail", "recovery", rec.String())
+	}
+	if end := s.store.Synced(); !end.IsZero() {
+		if err := s.src.Appended(end); err != nil {
+			s.closeParts()
+			return nil, err
+		}
+	}
+	d := cfg.Downstream
+	d.Variables = s.variables
+	d.Status = s.status
+	d.Statement = s.statement
+	if s.srv, err = mysqlsource.NewServer(s.src, s.store, d); err != nil {
+		s.closeParts()
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return s, nil
+}
+
+func (s *Server) closeParts() {
+	s.src.Close()
+	s.store.Close()
+}
+
+// Store returns the server's store.
+func (s *Server) Store() *Store { return s.store }
+
+// Source returns the server's downstream source.
+func (s *Server) Source() *source.Source { return s.src }
+
+// Replica returns the server's upstream replica.
+func (s *Server) Replica() *replica.Replica { return s.rep }
+
+// AckMode returns the ack mode in force.
+func (s *Server) AckMode() AckMode { return AckMode(s.mode.Load()) }
+
+// SetAckMode changes the ack mode; the next ACK follows it.
+func (s *Server) SetAckMode(m AckMode) {
+	if AckMode(s.mode.Swap(int32(m))) != m {
+		s.log.Info("binlogd: ack mode changed", "mode", m.String())
+	}
+}
+
+// Start serves downstream replicas on ln and starts replicating from the
+// primary, each on a goroutine Close waits for.
+func (s *Server) Start(ln net.Listener) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.started {
+		return errors.New("binlogd: Start after Close, or twice")
+	}
+	s.started = true
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(3)
+	go func() {
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, mysqlsource.ErrServerClosed) {
+			s.log.Error("binlogd: serving replicas", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.upstream(ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.purger(ctx)
+	}()
+	return nil
+}
+
+// Close stops replicating and serving, and closes the store. It is
+// idempotent and waits for the goroutines Start began.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	err := s.srv.Close()
+	s.src.Close() // releases a chained ACK's wait
+	s.wg.Wait()
+	return errors.Join(err, s.store.Close())
+}
+
+// upstream replicates from the primary until ctx ends, reconnecting.
+func (s *Server) upstream(ctx context.Context) {
+	u := s.cfg.Upstream
+	retry := u.RetryInterval
+	if retry <= 0 {
+		retry = time.Second
+	}
+	for ctx.Err() == nil {
+		err := s.connect(ctx)
+		s.mu.Lock()
+		s.stats.Connected = false
+		if err != nil {
+			s.stats.LastError = err.Error()
+		}
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("binlogd: upstream connection ended", "err", err)
+		t := time.NewTimer(retry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// connect runs one upstream connection.
+func (s *Server) connect(ctx context.Context) error {
+	u := s.cfg.Upstream
+	cfg := mysqlreplica.Config{Addr: u.Addr, User: u.User, Password: u.Password, ServerID: u.ServerID,
+		Replica: s.rep, Relay: s.store, HeartbeatPeriod: u.HeartbeatPeriod, ReadTimeout: u.ReadTimeout,
+		ConnectTimeout: u.ConnectTimeout, GTID: s.store.GTID,
+		BeforeAck: func(pos semisync.Position) { s.beforeAck(ctx, pos) },
+		OnAck:     func(semisync.Position) { s.noteConnected() }}
+	if s.store.Last().IsZero() && u.StartGTID == "" {
+		// An empty store begins at the primary's current position, by
+		// GTID: the position and the GTID position there.
+		state, err := s.primaryState(ctx)
+		if err != nil {
+			return err
+		}
+		if state == "" {
+			// A primary with no GTID yet: by file and position, from its
+			// current position (mysqlreplica asks for it).
+			cfg.GTID = nil
+		} else {
+			cfg.GTID = func() (string, error) { return state, nil }
+		}
+	}
+	s.noteConnected()
+	res, err := mysqlreplica.Replicate(ctx, cfg)
+	s.mu.Lock()
+	s.stats.Upstream = res.Stats
+	s.mu.Unlock()
+	return err
+}
+
+// noteConnected marks the upstream dump running.
+func (s *Server) noteConnected() {
+	s.mu.Lock()
+	if !s.stats.Connected {
+		s.stats.Connected = true
+		s.stats.Connects++
+	}
+	s.mu.Unlock()
+}
+
+// primaryState asks the primary for its GTID position at its current
+// binlog position.
+func (s *Server) primaryState(ctx context.Context) (string, error) {
+	u := s.cfg.Upstream
+	timeout := u.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d := &net.Dialer{}
+	c, err := client.ConnectWithDialer(cctx, "tcp", u.Addr, u.User, u.Password, "", d.DialContext)
+	if err != nil {
+		return "", fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
+	}
+	defer c.Close()
+	r, err := c.Execute("SELECT @@GLOBAL.gtid_binlog_pos")
+	if err != nil {
+		return "", fmt.Errorf("binlogd: reading the primary's GTID position: %w", err)
+	}
+	defer r.Close()
+	if len(r.Values) != 1 || len(r.Values[0]) != 1 {
+		return "", errors.New("binlogd: the primary's GTID position: no answer")
+	}
+	state := string(r.Values[0][0].AsString())
+	if _, err := mysqlsource.ParseGTIDState(state); err != nil {
+		return "", err
+	}
+	return state, nil
+}
+
+// beforeAck decides when the ACK for pos goes to the primary: at once in
+// local mode; in chained mode when the server's source has it
+// acknowledged by its replicas, or gave up waiting (timed out, or OFF):
+// then the ACK is local, and said so.
+func (s *Server) beforeAck(ctx context.Context, pos semisync.Position) {
+	if s.AckMode() != Chained {
+		s.mu.Lock()
+		s.stats.LocalAcks++
+		s.mu.Unlock()
+		return
+	}
+	r, err := s.src.Wait(ctx, pos)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil && r.Acknowledged() {
+		s.stats.ChainedAcks++
+		if s.stats.FellBack {
+			s.stats.FellBack = false
+			s.stats.Reentries++
+			s.log.Info("binlogd: chained acknowledgement resumed: the downstream replicas acknowledged", "pos", pos.String())
+		}
+		return
+	}
+	s.stats.LocalAcks++
+	if !s.stats.FellBack && ctx.Err() == nil {
+		s.stats.FellBack = true
+		s.stats.Fallbacks++
+		s.log.Warn("binlogd: chained acknowledgement fell back to local: the downstream replicas did not acknowledge", "pos", pos.String(), "outcome", r.String())
+	}
+}
+
+// observe logs the source's state changes, as MariaDB's error log does.
+func (s *Server) observe(e source.Event) {
+	switch e.Kind {
+	case source.EventSwitchedOff:
+		s.log.Warn("binlogd: Semi-sync replication switched OFF towards the replicas", "event", e.String())
+	case source.EventSwitchedOn:
+		s.log.Info("binlogd: Semi-sync replication switched ON towards the replicas", "event", e.String())
+	}
+}
+
+// purger applies the store's retention once a second.
+func (s *Server) purger(ctx context.Context) {
+	if s.cfg.Store.RetainBytes <= 0 && s.cfg.Store.RetainAge <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := s.store.Purge(now); err != nil {
+				s.log.Error("binlogd: purging segments", "err", err)
+			} else if n > 0 {
+				s.log.Info("binlogd: purged segments", "count", n)
+			}
+		}
+	}
+}
+
+// Stats returns the server's figures.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	st := s.stats
+	s.mu.Unlock()
+	st.GTID, _ = s.store.GTID()
+	st.Store = s.store.Stats()
+	return st
+}
+
+// variables are the server's own variables for SHOW VARIABLES (the
+// registry's, both levels', the source server shows itself).
+func (s *Server) variables(pattern string) []semisync.Row {
+	return like(pattern, []semisync.Row{
+		{Name: AckModeVariable, Value: s.AckMode().String()},
+		{Name: "binlogd_upstream", Value: s.cfg.Upstream.Addr},
+	})
+}
+
+// status is the upstream replica's status and the server's own, for SHOW
+// STATUS.
+func (s *Server) status(pattern string) []semisync.Row {
+	st := s.Stats()
+	rows := like(pattern, []semisync.Row{
+		{Name: "Binlogd_ack_mode", Value: s.effectiveMode(st)},
+		{Name: "Binlogd_chained_acks", Value: strconv.FormatUint(st.ChainedAcks, 10)},
+		{Name: "Binlogd_local_acks", Value: strconv.FormatUint(st.LocalAcks, 10)},
+		{Name: "Binlogd_chained_fallbacks", Value: strconv.FormatUint(st.Fallbacks, 10)},
+		{Name: "Binlogd_chained_reentries", Value: strconv.FormatUint(st.Reentries, 10)},
+		{Name: "Binlogd_upstream_connected", Value: onOff(st.Connected)},
+		{Name: "Binlogd_gtid_pos", Value: st.GTID},
+		{Name: "Binlogd_segments", Value: strconv.Itoa(st.Store.Segments)},
+		{Name: "Binlogd_store_bytes", Value: strconv.FormatInt(st.Store.Bytes, 10)},
+		{Name: "Binlogd_purged_segments", Value: strconv.FormatUint(st.Store.Purged, 10)},
+	})
+	return append(rows, s.rep.Show(pattern)...)
+}
+
+// effectiveMode is the mode the last ACK followed.
+func (s *Server) effectiveMode(st Stats) string {
+	if s.AckMode() == Chained && st.FellBack {
+		return "local (chained fell back)"
+	}
+	return s.AckMode().String()
+}
+
+func like(pattern string, rows []semisync.Row) []semisync.Row {
+	var out []semisync.Row
+	for _, r := range rows {
+		if semisync.Like(r.Name, pattern) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func onOff(b bool) string {
+	if b {
+		return "ON"
+	}
+	return "OFF"
+}
+
+// statement answers the server's own statements: SET GLOBAL
+// binlogd_ack_mode, SHOW SLAVE STATUS (the upstream connection), SHOW
+// SEMISYNC REPLICAS (the downstream ledger).
+func (s *Server) statement(stmt string, admin bool) ([]string, [][]string, bool, error) {
+	stmt = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(stmt), ";"))
+	if m := reSetMode.FindStringSubmatch(stmt); m != nil {
+		if !admin {
+			return nil, nil, true, mysqlsource.ErrAdminOnly
+		}
+		mode, err := ParseAckMode(m[1])
+		if err != nil {
+			return nil, nil, true, &vars.Error{Kind: vars.ErrWrongValue, Var: AckModeVariable, Value: m[1], Code: 1231, Detail: err.Error()}
+		}
+		s.SetAckMode(mode)
+		return nil, nil, true, nil
+	}
+	switch {
+	case reSlaveStatus.MatchString(stmt):
+		cols, row := s.slaveStatus()
+		return cols, [][]string{row}, true, nil
+	case reSemisyncReplicas.MatchString(stmt):
+		cols := []string{"Server_id", "Connected", "Sessions", "Acked_file", "Acked_pos", "Acks", "Stale_acks", "Last_ack"}
+		var rows [][]string
+		for _, r := range s.src.Snapshot().Replicas {
+			last := ""
+			if !r.LastAck.IsZero() {
+				last = r.LastAck.UTC().Format(time.RFC3339Nano)
+			}
+			rows = append(rows, []string{strconv.FormatUint(uint64(r.ID), 10), onOff(r.Connected), strconv.FormatUint(r.Sessions, 10),
+				r.Acked.File(), strconv.FormatUint(r.Acked.Offset(), 10), strconv.FormatUint(r.Acks, 10), strconv.FormatUint(r.StaleAcks, 10), last})
+		}
+		return cols, rows, true, nil
+	}
+	return nil, nil, false, nil
+}
+
+// slaveStatus is SHOW SLAVE STATUS's columns an operator reads most.
+func (s *Server) slaveStatus() ([]string, []string) {
+	st := s.Stats()
+	host, port, _ := net.SplitHostPort(s.cfg.Upstream.Addr)
+	state := "Reconnecting after a failed master event read"
+	if st.Connected {
+		state = "Waiting for master to send event"
+	}
+	cols := []string{"Slave_IO_State", "Master_Host", "Master_User", "Master_Port", "Master_Log_File", "Read_Master_Log_Pos",
+		"Slave_IO_Running", "Last_IO_Error", "Using_Gtid", "Gtid_IO_Pos", "Rpl_semi_sync_slave_status", "Binlogd_ack_mode"}
+	semi := "OFF"
+	if rows := s.rep.Show("Rpl_semi_sync_slave_status"); len(rows) == 1 {
+		semi = rows[0].Value
+	}
+	running := "Connecting"
+	if st.Connected {
+		running = "Yes"
+	}
+	w := st.Upstream.Durable
+	if w.IsZero() {
+		w = s.store.Synced()
+	}
+	return cols, []string{state, host, s.cfg.Upstream.User, port, w.File(), strconv.FormatUint(w.Offset(), 10),
+		running, st.LastError, "Slave_Pos", st.GTID, semi, s.effectiveMode(st)}
+}
+
+// The server's own statements.
+var (
+	reSetMode          = regexp.MustCompile(`(?is)^SET\s+(?:GLOBAL\s+|@@GLOBAL\.)` + AckModeVariable + `\s*=\s*(\S+)$`)
+	reSlaveStatus      = regexp.MustCompile(`(?is)^SHOW\s+(?:SLAVE|REPLICA)\s+STATUS$`)
+	reSemisyncReplicas = regexp.MustCompile(`(?is)^SHOW\s+SEMISYNC\s+REPLICAS$`)
+)
