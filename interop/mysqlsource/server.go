@@ -475,7 +475,10 @@ func (ss *session) query(q string) any {
 	s := ss.s
 	stmt := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(q), ";"))
 	upper := strings.ToUpper(stmt)
-	if ans, ok := wire.AnswerProbe(s.src.Vars().Flavor(), stmt, s.src.State().Enabled); ok {
+	// The operator's SHOW VARIABLES LIKE 'rpl_semi_sync%' is not a
+	// replica's semisync probe: it gets every variable.
+	operator := s.o.Admin != "" && ss.c.GetUser() == s.o.Admin
+	if ans, ok := wire.AnswerProbe(s.src.Vars().Flavor(), stmt, s.src.State().Enabled); ok && !operator {
 		if ans.Err != nil {
 			return mysql.NewError(ans.Err.Code, ans.Err.Message)
 		}
