@@ -160,3 +160,38 @@ func TestBinlogServerThousandTransactions(t *testing.T) {
 		require.Equal(t, "ON", r.Status(t, "Rpl_semi_sync_slave_status"))
 	}
 }
+
+// The primary is killed (kill -9) and restarted in the middle of the
+// stream: the binlog server reconnects by GTID, and the replicas get
+// every transaction once — a gap or a duplicate would stop their SQL
+// threads (duplicate key, row not found) or leave CHECKSUM TABLE apart.
+func TestBinlogServerPrimaryRestart(t *testing.T) {
+	primary := startPrimary(t, 10*time.Second)
+	srv, port := startBinlogd(t, config(t, t.TempDir(), primary, binlogd.Local, 10*time.Second), primary, 0)
+	r2 := startReplica(t, 2, port)
+	createTable(t, primary)
+	c := primary.Conn(t)
+	for i := range 100 {
+		mixed(t, c, i)
+	}
+	converge(t, primary, r2)
+	connects := srv.Stats().Connects
+	primary.Kill(t)
+	primary.Restart(t)
+	mariadbtest.Eventually(t, 30*time.Second, func() bool {
+		return primary.StatusInt(t, "Rpl_semi_sync_master_clients") == 1
+	}, "the binlog server never came back to the restarted primary: %+v", srv.Stats())
+	require.Greater(t, srv.Stats().Connects, connects)
+	c = primary.Conn(t)
+	yes0 := primary.StatusInt(t, "Rpl_semi_sync_master_yes_tx")
+	for i := 100; i < 200; i++ {
+		mixed(t, c, i)
+	}
+	require.Equal(t, int64(100), primary.StatusInt(t, "Rpl_semi_sync_master_yes_tx")-yes0)
+	converge(t, primary, r2)
+	gtid := primary.Query(t, "SELECT @@gtid_binlog_pos")[0][0]
+	mariadbtest.Eventually(t, 30*time.Second, func() bool { return r2.Query(t, "SELECT @@gtid_slave_pos")[0][0] == gtid },
+		"the replica's GTID position never reached the primary's %s", gtid)
+	require.Equal(t, gtid, srv.Stats().GTID, "the store's GTID position is the primary's")
+	require.Equal(t, "Yes", r2.Query(t, "SHOW SLAVE STATUS")[0][11], "the replica's SQL thread runs")
+}
