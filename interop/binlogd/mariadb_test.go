@@ -32,7 +32,7 @@ func startPrimary(t *testing.T, timeout time.Duration) *mariadbtest.Server {
 
 // config is the binlog server's configuration for a primary: semisync on
 // at both levels, the downstream timeout given.
-func config(t *testing.T, dir string, primary *mariadbtest.Server, mode binlogd.AckMode, downTimeout time.Duration) binlogd.Config {
+func config(t testing.TB, dir string, primary *mariadbtest.Server, mode binlogd.AckMode, downTimeout time.Duration) binlogd.Config {
 	c := vars.Defaults(semisync.FlavorMariaDB)
 	c.SourceEnabled, c.ReplicaEnabled = true, true
 	c.TimeoutMillis = uint64(downTimeout.Milliseconds())
@@ -48,6 +48,10 @@ func config(t *testing.T, dir string, primary *mariadbtest.Server, mode binlogd.
 // startBinlogd starts a binlog server on a loopback port and waits until
 // the primary counts it as a semisync replica.
 func startBinlogd(t *testing.T, cfg binlogd.Config, primary *mariadbtest.Server, clientsBefore int64) (*binlogd.Server, int) {
+	return startBinlogdTB(t, cfg, primary, clientsBefore)
+}
+
+func startBinlogdTB(t testing.TB, cfg binlogd.Config, primary *mariadbtest.Server, clientsBefore int64) (*binlogd.Server, int) {
 	srv, err := binlogd.New(cfg)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -67,7 +71,7 @@ func startReplica(t *testing.T, id uint32, port int) *mariadbtest.Server {
 	return r
 }
 
-func pointAt(t *testing.T, r *mariadbtest.Server, port int) {
+func pointAt(t testing.TB, r *mariadbtest.Server, port int) {
 	r.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='%s', MASTER_PASSWORD='%s', "+
 		"MASTER_USE_GTID=slave_pos, MASTER_HEARTBEAT_PERIOD=0.2, MASTER_CONNECT_RETRY=1", port, downUser, downPassword))
 	r.StartSlave(t)
