@@ -1,0 +1,202 @@
+package binlogd_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/dump"
+	"github.com/semisync-go/semisync/interop/binlogd"
+	"github.com/semisync-go/semisync/interop/mysqlsource"
+)
+
+// primary makes a MariaDB binlog as a primary writes it, in one file:
+// each event with its log_pos and CRC32.
+type primary struct {
+	t    testing.TB
+	file string
+	pos  uint32
+	seq  uint64
+}
+
+func newPrimary(t testing.TB) (*primary, [][2]any) {
+	p := &primary{t: t, file: "mysql-bin.000001", pos: 4}
+	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}
+	fd, err := mysqlsource.AppendFormatDescription(nil, h, mysqlsource.FormatDescription{BinlogVersion: 4, ServerVersion: "10.11.0-log",
+		PostHeaderLens: mysqlsource.MariaDB1011PostHeaderLens(), Checksum: mysqlsource.ChecksumCRC32})
+	require.NoError(t, err)
+	list, err := mysqlsource.AppendGTIDList(nil, h, nil, 0, true)
+	require.NoError(t, err)
+	return p, [][2]any{p.event(fd), p.event(list)}
+}
+
+// event places ev at the end of the binlog.
+func (p *primary) event(ev []byte) [2]any {
+	p.pos += uint32(len(ev))
+	mysqlsource.SetLogPos(ev, p.pos, true)
+	return [2]any{ev, semisync.FilePos(p.file, uint64(p.pos))}
+}
+
+// tx is one transaction of domain 0: GTID, BEGIN-less insert, XID.
+func (p *primary) tx() [][2]any {
+	p.seq++
+	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}
+	g, err := mysqlsource.AppendMariaGTID(nil, h, p.seq, 0, mysqlsource.GTIDTransactional, 0, true)
+	require.NoError(p.t, err)
+	q, err := mysqlsource.AppendQuery(nil, h, "d", "INSERT INTO t VALUES (1)", true)
+	require.NoError(p.t, err)
+	return [][2]any{p.event(g), p.event(q), p.event(mysqlsource.AppendXID(nil, h, p.seq, true))}
+}
+
+func write(t testing.TB, s *binlogd.Store, evs ...[2]any) {
+	for _, e := range evs {
+		require.NoError(t, s.Write(e[0].([]byte), e[1].(semisync.Position)))
+	}
+	require.NoError(t, s.Flush())
+	require.NoError(t, s.Sync())
+}
+
+// drain reads what a cursor has now.
+func drain(t testing.TB, c dump.Cursor) []semisync.Position {
+	var out []semisync.Position
+	for {
+		ev, ok, err := c.Next()
+		require.NoError(t, err)
+		if !ok {
+			return out
+		}
+		out = append(out, ev.End)
+	}
+}
+
+// The store keeps the primary's events at the primary's positions,
+// rotates segments on transaction boundaries, passes over events it
+// holds (a GTID dump's resend), answers the GTID position of whole
+// transactions only, serves cursors across segments with a wake-up for
+// each new fsync, and recovers all of it on reopening after a torn tail.
+func TestStore(t *testing.T) {
+	dir := t.TempDir()
+	s, err := binlogd.OpenStore(dir, binlogd.StoreOptions{SegmentBytes: 4096})
+	require.NoError(t, err)
+	p, head := newPrimary(t)
+	// A made-up rotate first, as a dump sends it: not stored.
+	rot := mysqlsource.AppendRotate(nil, mysqlsource.Header{ServerID: 1, Flags: mysqlsource.FlagArtificial}, p.file, 4, true)
+	require.NoError(t, s.Write(rot, semisync.FilePos(p.file, 4)))
+	write(t, s, head...)
+	c, err := s.Open(semisync.FilePos(p.file, 4))
+	require.NoError(t, err)
+	defer c.Close()
+	require.Len(t, drain(t, c), 2)
+	wait := c.Wait()
+	var all []semisync.Position
+	for range 100 {
+		tx := p.tx()
+		write(t, s, tx...)
+		for _, e := range tx {
+			all = append(all, e[1].(semisync.Position))
+		}
+	}
+	select {
+	case <-wait:
+	default:
+		t.Fatal("no wake-up after new fsyncs")
+	}
+	require.Equal(t, all, drain(t, c), "every event, in order, across segments")
+	st := s.Stats()
+	require.Greater(t, st.Segments, 3)
+	gtid, err := s.GTID()
+	require.NoError(t, err)
+	require.Equal(t, "0-1-100", gtid)
+
+	// A resend (a GTID dump from 0-1-99) is passed over.
+	resent := p.tx()
+	p.seq--
+	write(t, s, resent[0]) // the GTID event of transaction 101, alone
+	gtid, _ = s.GTID()
+	require.Equal(t, "0-1-100", gtid, "a transaction held in part is not in the GTID position")
+	write(t, s, resent[0], resent[1], resent[2]) // resent from its start
+	require.Equal(t, uint64(1), s.Stats().Resent)
+	gtid, _ = s.GTID()
+	require.Equal(t, "0-1-101", gtid)
+	require.Len(t, drain(t, c), 3, "the transaction once")
+	last := s.Synced()
+	require.NoError(t, s.Close())
+
+	// A torn tail: half a record after the last sync mark.
+	segs, _ := filepath.Glob(filepath.Join(dir, "segment-*.ssrl"))
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.Write([]byte{40, 0, 0, 0, 1, 2, 3})
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	s, err = binlogd.OpenStore(dir, binlogd.StoreOptions{SegmentBytes: 4096})
+	require.NoError(t, err)
+	defer s.Close()
+	require.True(t, s.Recovery().Cut())
+	require.Equal(t, last, s.Synced())
+	gtid, _ = s.GTID()
+	require.Equal(t, "0-1-101", gtid)
+	files, err := s.Files()
+	require.NoError(t, err)
+	require.Equal(t, []string{p.file}, files)
+	fd, err := s.FormatDescription(p.file)
+	require.NoError(t, err)
+	require.Equal(t, head[0][0], fd)
+
+	// GTID checkpoints: a caught-up replica starts at the end; one that
+	// has none of domain 0 has nothing to start from in a store that
+	// begins after 0-1-0... it begins at the empty position, so it may.
+	pos, list, ok, err := s.GTIDCheckpoint([]mysqlsource.GTID{{Domain: 0, ServerID: 1, Seq: 101}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, last, pos)
+	require.Equal(t, []mysqlsource.GTID{{Domain: 0, ServerID: 1, Seq: 101}}, list)
+	pos, _, ok, _ = s.GTIDCheckpoint(nil)
+	require.True(t, ok)
+	require.Equal(t, semisync.FilePos(p.file, 4), pos)
+	pos, list, ok, _ = s.GTIDCheckpoint([]mysqlsource.GTID{{Domain: 0, ServerID: 1, Seq: 50}})
+	require.True(t, ok)
+	require.True(t, pos.Less(last) && list[0].Seq <= 50, "a segment's start at or before 0-1-50: %v %v", pos, list)
+
+	// Starts the store does not hold.
+	_, err = s.Open(semisync.FilePos(p.file, 5))
+	require.ErrorIs(t, err, binlogd.ErrNotHeld)
+	_, err = s.Open(semisync.FilePos("mysql-bin.000009", 4))
+	require.ErrorIs(t, err, binlogd.ErrNotHeld)
+}
+
+// Retention removes the oldest segments, but never one a reader is in.
+func TestStorePurge(t *testing.T) {
+	dir := t.TempDir()
+	s, err := binlogd.OpenStore(dir, binlogd.StoreOptions{SegmentBytes: 4096, RetainBytes: 8192})
+	require.NoError(t, err)
+	defer s.Close()
+	p, head := newPrimary(t)
+	write(t, s, head...)
+	c, err := s.Open(semisync.FilePos(p.file, 4))
+	require.NoError(t, err)
+	for range 100 {
+		write(t, s, p.tx()...)
+	}
+	n, err := s.Purge(time.Now())
+	require.NoError(t, err)
+	require.Zero(t, n, "the reader is in the first segment")
+	require.Len(t, drain(t, c), 302)
+	require.NoError(t, c.Close())
+	n, err = s.Purge(time.Now())
+	require.NoError(t, err)
+	require.Positive(t, n)
+	require.LessOrEqual(t, s.Stats().Bytes, int64(8192+4096))
+	_, err = s.Open(semisync.FilePos(p.file, 4))
+	require.ErrorIs(t, err, binlogd.ErrNotHeld, "purged")
+	_, _, ok, err := s.GTIDCheckpoint(nil)
+	require.NoError(t, err)
+	require.False(t, ok, "a replica with nothing cannot start after a purge")
+	pos, _, ok, _ := s.GTIDCheckpoint([]mysqlsource.GTID{{Domain: 0, ServerID: 1, Seq: 100}})
+	require.True(t, ok)
+	require.Equal(t, s.Synced(), pos)
+}
