@@ -197,5 +197,43 @@ func TestBinlogServerPrimaryRestart(t *testing.T) {
 	mariadbtest.Eventually(t, 30*time.Second, func() bool { return r2.Query(t, "SELECT @@gtid_slave_pos")[0][0] == gtid },
 		"the replica's GTID position never reached the primary's %s", gtid)
 	require.Equal(t, gtid, srv.Stats().GTID, "the store's GTID position is the primary's")
-	require.Equal(t, "Yes", r2.Query(t, "SHOW SLAVE STATUS")[0][11], "the replica's SQL thread runs")
+	status := r2.Query(t, "SHOW SLAVE STATUS")[0]
+	require.Equal(t, "Yes", status[11], "the replica's SQL thread runs")
+	head := primary.Query(t, "SHOW MASTER STATUS")[0][0]
+	require.Equal(t, head, status[5], "the replica learnt of the primary's new file (a rotate the binlog server wrote if the primary did not)")
+}
+
+// A binlog server started next to a primary that already has data begins
+// at the primary's GTID position: a replica that was replicating from the
+// primary, and is exactly there, moves to the binlog server and goes on
+// (a replica behind that position is refused with 1236, by GTID and by
+// file and position).
+func TestBinlogServerStartsAtPrimaryPosition(t *testing.T) {
+	primary := startPrimary(t, 10*time.Second)
+	createTable(t, primary)
+	r2 := mariadbtest.StartReplica(t, primary, mariadbtest.Options{ServerID: 2})
+	c := primary.Conn(t)
+	for i := range 40 {
+		mixed(t, c, i)
+	}
+	r2.WaitCaughtUp(t, primary, 30*time.Second)
+	r2.StopSlave(t)
+	srv, port := startBinlogd(t, config(t, t.TempDir(), primary, binlogd.Local, 10*time.Second), primary, 0)
+	state := primary.Query(t, "SELECT @@gtid_binlog_pos")[0][0]
+	mariadbtest.Eventually(t, 10*time.Second, func() bool { return srv.Stats().GTID == state }, "the store does not begin at %s: %+v", state, srv.Stats())
+	pointAt(t, r2, port)
+	for i := 40; i < 80; i++ {
+		mixed(t, c, i)
+	}
+	converge(t, primary, r2)
+
+	// A fresh replica has none of what the store begins after.
+	r3 := mariadbtest.Start(t, mariadbtest.Options{ServerID: 3, Args: []string{"--rpl-semi-sync-slave-enabled=1"}})
+	r3.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='%s', MASTER_PASSWORD='%s', MASTER_USE_GTID=slave_pos",
+		port, downUser, downPassword))
+	r3.Exec(t, "START SLAVE")
+	mariadbtest.Eventually(t, 30*time.Second, func() bool {
+		rows := r3.Query(t, "SHOW SLAVE STATUS")
+		return len(rows) == 1 && rows[0][10] == "No" && rows[0][34] == "1236"
+	}, "the fresh replica was not refused")
 }

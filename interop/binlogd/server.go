@@ -18,6 +18,7 @@ import (
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/interop/mysqlreplica"
 	"github.com/semisync-go/semisync/interop/mysqlsource"
+	"github.com/semisync-go/semisync/relaylog"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/vars"
@@ -309,6 +310,15 @@ func (s *Server) upstream(ctx context.Context) {
 		retry = time.Second
 	}
 	for ctx.Err() == nil {
+		if err := s.store.Err(); errors.Is(err, relaylog.ErrFailed) {
+			// A failed fsync: what the segment holds is unknown until it
+			// is checked again, which a restart does (OpenStore).
+			s.mu.Lock()
+			s.stats.LastError = err.Error()
+			s.mu.Unlock()
+			s.log.Error("binlogd: the store failed; replication stopped until the server restarts", "err", err)
+			return
+		}
 		err := s.connect(ctx)
 		s.mu.Lock()
 		s.stats.Connected = false
@@ -335,7 +345,9 @@ func (s *Server) connect(ctx context.Context) error {
 	u := s.cfg.Upstream
 	cfg := mysqlreplica.Config{Addr: u.Addr, User: u.User, Password: u.Password, ServerID: u.ServerID,
 		Replica: s.rep, Relay: s.store, HeartbeatPeriod: u.HeartbeatPeriod, ReadTimeout: u.ReadTimeout,
-		ConnectTimeout: u.ConnectTimeout, GTID: s.store.GTID,
+		ConnectTimeout: u.ConnectTimeout,
+		// Asked just before the dump: the connection is up.
+		GTID:      func() (string, error) { s.noteConnected(); return s.store.GTID() },
 		BeforeAck: func(pos semisync.Position) { s.beforeAck(ctx, pos) },
 		OnAck:     func(semisync.Position) { s.noteConnected() }}
 	if s.store.Last().IsZero() && u.StartGTID == "" {
@@ -345,15 +357,16 @@ func (s *Server) connect(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if state == "" {
-			// A primary with no GTID yet: by file and position, from its
-			// current position (mysqlreplica asks for it).
-			cfg.GTID = nil
-		} else {
-			cfg.GTID = func() (string, error) { return state, nil }
+		// A primary with no GTID yet: by file and position, from its
+		// current position (mysqlreplica asks for it).
+		if state != "" {
+			list, err := mysqlsource.ParseGTIDState(state)
+			if err != nil {
+				return err
+			}
+			s.store.seed(list)
 		}
 	}
-	s.noteConnected()
 	res, err := mysqlreplica.Replicate(ctx, cfg)
 	s.mu.Lock()
 	s.stats.Upstream = res.Stats

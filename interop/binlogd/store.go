@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,9 @@ const (
 	segmentSuffix = ".ssrl"
 )
 
+// markLen is the length of relaylog's sync mark.
+const markLen = 22
+
 // DefaultSegmentBytes is StoreOptions.SegmentBytes's default.
 const DefaultSegmentBytes = 64 << 20
 
@@ -39,6 +43,11 @@ var (
 	// ErrNotHeld is wrapped by Open's error for a start the store does
 	// not hold (purged, never received, inside an event).
 	ErrNotHeld = errors.New("binlogd: position not in the store")
+	// ErrDiverged is wrapped by Write's error for an event the store
+	// cannot take as a resend of what it holds nor as the next one: the
+	// primary's binlog does not continue the store's (RESET MASTER,
+	// another primary). Start the server on an empty directory.
+	ErrDiverged = errors.New("binlogd: the primary's binlog does not continue the store's")
 	// ErrStoreClosed is returned after Close.
 	ErrStoreClosed = errors.New("binlogd: store closed")
 )
@@ -104,21 +113,25 @@ type Store struct {
 	dir string
 	o   StoreOptions
 
-	mu       sync.Mutex
-	segs     []*segment
-	next     uint64 // the next segment's number
-	live     txnState
-	synced   txnState
-	pending  semisync.Position // end of the last record written
-	syncPos  semisync.Position // end of the last record fsynced
-	reported semisync.Position // the last end given to OnFlush
-	fds      map[string][]byte // each primary file's format description
-	fromTop  map[string]bool   // files held from their first event on
-	readers  map[*cursor]struct{}
-	grown    chan struct{}
-	closed   bool
-	recovery relaylog.Recovery
-	stats    StoreStats
+	mu        sync.Mutex
+	segs      []*segment
+	next      uint64 // the next segment's number
+	live      txnState
+	synced    txnState
+	pending   semisync.Position  // end of the last record written
+	syncPos   semisync.Position  // end of the last record fsynced
+	reported  semisync.Position  // the last end given to OnFlush
+	fds       map[string][]byte  // each primary file's format description
+	fromTop   map[string]bool    // files held from their first event on
+	verified  string             // the file whose format description the stream resent as stored
+	floor     semisync.Position  // where the store holds every event from: the end of its last gap
+	floorPrev semisync.Position  // the end of the last record before that gap
+	floorGTID []mysqlsource.GTID // the GTID position at floor
+	readers   map[*cursor]struct{}
+	grown     chan struct{}
+	closed    bool
+	recovery  relaylog.Recovery
+	stats     StoreStats
 }
 
 // StoreStats are a Store's figures.
@@ -164,7 +177,10 @@ func OpenStore(dir string, o StoreOptions) (*Store, error) {
 		}
 		if i == len(names)-1 {
 			s.recovery = rec
-		} else if rec.Cut() {
+		} else if rec.CutBytes > markLen {
+			// Only the last sync mark of an older segment may be torn
+			// (written after its fsync, and not fsynced again before the
+			// next segment began), by a power failure.
 			f.Close()
 			s.closeAll()
 			return nil, fmt.Errorf("%w: %s, not the newest segment, had a torn tail (%v)", ErrDamaged, name, rec)
@@ -248,8 +264,22 @@ func (s *Store) load(seg *segment) error {
 
 // note indexes one stored event (s.mu held, or before the store is shared).
 func (s *Store) note(seg *segment, ev []byte, end semisync.Position) {
+	h, ok := parseHeader(ev)
+	if ok && !h.madeUp() && h.logPos >= h.size && !s.pending.IsZero() {
+		// Events of a binlog follow each other: one that does not start
+		// where the store ends leaves a gap (a first GTID dump skips the
+		// file's transactions before its position). Nothing before the
+		// gap's end is served by position.
+		file := end.File()
+		if h.typ == typeRotate {
+			file = s.pending.File()
+		}
+		if start := semisync.FilePos(file, uint64(h.logPos-h.size)); start != s.pending {
+			s.floor, s.floorPrev, s.floorGTID = start, s.pending, slices.Clone(s.live.gtids)
+		}
+	}
 	s.live.apply(ev, end)
-	if h, ok := parseHeader(ev); ok && h.typ == typeFormatDescription {
+	if ok && h.typ == typeFormatDescription {
 		s.noteFD(ev, end, !h.madeUp() && h.logPos >= h.size && h.logPos-h.size == 4)
 	}
 	if n := len(seg.files); end.File() != "" && (n == 0 || seg.files[n-1] != end.File()) {
@@ -321,11 +351,28 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 	if !ok {
 		return fmt.Errorf("%w: a %d-byte event", relaylog.ErrInvalidWrite, len(ev))
 	}
+	if h.typ == typeFormatDescription {
+		// A file's format description says which incarnation of the file
+		// this is (its creation time, the server's version): a resend may
+		// only be passed over in the file the store holds.
+		if fd, have := s.fds[end.File()]; have {
+			if !sameFD(fd, ev) {
+				return fmt.Errorf("%w: the format description of %s differs from the one stored (RESET MASTER, or another primary)", ErrDiverged, end.File())
+			}
+			s.verified = end.File()
+		}
+	}
 	if h.madeUp() {
 		if _, have := s.fds[end.File()]; h.typ != typeFormatDescription || have || end.Less(s.pending) {
 			return nil
 		}
 	} else if !s.pending.Less(end) && !s.pending.IsZero() {
+		// Held already, if the stream is the stored file's: a GTID dump
+		// resends a transaction held in part and the file's first events.
+		// Anything else would be acknowledged without being stored.
+		if h.typ != typeRotate && end.File() != s.verified {
+			return fmt.Errorf("%w: an event ending at %v, at or before the store's end %v, in a file whose format description was not resent", ErrDiverged, end, s.pending)
+		}
 		s.stats.Resent++
 		return nil
 	}
@@ -344,11 +391,57 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 			return err
 		}
 	}
+	if !h.madeUp() && !s.pending.IsZero() && end.File() != s.pending.File() && h.typ != typeRotate {
+		// The stream moved to another file without the rotate that ends
+		// the previous one (a GTID dump starting in the next file after
+		// the primary restarted): a replica must learn of the new file,
+		// so the store writes the rotate the primary would have.
+		rot := appendRotate(h.server, s.pending, end.File(), s.live.checksum)
+		rend := semisync.FilePos(end.File(), 4)
+		if err := seg.f.Write(rot, rend); err != nil {
+			return err
+		}
+		s.note(seg, rot, rend)
+	}
 	if err := seg.f.Write(ev, end); err != nil {
 		return err
 	}
 	s.note(seg, ev, end)
 	return nil
+}
+
+// sameFD says whether two format descriptions describe the same file:
+// the same binlog version, server version and creation time (the bytes
+// after the header up to the post-header lengths; log_pos, flags and
+// checksum may differ between a file's and a dump's copy).
+func sameFD(a, b []byte) bool {
+	const n = headerLen + 2 + 50 + 4
+	if len(a) < n || len(b) < n {
+		return false
+	}
+	ca := binary.LittleEndian.Uint32(a[headerLen+52:])
+	cb := binary.LittleEndian.Uint32(b[headerLen+52:])
+	return string(a[headerLen:headerLen+52]) == string(b[headerLen:headerLen+52]) && (ca == cb || ca == 0 || cb == 0)
+}
+
+// appendRotate makes the rotate event a primary writes at the end of a
+// file, after an event ending at prev, to file.
+func appendRotate(server uint32, prev semisync.Position, file string, checksum bool) []byte {
+	ev := make([]byte, headerLen, headerLen+8+len(file)+4)
+	ev[4] = typeRotate
+	binary.LittleEndian.PutUint32(ev[5:], server)
+	ev = binary.LittleEndian.AppendUint64(ev, 4)
+	ev = append(ev, file...)
+	size := len(ev)
+	if checksum {
+		size += 4
+	}
+	binary.LittleEndian.PutUint32(ev[9:], uint32(size))
+	binary.LittleEndian.PutUint32(ev[13:], uint32(prev.Offset())+uint32(size))
+	if checksum {
+		ev = binary.LittleEndian.AppendUint32(ev, crc32.ChecksumIEEE(ev))
+	}
+	return ev
 }
 
 // newSegment starts a segment whose checkpoint ends at start, makes it
@@ -365,9 +458,7 @@ func (s *Store) newSegment(start semisync.Position) (*segment, error) {
 		return nil, err
 	}
 	if err := errors.Join(f.Flush(), f.Sync(), syncDir(s.dir)); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, err
+		return nil, errors.Join(err, f.Close(), os.Remove(path))
 	}
 	seg := &segment{seq: s.next, path: path, f: f, first: start, last: start, list: slices.Clone(s.live.gtids), mod: time.Now(), size: f.Stats().Bytes}
 	s.next++
@@ -412,15 +503,21 @@ func (s *Store) Flush() error {
 	return nil
 }
 
-// Sync fsyncs what Flush wrote; readers see it from then on.
+// Sync fsyncs what Flush wrote; readers see it from then on. The fsync
+// runs without the store's lock (the upstream replica is the only
+// writer), so readers go on meanwhile.
 func (s *Store) Sync() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	seg := s.cur()
+	s.mu.Unlock()
 	if seg == nil {
 		return nil
 	}
-	if err := seg.f.Sync(); err != nil {
+	err := seg.f.Sync()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.wakeLocked() // readers at the end learn of the failure
 		return err
 	}
 	seg.size, seg.mod = seg.f.Stats().Bytes, time.Now()
@@ -501,6 +598,17 @@ func (s *Store) Recovery() relaylog.Recovery {
 	return s.recovery
 }
 
+// seed sets the GTID position an empty store begins at; it does nothing
+// once the store holds an event.
+func (s *Store) seed(list []mysqlsource.GTID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.segs) == 0 && s.pending.IsZero() {
+		s.live.gtids = slices.Clone(list)
+		s.synced = s.live.clone()
+	}
+}
+
 // GTID returns the GTID position of the transactions the store holds
 // whole and fsynced, as MariaDB writes it: where an upstream GTID dump
 // resumes (mysqlreplica.Config.GTID).
@@ -546,13 +654,16 @@ func (s *Store) GTIDCheckpoint(state []mysqlsource.GTID) (semisync.Position, []m
 	if s.closed {
 		return semisync.Position{}, nil, false, ErrStoreClosed
 	}
-	if !s.synced.boundary.IsZero() && covers(state, s.synced.gtids) {
+	if !s.synced.boundary.IsZero() && !s.synced.boundary.Less(s.floor) && covers(state, s.synced.gtids) {
 		return s.synced.boundary, slices.Clone(s.synced.gtids), true, nil
 	}
 	for i := len(s.segs) - 1; i >= 0; i-- {
-		if covers(state, s.segs[i].list) {
+		if !s.segs[i].first.Less(s.floor) && covers(state, s.segs[i].list) {
 			return s.segs[i].first, slices.Clone(s.segs[i].list), true, nil
 		}
+	}
+	if !s.floor.IsZero() && !s.floorPrev.Less(s.firstLocked()) && covers(state, s.floorGTID) {
+		return s.floor, slices.Clone(s.floorGTID), true, nil
 	}
 	return semisync.Position{}, nil, false, nil
 }
@@ -586,7 +697,8 @@ func (s *Store) Purge(now time.Time) (int, error) {
 	for len(s.segs) > 1 {
 		old := s.segs[0]
 		over := s.o.RetainBytes > 0 && total > s.o.RetainBytes
-		aged := s.o.RetainAge > 0 && now.Sub(s.segs[1].mod) > s.o.RetainAge
+		// A segment's age is the time of its last write.
+		aged := s.o.RetainAge > 0 && now.Sub(old.mod) > s.o.RetainAge
 		if !over && !aged {
 			break
 		}
@@ -595,12 +707,10 @@ func (s *Store) Purge(now time.Time) (int, error) {
 				return n, nil
 			}
 		}
-		if err := old.f.Close(); err != nil {
-			return n, err
-		}
 		if err := os.Remove(old.path); err != nil {
 			return n, err
 		}
+		old.f.Close() // removed: its descriptor no longer matters
 		total -= old.size
 		s.segs = s.segs[1:]
 		s.stats.Purged++
@@ -610,6 +720,7 @@ func (s *Store) Purge(now time.Time) (int, error) {
 		// What the removed segments held alone is gone from the index.
 		keep := map[string]bool{}
 		for _, seg := range s.segs {
+			keep[seg.first.File()] = true // a checkpoint's start needs its file's format description
 			for _, f := range seg.files {
 				keep[f] = true
 			}
@@ -664,8 +775,16 @@ func (s *Store) Open(start semisync.Position) (dump.Cursor, error) {
 	var seg *segment
 	from := start
 	skipTo := semisync.Position{}
+	switch {
+	case !s.floor.IsZero() && start == s.floor:
+		// The end of a gap: from the record before it.
+		from = s.floorPrev
+	case start.Less(s.floor):
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: %v is before %v, where the store holds every event from", ErrNotHeld, start, s.floor)
+	}
 	for _, g := range s.segs {
-		if !start.Less(g.first) && !g.last.Less(start) {
+		if !from.Less(g.first) && !g.last.Less(from) {
 			seg = g
 			break
 		}

@@ -112,14 +112,20 @@ func TestStore(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "0-1-100", gtid)
 
-	// A resend (a GTID dump from 0-1-99) is passed over.
+	// A resend (a GTID dump from 0-1-100 after the store got the first
+	// event of 101) is passed over, after the file's format description
+	// says it is the same file; without it, or with another file's, it
+	// is refused: it would be acknowledged without being stored.
 	resent := p.tx()
-	p.seq--
 	write(t, s, resent[0]) // the GTID event of transaction 101, alone
 	gtid, _ = s.GTID()
 	require.Equal(t, "0-1-100", gtid, "a transaction held in part is not in the GTID position")
-	write(t, s, resent[0], resent[1], resent[2]) // resent from its start
-	require.Equal(t, uint64(1), s.Stats().Resent)
+	require.ErrorIs(t, s.Write(resent[0][0].([]byte), resent[0][1].(semisync.Position)), binlogd.ErrDiverged)
+	other := append([]byte(nil), head[0][0].([]byte)...)
+	other[19+2]++ // another server version: another primary
+	require.ErrorIs(t, s.Write(other, head[0][1].(semisync.Position)), binlogd.ErrDiverged)
+	write(t, s, head[0], head[1], resent[0], resent[1], resent[2]) // resent from the file's start
+	require.Equal(t, uint64(3), s.Stats().Resent)
 	gtid, _ = s.GTID()
 	require.Equal(t, "0-1-101", gtid)
 	require.Len(t, drain(t, c), 3, "the transaction once")
