@@ -2,6 +2,7 @@ package binlogd
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"slices"
 	"strconv"
@@ -139,23 +140,13 @@ func (t *txnState) commit() {
 	}
 	t.hasGTID = false
 	i, found := slices.BinarySearchFunc(t.gtids, t.cur.Domain, func(g mysqlsource.GTID, d uint32) int {
-		return cmpUint32(g.Domain, d)
+		return cmp.Compare(g.Domain, d)
 	})
 	if found {
 		t.gtids[i] = t.cur
 	} else {
 		t.gtids = slices.Insert(t.gtids, i, t.cur)
 	}
-}
-
-func cmpUint32(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // formatGTIDs writes a GTID position as MariaDB does: domain-server-seq,

@@ -89,8 +89,10 @@
 //
 // # Not implemented
 //
-// GTID-based positioning (COM_BINLOG_DUMP_GTID, MariaDB's
-// @slave_connect_state), relay-file rotation and purging, the compressed
+// MySQL's GTID-based positioning (COM_BINLOG_DUMP_GTID; MariaDB's GTID dump
+// from @slave_connect_state is Config.GTID's), relay-file rotation and
+// purging in relaylog.File (Config.Relay may be a store of the host's
+// that rotates, as package binlogd's does), the compressed
 // protocol and TLS (MySQL negotiates TLS inside its handshake, so wrapping
 // the connection in Dial does not give it). A relay file relaylog.Open
 // refuses (relaylog.ErrCorrupt) is the operator's to inspect: the core

@@ -108,6 +108,12 @@
 // ErrMalformedCommand, and are fuzzed: what they accept is exactly what
 // the encoders make of it.
 //
+// A Binlog that keeps GTID checkpoints (GTIDIndex, as package binlogd's
+// store does) spares a MariaDB GTID dump the scan from the oldest file. A
+// host adds its own operator statements and SHOW rows with
+// Options.Statement, Status and Variables (a binlog server shows both of
+// its levels).
+//
 // Framer is MySQL's protocol for package dump: the event itself after the
 // semisync header, and MariaDB's heartbeat event.
 //
