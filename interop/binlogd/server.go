@@ -353,19 +353,13 @@ func (s *Server) connect(ctx context.Context) error {
 	if s.store.Last().IsZero() && u.StartGTID == "" {
 		// An empty store begins at the primary's current position, by
 		// GTID: the position and the GTID position there.
+		// (A primary with no GTID yet: by file and position, from its
+		// current position, which mysqlreplica asks for.)
 		state, err := s.primaryState(ctx)
 		if err != nil {
 			return err
 		}
-		// A primary with no GTID yet: by file and position, from its
-		// current position (mysqlreplica asks for it).
-		if state != "" {
-			list, err := mysqlsource.ParseGTIDState(state)
-			if err != nil {
-				return err
-			}
-			s.store.seed(list)
-		}
+		s.store.seed(state)
 	}
 	res, err := mysqlreplica.Replicate(ctx, cfg)
 	s.mu.Lock()
@@ -386,7 +380,7 @@ func (s *Server) noteConnected() {
 
 // primaryState asks the primary for its GTID position at its current
 // binlog position.
-func (s *Server) primaryState(ctx context.Context) (string, error) {
+func (s *Server) primaryState(ctx context.Context) ([]mysqlsource.GTID, error) {
 	u := s.cfg.Upstream
 	timeout := u.ConnectTimeout
 	if timeout <= 0 {
@@ -397,22 +391,18 @@ func (s *Server) primaryState(ctx context.Context) (string, error) {
 	d := &net.Dialer{}
 	c, err := client.ConnectWithDialer(cctx, "tcp", u.Addr, u.User, u.Password, "", d.DialContext)
 	if err != nil {
-		return "", fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
+		return nil, fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
 	}
 	defer c.Close()
 	r, err := c.Execute("SELECT @@GLOBAL.gtid_binlog_pos")
 	if err != nil {
-		return "", fmt.Errorf("binlogd: reading the primary's GTID position: %w", err)
+		return nil, fmt.Errorf("binlogd: reading the primary's GTID position: %w", err)
 	}
 	defer r.Close()
 	if len(r.Values) != 1 || len(r.Values[0]) != 1 {
-		return "", errors.New("binlogd: the primary's GTID position: no answer")
+		return nil, errors.New("binlogd: the primary's GTID position: no answer")
 	}
-	state := string(r.Values[0][0].AsString())
-	if _, err := mysqlsource.ParseGTIDState(state); err != nil {
-		return "", err
-	}
-	return state, nil
+	return mysqlsource.ParseGTIDState(string(r.Values[0][0].AsString()))
 }
 
 // beforeAck decides when the ACK for pos goes to the primary: at once in

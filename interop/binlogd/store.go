@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -271,7 +270,7 @@ func (s *Store) note(seg *segment, ev []byte, end semisync.Position) {
 		// file's transactions before its position). Nothing before the
 		// gap's end is served by position.
 		file := end.File()
-		if h.typ == typeRotate {
+		if h.typ == mysqlsource.TypeRotate {
 			file = s.pending.File()
 		}
 		if start := semisync.FilePos(file, uint64(h.logPos-h.size)); start != s.pending {
@@ -279,7 +278,7 @@ func (s *Store) note(seg *segment, ev []byte, end semisync.Position) {
 		}
 	}
 	s.live.apply(ev, end)
-	if ok && h.typ == typeFormatDescription {
+	if ok && h.typ == mysqlsource.TypeFormatDescription {
 		s.noteFD(ev, end, !h.madeUp() && h.logPos >= h.size && h.logPos-h.size == 4)
 	}
 	if n := len(seg.files); end.File() != "" && (n == 0 || seg.files[n-1] != end.File()) {
@@ -303,7 +302,7 @@ func parseCheckpoint(ev []byte) (checkpoint, bool) {
 		return checkpoint{}, false
 	}
 	var cp checkpoint
-	if err := json.Unmarshal(ev[headerLen:], &cp); err != nil || cp.Version != 1 {
+	if err := json.Unmarshal(ev[mysqlsource.HeaderLen:], &cp); err != nil || cp.Version != 1 {
 		return checkpoint{}, false
 	}
 	return cp, true
@@ -311,10 +310,10 @@ func parseCheckpoint(ev []byte) (checkpoint, bool) {
 
 func appendCheckpoint(cp checkpoint) []byte {
 	body, _ := json.Marshal(cp)
-	ev := make([]byte, headerLen, headerLen+len(body))
+	ev := make([]byte, mysqlsource.HeaderLen, mysqlsource.HeaderLen+len(body))
 	ev[4] = typeUnknown
-	binary.LittleEndian.PutUint32(ev[9:], uint32(headerLen+len(body)))
-	binary.LittleEndian.PutUint16(ev[17:], flagArtificial)
+	binary.LittleEndian.PutUint32(ev[9:], uint32(mysqlsource.HeaderLen+len(body)))
+	binary.LittleEndian.PutUint16(ev[17:], mysqlsource.FlagArtificial)
 	return append(ev, body...)
 }
 
@@ -351,7 +350,7 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 	if !ok {
 		return fmt.Errorf("%w: a %d-byte event", relaylog.ErrInvalidWrite, len(ev))
 	}
-	if h.typ == typeFormatDescription {
+	if h.typ == mysqlsource.TypeFormatDescription {
 		// A file's format description says which incarnation of the file
 		// this is (its creation time, the server's version): a resend may
 		// only be passed over in the file the store holds.
@@ -363,14 +362,14 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 		}
 	}
 	if h.madeUp() {
-		if _, have := s.fds[end.File()]; h.typ != typeFormatDescription || have || end.Less(s.pending) {
+		if _, have := s.fds[end.File()]; h.typ != mysqlsource.TypeFormatDescription || have || end.Less(s.pending) {
 			return nil
 		}
 	} else if !s.pending.Less(end) && !s.pending.IsZero() {
 		// Held already, if the stream is the stored file's: a GTID dump
 		// resends a transaction held in part and the file's first events.
 		// Anything else would be acknowledged without being stored.
-		if h.typ != typeRotate && end.File() != s.verified {
+		if h.typ != mysqlsource.TypeRotate && end.File() != s.verified {
 			return fmt.Errorf("%w: an event ending at %v, at or before the store's end %v, in a file whose format description was not resent", ErrDiverged, end, s.pending)
 		}
 		s.stats.Resent++
@@ -382,7 +381,7 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 		if start.IsZero() {
 			// The store's first event: it begins where the event does.
 			start = end
-			if !h.madeUp() && h.typ != typeRotate && h.logPos >= h.size {
+			if !h.madeUp() && h.typ != mysqlsource.TypeRotate && h.logPos >= h.size {
 				start = semisync.FilePos(end.File(), uint64(h.logPos-h.size))
 			}
 		}
@@ -391,7 +390,7 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 			return err
 		}
 	}
-	if !h.madeUp() && !s.pending.IsZero() && end.File() != s.pending.File() && h.typ != typeRotate {
+	if !h.madeUp() && !s.pending.IsZero() && end.File() != s.pending.File() && h.typ != mysqlsource.TypeRotate {
 		// The stream moved to another file without the rotate that ends
 		// the previous one (a GTID dump starting in the next file after
 		// the primary restarted): a replica must learn of the new file,
@@ -415,32 +414,21 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 // after the header up to the post-header lengths; log_pos, flags and
 // checksum may differ between a file's and a dump's copy).
 func sameFD(a, b []byte) bool {
-	const n = headerLen + 2 + 50 + 4
-	if len(a) < n || len(b) < n {
+	const at, created = mysqlsource.HeaderLen, mysqlsource.HeaderLen + 2 + mysqlsource.ServerVersionLen
+	if len(a) < created+4 || len(b) < created+4 {
 		return false
 	}
-	ca := binary.LittleEndian.Uint32(a[headerLen+52:])
-	cb := binary.LittleEndian.Uint32(b[headerLen+52:])
-	return string(a[headerLen:headerLen+52]) == string(b[headerLen:headerLen+52]) && (ca == cb || ca == 0 || cb == 0)
+	// A file's creation time is 0 in every file but the first after a
+	// server starts, and in some copies a dump sends: 0 matches any.
+	ca, cb := binary.LittleEndian.Uint32(a[created:]), binary.LittleEndian.Uint32(b[created:])
+	return string(a[at:created]) == string(b[at:created]) && (ca == cb || ca == 0 || cb == 0)
 }
 
 // appendRotate makes the rotate event a primary writes at the end of a
 // file, after an event ending at prev, to file.
 func appendRotate(server uint32, prev semisync.Position, file string, checksum bool) []byte {
-	ev := make([]byte, headerLen, headerLen+8+len(file)+4)
-	ev[4] = typeRotate
-	binary.LittleEndian.PutUint32(ev[5:], server)
-	ev = binary.LittleEndian.AppendUint64(ev, 4)
-	ev = append(ev, file...)
-	size := len(ev)
-	if checksum {
-		size += 4
-	}
-	binary.LittleEndian.PutUint32(ev[9:], uint32(size))
-	binary.LittleEndian.PutUint32(ev[13:], uint32(prev.Offset())+uint32(size))
-	if checksum {
-		ev = binary.LittleEndian.AppendUint32(ev, crc32.ChecksumIEEE(ev))
-	}
+	ev := mysqlsource.AppendRotate(nil, mysqlsource.Header{ServerID: server}, file, 4, checksum)
+	mysqlsource.SetLogPos(ev, uint32(prev.Offset())+uint32(len(ev)), checksum)
 	return ev
 }
 

@@ -12,21 +12,9 @@ import (
 	"github.com/semisync-go/semisync/interop/mysqlsource"
 )
 
-// MySQL binlog event types and flags the store reads.
-const (
-	typeUnknown           = 0
-	typeQuery             = 2
-	typeRotate            = 4
-	typeFormatDescription = 15
-	typeXID               = 16
-	typeHeartbeat         = 27
-	typeMariaGTID         = 162
-	headerLen             = 19
-	flagArtificial        = 0x20
-	// mariaStandalone is FL_STANDALONE of a MariaDB GTID event's flags:
-	// the group is one statement (DDL) with no COMMIT or XID after it.
-	mariaStandalone = 1
-)
+// typeUnknown is the type of the store's checkpoint records (UNKNOWN_EVENT:
+// no server writes it).
+const typeUnknown = 0
 
 // header is what the store reads of an event's common header.
 type header struct {
@@ -38,7 +26,7 @@ type header struct {
 }
 
 func parseHeader(ev []byte) (header, bool) {
-	if len(ev) < headerLen {
+	if len(ev) < mysqlsource.HeaderLen {
 		return header{}, false
 	}
 	return header{typ: ev[4], server: binary.LittleEndian.Uint32(ev[5:]), size: binary.LittleEndian.Uint32(ev[9:]),
@@ -49,7 +37,7 @@ func parseHeader(ev []byte) (header, bool) {
 // binlog server for its own bookkeeping) rather than one of its binlog's:
 // no log position, or the artificial flag, or a heartbeat.
 func (h header) madeUp() bool {
-	return h.logPos == 0 || h.flags&flagArtificial != 0 || h.typ == typeHeartbeat || h.typ == typeUnknown
+	return h.logPos == 0 || h.flags&mysqlsource.FlagArtificial != 0 || h.typ == mysqlsource.TypeHeartbeat || h.typ == typeUnknown
 }
 
 // txnState follows the transactions of the stored events: the GTID
@@ -78,24 +66,24 @@ func (t *txnState) apply(ev []byte, end semisync.Position) {
 	if !ok {
 		return
 	}
-	body := ev[headerLen:]
+	body := ev[mysqlsource.HeaderLen:]
 	switch h.typ {
-	case typeFormatDescription:
-		if len(ev) >= headerLen+5 {
+	case mysqlsource.TypeFormatDescription:
+		if len(ev) >= mysqlsource.HeaderLen+5 {
 			t.checksum = ev[len(ev)-5] == 1
 		}
 		t.fdFile, t.fd = end.File(), bytes.Clone(ev)
-	case typeMariaGTID:
+	case mysqlsource.TypeMariaGTID:
 		if len(body) >= 13 {
 			t.open, t.hasGTID = true, true
 			t.cur = mysqlsource.GTID{Domain: binary.LittleEndian.Uint32(body[8:]), ServerID: h.server, Seq: binary.LittleEndian.Uint64(body)}
-			t.standalone = body[12]&mariaStandalone != 0
+			t.standalone = body[12]&mysqlsource.GTIDStandalone != 0
 		}
-	case typeXID:
+	case mysqlsource.TypeXID:
 		if t.open {
 			t.commit()
 		}
-	case typeQuery:
+	case mysqlsource.TypeQuery:
 		if !t.open {
 			break
 		}
