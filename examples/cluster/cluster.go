@@ -178,8 +178,12 @@ func (c *cluster) startReplica(i int) (err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.done = cancel, make(chan error, 1)
 	go func() {
+		// A replica declares the source dead after 5 s of silence (the
+		// default, three 200 ms heartbeats, cut a healthy demo short on a
+		// busy machine); the demo stops its replicas with COM_QUIT, so no
+		// scene waits for this.
 		_, err := transport.Replicate(ctx, conn, transport.ReplicaConfig{
-			Replica: rep, ID: n.id, Start: n.resumedAt, RelayLog: relay,
+			Replica: rep, ID: n.id, Start: n.resumedAt, RelayLog: relay, PeerTimeout: 5 * time.Second,
 		})
 		n.done <- err
 	}()
