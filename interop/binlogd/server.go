@@ -2,10 +2,14 @@ package binlogd
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,8 +76,11 @@ type Upstream struct {
 	// unique among the primary's replicas.
 	ServerID uint32
 	// StartGTID is where an empty store begins: a MariaDB GTID position
-	// (domain-server-seq,...). Empty: the primary's current position
-	// (SHOW MASTER STATUS, and its GTID position there, BINLOG_GTID_POS).
+	// (domain-server-seq,...), or for a MySQL primary a GTID set
+	// (uuid:1-100,...), the transactions the store is to take as held.
+	// Empty: the primary's current position (its gtid_binlog_pos, or
+	// with GTID_MODE ON its gtid_executed; by file and position when it
+	// has no GTID).
 	StartGTID string
 	// HeartbeatPeriod, ReadTimeout and ConnectTimeout are mysqlreplica's.
 	HeartbeatPeriod, ReadTimeout, ConnectTimeout time.Duration
@@ -92,7 +99,9 @@ type Config struct {
 	// Vars holds both levels' semisync variables: the server's upstream
 	// replica's (rpl_semi_sync_slave_enabled) and its downstream source's
 	// (rpl_semi_sync_master_enabled, _timeout, _wait_for_slave_count, ...).
-	// MariaDB flavor only. If nil, New makes one with both sides ON.
+	// Its flavor is the primary's and the replicas': MariaDB, or MySQL
+	// (either naming). If nil, New makes one of MariaDB's flavor with both
+	// sides ON.
 	Vars *vars.Registry
 	// AckMode is the AckMode at start; SET GLOBAL binlogd_ack_mode
 	// changes it.
@@ -167,13 +176,6 @@ func New(cfg Config) (*Server, error) {
 	case cfg.AckMode != Local && cfg.AckMode != Chained:
 		return nil, fmt.Errorf("%w: ack mode %d", ErrConfig, cfg.AckMode)
 	}
-	var start []mysqlsource.GTID
-	if cfg.Upstream.StartGTID != "" {
-		var err error
-		if start, err = mysqlsource.ParseGTIDState(cfg.Upstream.StartGTID); err != nil {
-			return nil, fmt.Errorf("%w: start GTID: %v", ErrConfig, err)
-		}
-	}
 	reg := cfg.Vars
 	if reg == nil {
 		c := vars.Defaults(semisync.FlavorMariaDB)
@@ -183,8 +185,20 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if reg.Flavor() != semisync.FlavorMariaDB {
-		return nil, fmt.Errorf("%w: flavor %v: the binlog server serves MariaDB primaries and replicas", ErrConfig, reg.Flavor())
+	if cfg.Upstream.StartGTID != "" {
+		var err error
+		if reg.Flavor() == semisync.FlavorMariaDB {
+			_, err = mysqlsource.ParseGTIDState(cfg.Upstream.StartGTID)
+		} else {
+			_, err = mysqlsource.ParseGTIDSet(cfg.Upstream.StartGTID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: start GTID for flavor %v: %v", ErrConfig, reg.Flavor(), err)
+		}
+	}
+	if reg.Flavor() != semisync.FlavorMariaDB && cfg.Downstream.GTIDMode == "" {
+		// MySQL replicas connect with SOURCE_AUTO_POSITION=1.
+		cfg.Downstream.GTIDMode = "ON"
 	}
 	lg := cfg.Logger
 	if lg == nil {
@@ -203,7 +217,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	so := cfg.Store
-	so.Start = start
+	so.Start = cfg.Upstream.StartGTID
 	so.OnFlush = s.src.Flushed
 	if s.store, err = OpenStore(cfg.Dir, so); err != nil {
 		s.src.Close()
@@ -219,6 +233,13 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	d := cfg.Downstream
+	if d.ServerUUID == "" && reg.Flavor() != semisync.FlavorMariaDB {
+		// MySQL replicas ask for it, and refuse a source with theirs.
+		if d.ServerUUID, err = serverUUID(cfg.Dir); err != nil {
+			s.closeParts()
+			return nil, err
+		}
+	}
 	d.Variables = s.variables
 	d.Status = s.status
 	d.Statement = s.statement
@@ -232,6 +253,43 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) closeParts() {
 	s.src.Close()
 	s.store.Close()
+}
+
+// uuidFile holds, in the data directory, the server_uuid a MySQL-flavor
+// server made up at its first start (as MySQL keeps its own in auto.cnf).
+const uuidFile = "server_uuid"
+
+// serverUUID returns the server_uuid kept in dir, making one up and
+// keeping it (fsynced) the first time.
+func serverUUID(dir string) (string, error) {
+	path := filepath.Join(dir, uuidFile)
+	if b, err := os.ReadFile(path); err == nil {
+		u := strings.TrimSpace(string(b))
+		if _, err := mysqlsource.ParseGTIDSet(u + ":1"); err != nil {
+			return "", fmt.Errorf("%w: %s holds no server UUID: %q", ErrDamaged, path, u)
+		}
+		return u, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	u := strings.Split(mysqlsource.FormatGTIDSet([]mysqlsource.UUIDSet{{SID: b, Intervals: []mysqlsource.Interval{{Start: 1, End: 2}}}}), ":")[0]
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.WriteString(u + "\n")
+	if err = errors.Join(err, f.Sync(), f.Close()); err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err = errors.Join(err, syncDir(dir)); err != nil {
+		return "", fmt.Errorf("binlogd: keeping the server UUID: %w", err)
+	}
+	return u, nil
 }
 
 // Store returns the server's store.
@@ -355,11 +413,11 @@ func (s *Server) connect(ctx context.Context) error {
 		// GTID: the position and the GTID position there.
 		// (A primary with no GTID yet: by file and position, from its
 		// current position, which mysqlreplica asks for.)
-		state, err := s.primaryState(ctx)
+		pos, err := s.primaryState(ctx)
 		if err != nil {
 			return err
 		}
-		s.store.seed(state)
+		s.store.seed(pos)
 	}
 	res, err := mysqlreplica.Replicate(ctx, cfg)
 	s.mu.Lock()
@@ -379,8 +437,9 @@ func (s *Server) noteConnected() {
 }
 
 // primaryState asks the primary for its GTID position at its current
-// binlog position.
-func (s *Server) primaryState(ctx context.Context) ([]mysqlsource.GTID, error) {
+// binlog position: MariaDB's gtid_binlog_pos, or MySQL's gtid_executed
+// when its GTID_MODE is ON (else none).
+func (s *Server) primaryState(ctx context.Context) (gtidPos, error) {
 	u := s.cfg.Upstream
 	timeout := u.ConnectTimeout
 	if timeout <= 0 {
@@ -391,18 +450,40 @@ func (s *Server) primaryState(ctx context.Context) ([]mysqlsource.GTID, error) {
 	d := &net.Dialer{}
 	c, err := client.ConnectWithDialer(cctx, "tcp", u.Addr, u.User, u.Password, "", d.DialContext)
 	if err != nil {
-		return nil, fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
+		return gtidPos{}, fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
 	}
 	defer c.Close()
-	r, err := c.Execute("SELECT @@GLOBAL.gtid_binlog_pos")
+	one := func(q string) (string, error) {
+		r, err := c.Execute(q)
+		if err != nil {
+			return "", fmt.Errorf("binlogd: asking the primary %s: %w", q, err)
+		}
+		defer r.Close()
+		if len(r.Values) != 1 || len(r.Values[0]) != 1 {
+			return "", fmt.Errorf("binlogd: asking the primary %s: no answer", q)
+		}
+		return string(r.Values[0][0].AsString()), nil
+	}
+	if s.reg.Flavor() == semisync.FlavorMariaDB {
+		v, err := one("SELECT @@GLOBAL.gtid_binlog_pos")
+		if err != nil {
+			return gtidPos{}, err
+		}
+		return parseGTIDPos(v)
+	}
+	mode, err := one("SELECT @@GLOBAL.gtid_mode")
+	if err != nil || !strings.EqualFold(mode, "ON") {
+		return gtidPos{}, err
+	}
+	v, err := one("SELECT @@GLOBAL.gtid_executed")
 	if err != nil {
-		return nil, fmt.Errorf("binlogd: reading the primary's GTID position: %w", err)
+		return gtidPos{}, err
 	}
-	defer r.Close()
-	if len(r.Values) != 1 || len(r.Values[0]) != 1 {
-		return nil, errors.New("binlogd: the primary's GTID position: no answer")
+	set, err := mysqlsource.ParseGTIDSet(v)
+	if err != nil {
+		return gtidPos{}, fmt.Errorf("binlogd: the primary's gtid_executed: %w", err)
 	}
-	return mysqlsource.ParseGTIDState(string(r.Values[0][0].AsString()))
+	return gtidPos{mysql: set}, nil
 }
 
 // beforeAck decides when the ACK for pos goes to the primary: at once in
@@ -547,6 +628,12 @@ func (s *Server) statement(stmt string, admin bool) ([]string, [][]string, bool,
 		return nil, nil, true, nil
 	}
 	switch {
+	case reGTIDExecuted.MatchString(stmt) && strings.EqualFold(reGTIDExecuted.FindStringSubmatch(stmt)[1], "gtid_executed") == (s.reg.Flavor() != semisync.FlavorMariaDB):
+		// A binlog server behind this one asks where the store is, by
+		// GTID, before its first dump.
+		g, err := s.store.GTID()
+		name := stmt[strings.Index(stmt, "@"):]
+		return []string{name}, [][]string{{g}}, true, err
 	case reSlaveStatus.MatchString(stmt):
 		cols, row := s.slaveStatus()
 		return cols, [][]string{row}, true, nil
@@ -597,4 +684,5 @@ var (
 	reSetMode          = regexp.MustCompile(`(?is)^SET\s+(?:GLOBAL\s+|@@GLOBAL\.)` + AckModeVariable + `\s*=\s*(\S+)$`)
 	reSlaveStatus      = regexp.MustCompile(`(?is)^SHOW\s+(?:SLAVE|REPLICA)\s+STATUS$`)
 	reSemisyncReplicas = regexp.MustCompile(`(?is)^SHOW\s+SEMISYNC\s+REPLICAS$`)
+	reGTIDExecuted     = regexp.MustCompile(`(?is)^SELECT\s+@@(?:GLOBAL\.)?(gtid_executed|gtid_binlog_pos|gtid_current_pos)$`)
 )

@@ -67,7 +67,7 @@ type StoreOptions struct {
 	// primary's binlog where an empty store begins: it goes into the
 	// first segment's checkpoint, and GTID answers it until a transaction
 	// is stored.
-	Start []mysqlsource.GTID
+	Start string
 	// OnFlush, if set, is called by Flush with the end of what it wrote,
 	// when that moved on, before any reader can see it (a binlog server
 	// tells its source.Source here: source.Source.Flushed).
@@ -82,7 +82,7 @@ type segment struct {
 	first semisync.Position  // end of its checkpoint record: where it begins
 	last  semisync.Position  // end of its last fsynced record
 	files []string           // the primary's binlog files it holds events of
-	list  []mysqlsource.GTID // the GTID position at first
+	list  gtidPos            // the GTID position at first
 	size  int64
 	mod   time.Time
 }
@@ -125,7 +125,7 @@ type Store struct {
 	verified  string             // the file whose format description the stream resent as stored
 	floor     semisync.Position  // where the store holds every event from: the end of its last gap
 	floorPrev semisync.Position  // the end of the last record before that gap
-	floorGTID []mysqlsource.GTID // the GTID position at floor
+	floorGTID gtidPos            // the GTID position at floor
 	readers   map[*cursor]struct{}
 	grown     chan struct{}
 	closed    bool
@@ -157,7 +157,11 @@ func OpenStore(dir string, o StoreOptions) (*Store, error) {
 	}
 	s := &Store{dir: dir, o: o, next: 1, fds: map[string][]byte{}, fromTop: map[string]bool{},
 		readers: map[*cursor]struct{}{}, grown: make(chan struct{})}
-	s.live.gtids = slices.Clone(o.Start)
+	start, err := parseGTIDPos(o.Start)
+	if err != nil {
+		return nil, fmt.Errorf("binlogd: the store's start position: %w", err)
+	}
+	s.live.pos = start
 	names, err := filepath.Glob(filepath.Join(dir, segmentPrefix+"*"+segmentSuffix))
 	if err != nil {
 		return nil, err
@@ -229,13 +233,13 @@ func (s *Store) load(seg *segment) error {
 			if len(s.segs) > 0 && r.End != s.pending {
 				return fmt.Errorf("%w: %s begins at %v, its predecessor ends at %v", ErrDamaged, seg.path, r.End, s.pending)
 			}
-			list, err := mysqlsource.ParseGTIDState(cp.GTID)
+			list, err := parseGTIDPos(cp.GTID)
 			if err != nil {
 				return fmt.Errorf("%w: %s: %v", ErrDamaged, seg.path, err)
 			}
 			seg.first, seg.list = r.End, list
 			if len(s.segs) == 0 {
-				s.live = txnState{gtids: slices.Clone(list), boundary: r.End}
+				s.live = txnState{pos: list.clone(), boundary: r.End}
 				if cp.FD != nil {
 					s.live.apply(cp.FD, semisync.FilePos(cp.File, 4))
 					s.noteFD(cp.FD, semisync.FilePos(cp.File, 4), false)
@@ -274,7 +278,7 @@ func (s *Store) note(seg *segment, ev []byte, end semisync.Position) {
 			file = s.pending.File()
 		}
 		if start := semisync.FilePos(file, uint64(h.logPos-h.size)); start != s.pending {
-			s.floor, s.floorPrev, s.floorGTID = start, s.pending, slices.Clone(s.live.gtids)
+			s.floor, s.floorPrev, s.floorGTID = start, s.pending, s.live.pos.clone()
 		}
 	}
 	s.live.apply(ev, end)
@@ -440,7 +444,7 @@ func (s *Store) newSegment(start semisync.Position) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := checkpoint{Version: 1, GTID: formatGTIDs(s.live.gtids), File: s.live.fdFile, FD: s.live.fd}
+	cp := checkpoint{Version: 1, GTID: s.live.pos.String(), File: s.live.fdFile, FD: s.live.fd}
 	if err := f.Write(appendCheckpoint(cp), start); err != nil {
 		f.Close()
 		return nil, err
@@ -448,7 +452,7 @@ func (s *Store) newSegment(start semisync.Position) (*segment, error) {
 	if err := errors.Join(f.Flush(), f.Sync(), syncDir(s.dir)); err != nil {
 		return nil, errors.Join(err, f.Close(), os.Remove(path))
 	}
-	seg := &segment{seq: s.next, path: path, f: f, first: start, last: start, list: slices.Clone(s.live.gtids), mod: time.Now(), size: f.Stats().Bytes}
+	seg := &segment{seq: s.next, path: path, f: f, first: start, last: start, list: s.live.pos.clone(), mod: time.Now(), size: f.Stats().Bytes}
 	s.next++
 	s.segs = append(s.segs, seg)
 	if s.pending.IsZero() {
@@ -588,11 +592,11 @@ func (s *Store) Recovery() relaylog.Recovery {
 
 // seed sets the GTID position an empty store begins at; it does nothing
 // once the store holds an event.
-func (s *Store) seed(list []mysqlsource.GTID) {
+func (s *Store) seed(pos gtidPos) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.segs) == 0 && s.pending.IsZero() {
-		s.live.gtids = slices.Clone(list)
+		s.live.pos = pos.clone()
 		s.synced = s.live.clone()
 	}
 }
@@ -603,7 +607,7 @@ func (s *Store) seed(list []mysqlsource.GTID) {
 func (s *Store) GTID() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return formatGTIDs(s.synced.gtids), nil
+	return s.synced.pos.String(), nil
 }
 
 // Files lists the primary's binlog files the store holds events of,
@@ -633,27 +637,43 @@ func (s *Store) FormatDescription(file string) ([]byte, error) {
 	return slices.Clone(fd), nil
 }
 
-// GTIDCheckpoint returns the newest checkpoint a replica at state has
-// everything before (mysqlsource.GTIDIndex): the end of the last whole
-// transaction fsynced, or the start of a segment.
+// GTIDCheckpoint returns the newest checkpoint a MariaDB replica at state
+// has everything before (mysqlsource.GTIDIndex): the end of the last
+// whole transaction fsynced, the start of a segment, or the end of a gap.
 func (s *Store) GTIDCheckpoint(state []mysqlsource.GTID) (semisync.Position, []mysqlsource.GTID, bool, error) {
+	pos, at, ok, err := s.checkpoint(func(p gtidPos) bool { return covers(state, p.maria) })
+	return pos, at.maria, ok, err
+}
+
+// MySQLGTIDCheckpoint returns the newest checkpoint whose GTID set a MySQL
+// replica's set contains (mysqlsource.MySQLGTIDIndex): the end of the
+// last whole transaction fsynced, the start of a segment, or the end of a
+// gap.
+func (s *Store) MySQLGTIDCheckpoint(set []mysqlsource.UUIDSet) (semisync.Position, []mysqlsource.UUIDSet, bool, error) {
+	pos, at, ok, err := s.checkpoint(func(p gtidPos) bool { return containsSet(set, p.mysql) })
+	return pos, at.mysql, ok, err
+}
+
+// checkpoint returns the newest checkpoint whose GTID position has says a
+// replica has everything before.
+func (s *Store) checkpoint(has func(gtidPos) bool) (semisync.Position, gtidPos, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return semisync.Position{}, nil, false, ErrStoreClosed
+		return semisync.Position{}, gtidPos{}, false, ErrStoreClosed
 	}
-	if !s.synced.boundary.IsZero() && !s.synced.boundary.Less(s.floor) && covers(state, s.synced.gtids) {
-		return s.synced.boundary, slices.Clone(s.synced.gtids), true, nil
+	if !s.synced.boundary.IsZero() && !s.synced.boundary.Less(s.floor) && has(s.synced.pos) {
+		return s.synced.boundary, s.synced.pos.clone(), true, nil
 	}
 	for i := len(s.segs) - 1; i >= 0; i-- {
-		if !s.segs[i].first.Less(s.floor) && covers(state, s.segs[i].list) {
-			return s.segs[i].first, slices.Clone(s.segs[i].list), true, nil
+		if !s.segs[i].first.Less(s.floor) && has(s.segs[i].list) {
+			return s.segs[i].first, s.segs[i].list.clone(), true, nil
 		}
 	}
-	if !s.floor.IsZero() && !s.floorPrev.Less(s.firstLocked()) && covers(state, s.floorGTID) {
-		return s.floor, slices.Clone(s.floorGTID), true, nil
+	if !s.floor.IsZero() && !s.floorPrev.Less(s.firstLocked()) && has(s.floorGTID) {
+		return s.floor, s.floorGTID.clone(), true, nil
 	}
-	return semisync.Position{}, nil, false, nil
+	return semisync.Position{}, gtidPos{}, false, nil
 }
 
 // Stats returns the store's figures.

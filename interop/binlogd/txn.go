@@ -40,14 +40,112 @@ func (h header) madeUp() bool {
 	return h.logPos == 0 || h.flags&mysqlsource.FlagArtificial != 0 || h.typ == mysqlsource.TypeHeartbeat || h.typ == typeUnknown
 }
 
+// gtidPos is a GTID position of either flavor: MariaDB's, the last
+// transaction of each domain (sorted by domain), or MySQL's GTID set. A
+// store holds one kind; both empty is the position before any GTID.
+type gtidPos struct {
+	maria []mysqlsource.GTID
+	mysql []mysqlsource.UUIDSet
+}
+
+func (p gtidPos) clone() gtidPos {
+	p.maria = slices.Clone(p.maria)
+	p.mysql = slices.Clone(p.mysql)
+	for i := range p.mysql {
+		p.mysql[i].Intervals = slices.Clone(p.mysql[i].Intervals)
+	}
+	return p
+}
+
+// String writes the position as its flavor does: a MySQL GTID set, or
+// MariaDB's domain-server-seq list.
+func (p gtidPos) String() string {
+	if len(p.mysql) > 0 {
+		return mysqlsource.FormatGTIDSet(p.mysql)
+	}
+	return formatGTIDs(p.maria)
+}
+
+// parseGTIDPos parses either flavor's position: a MySQL GTID set names
+// server UUIDs followed by a colon, which a MariaDB position never has.
+func parseGTIDPos(s string) (gtidPos, error) {
+	if strings.Contains(s, ":") {
+		set, err := mysqlsource.ParseGTIDSet(s)
+		return gtidPos{mysql: set}, err
+	}
+	list, err := mysqlsource.ParseGTIDState(s)
+	if err == nil {
+		slices.SortFunc(list, func(a, b mysqlsource.GTID) int { return cmp.Compare(a.Domain, b.Domain) })
+	}
+	return gtidPos{maria: list}, err
+}
+
+// addMaria makes g the last transaction of its domain.
+func (p *gtidPos) addMaria(g mysqlsource.GTID) {
+	i, found := slices.BinarySearchFunc(p.maria, g.Domain, func(x mysqlsource.GTID, d uint32) int {
+		return cmp.Compare(x.Domain, d)
+	})
+	if found {
+		p.maria[i] = g
+	} else {
+		p.maria = slices.Insert(p.maria, i, g)
+	}
+}
+
+// addMySQL adds the transactions iv of source sid to the set.
+func (p *gtidPos) addMySQL(sid [16]byte, iv mysqlsource.Interval) {
+	i, found := slices.BinarySearchFunc(p.mysql, sid, func(u mysqlsource.UUIDSet, sid [16]byte) int {
+		return bytes.Compare(u.SID[:], sid[:])
+	})
+	if !found {
+		p.mysql = slices.Insert(p.mysql, i, mysqlsource.UUIDSet{SID: sid})
+	}
+	ivs := p.mysql[i].Intervals
+	// Transactions come in order: the new one usually extends the last
+	// interval.
+	if n := len(ivs); n > 0 && ivs[n-1].End == iv.Start {
+		ivs[n-1].End = iv.End
+		return
+	}
+	j, _ := slices.BinarySearchFunc(ivs, iv.Start, func(x mysqlsource.Interval, start uint64) int { return cmp.Compare(x.Start, start) })
+	ivs = slices.Insert(ivs, j, iv)
+	// Merge what now overlaps or touches.
+	out := ivs[:0]
+	for _, x := range ivs {
+		if n := len(out); n > 0 && x.Start <= out[n-1].End {
+			out[n-1].End = max(out[n-1].End, x.End)
+			continue
+		}
+		out = append(out, x)
+	}
+	p.mysql[i].Intervals = out
+}
+
+// containsSet says whether set holds every transaction of sub.
+func containsSet(set, sub []mysqlsource.UUIDSet) bool {
+	for _, u := range sub {
+		i := slices.IndexFunc(set, func(x mysqlsource.UUIDSet) bool { return x.SID == u.SID })
+		for _, iv := range u.Intervals {
+			if i < 0 || !slices.ContainsFunc(set[i].Intervals, func(x mysqlsource.Interval) bool { return x.Start <= iv.Start && iv.End <= x.End }) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // txnState follows the transactions of the stored events: the GTID
 // position of the transactions held whole, whether one is open, and the
 // checksum and format description in force.
 type txnState struct {
-	gtids      []mysqlsource.GTID // the last whole transaction of each domain, by domain
-	open       bool               // inside a transaction
-	cur        mysqlsource.GTID   // the open transaction's GTID (hasGTID)
+	pos        gtidPos          // the transactions held whole
+	open       bool             // inside a transaction
+	cur        mysqlsource.GTID // the open transaction's MariaDB GTID (hasGTID)
+	curSID     [16]byte         // the open transaction's MySQL GTID (hasGTID, mysql)
+	curGNO     uint64
 	hasGTID    bool
+	mysql      bool // the open transaction began with a MySQL (anonymous) GTID event
+	first      bool // a MySQL transaction whose first statement is still to come
 	standalone bool
 	boundary   semisync.Position // end of the last event outside any transaction, or of a transaction's last
 	checksum   bool              // events carry a CRC32 (the last format description's)
@@ -56,7 +154,7 @@ type txnState struct {
 }
 
 func (t txnState) clone() txnState {
-	t.gtids = slices.Clone(t.gtids)
+	t.pos = t.pos.clone()
 	return t
 }
 
@@ -75,9 +173,32 @@ func (t *txnState) apply(ev []byte, end semisync.Position) {
 		t.fdFile, t.fd = end.File(), bytes.Clone(ev)
 	case mysqlsource.TypeMariaGTID:
 		if len(body) >= 13 {
-			t.open, t.hasGTID = true, true
+			t.open, t.hasGTID, t.mysql = true, true, false
 			t.cur = mysqlsource.GTID{Domain: binary.LittleEndian.Uint32(body[8:]), ServerID: h.server, Seq: binary.LittleEndian.Uint64(body)}
 			t.standalone = body[12]&mysqlsource.GTIDStandalone != 0
+		}
+	case mysqlsource.TypeMySQLGTID, typeMySQLAnonymousGTID:
+		// MySQL's transaction: BEGIN ... XID (or COMMIT, or ROLLBACK), or
+		// one statement (DDL) alone, or one compressed payload.
+		if len(body) >= 25 {
+			t.open, t.mysql, t.first, t.standalone = true, true, true, false
+			t.hasGTID = h.typ == mysqlsource.TypeMySQLGTID
+			copy(t.curSID[:], body[1:17])
+			t.curGNO = binary.LittleEndian.Uint64(body[17:])
+		}
+	case typeMySQLPreviousGTIDs:
+		// The transactions of the files before this one: a relay log
+		// takes them as held, as MySQL's does.
+		if prev, err := mysqlsource.ParseGTIDSetEvent(ev); err == nil {
+			for _, u := range prev {
+				for _, iv := range u.Intervals {
+					t.pos.addMySQL(u.SID, iv)
+				}
+			}
+		}
+	case typeMySQLTransactionPayload, typeMySQLXAPrepare:
+		if t.open && t.mysql {
+			t.commit()
 		}
 	case mysqlsource.TypeXID:
 		if t.open {
@@ -87,13 +208,25 @@ func (t *txnState) apply(ev []byte, end semisync.Position) {
 		if !t.open {
 			break
 		}
+		q := strings.ToUpper(t.queryText(body))
+		if t.mysql && t.first {
+			t.first = false
+			if q != "BEGIN" && !strings.HasPrefix(q, "XA START") {
+				t.commit() // a statement alone: DDL, XA COMMIT, XA ROLLBACK
+			}
+			break
+		}
 		if t.standalone {
 			t.commit()
 			break
 		}
-		switch strings.ToUpper(t.queryText(body)) {
+		switch q {
 		case "COMMIT", "ROLLBACK":
 			t.commit()
+		}
+	default:
+		if t.mysql && !structural(h.typ) {
+			t.first = false
 		}
 	}
 	if !t.open {
@@ -101,7 +234,9 @@ func (t *txnState) apply(ev []byte, end semisync.Position) {
 	}
 }
 
-// queryText returns a query event's statement (empty if it is too short).
+// queryText returns a query event's statement, or its first 16 bytes
+// when it is longer (empty if the event is too short): enough to know
+// BEGIN, COMMIT, ROLLBACK and XA START.
 func (t *txnState) queryText(body []byte) string {
 	if t.checksum {
 		if len(body) < 4 {
@@ -115,10 +250,14 @@ func (t *txnState) queryText(body []byte) string {
 	dbLen := int(body[8])
 	statusLen := int(binary.LittleEndian.Uint16(body[11:]))
 	at := 13 + statusLen + dbLen + 1
-	if at > len(body) || len(body)-at > 16 {
-		return "" // only short statements matter: COMMIT, ROLLBACK
+	if at > len(body) {
+		return ""
 	}
-	return string(body[at:])
+	q := body[at:]
+	if len(q) > 16 {
+		return string(q[:16]) + "…" // never equal to a short statement
+	}
+	return string(q)
 }
 
 func (t *txnState) commit() {
@@ -127,14 +266,29 @@ func (t *txnState) commit() {
 		return
 	}
 	t.hasGTID = false
-	i, found := slices.BinarySearchFunc(t.gtids, t.cur.Domain, func(g mysqlsource.GTID, d uint32) int {
-		return cmp.Compare(g.Domain, d)
-	})
-	if found {
-		t.gtids[i] = t.cur
+	if t.mysql {
+		t.pos.addMySQL(t.curSID, mysqlsource.Interval{Start: t.curGNO, End: t.curGNO + 1})
 	} else {
-		t.gtids = slices.Insert(t.gtids, i, t.cur)
+		t.pos.addMaria(t.cur)
 	}
+}
+
+// MySQL's event types the store follows that mysqlsource does not name.
+const (
+	typeMySQLAnonymousGTID      = 34 // ANONYMOUS_GTID_LOG_EVENT
+	typeMySQLPreviousGTIDs      = 35 // PREVIOUS_GTIDS_LOG_EVENT
+	typeMySQLTransactionPayload = 40 // TRANSACTION_PAYLOAD_EVENT: a whole compressed transaction
+	typeMySQLXAPrepare          = 38 // XA_PREPARE_LOG_EVENT: ends an XA transaction's first part
+)
+
+// structural says whether an event of type typ belongs to the binlog
+// file rather than to a transaction.
+func structural(typ byte) bool {
+	switch typ {
+	case mysqlsource.TypeRotate, mysqlsource.TypeFormatDescription, mysqlsource.TypeHeartbeat, typeMySQLPreviousGTIDs, typeUnknown:
+		return true
+	}
+	return false
 }
 
 // formatGTIDs writes a GTID position as MariaDB does: domain-server-seq,

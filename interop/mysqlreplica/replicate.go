@@ -17,6 +17,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/interop/mysqlsource"
 	"github.com/semisync-go/semisync/relaylog"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/wire"
@@ -73,14 +74,18 @@ type Config struct {
 	// the source while it blocks.
 	BeforeAck func(pos semisync.Position)
 	// GTID, if set, is asked before each dump for the replica's GTID
-	// position (MariaDB's gtid_slave_pos: the last transaction of each
-	// domain that the relay holds whole and durable). A non-empty answer
-	// makes the dump a MariaDB GTID dump from it (@slave_connect_state, as
-	// a replica with MASTER_USE_GTID=slave_pos), which may resend events
-	// the relay already holds (those of a transaction it holds in part,
-	// and the file's leading events): the relay must pass over events
-	// ending at or before its last. An empty answer means a dump by file
-	// and position, as without GTID.
+	// position: the transactions the relay holds whole and durable.
+	// A non-empty answer makes the dump a GTID dump from it:
+	//   - MariaDB: a position as gtid_slave_pos writes it (the last
+	//     transaction of each domain), sent as @slave_connect_state, as a
+	//     replica with MASTER_USE_GTID=slave_pos does;
+	//   - MySQL (both flavors): a GTID set as gtid_executed writes it
+	//     (mysqlsource.ParseGTIDSet), sent in COM_BINLOG_DUMP_GTID, as a
+	//     replica with SOURCE_AUTO_POSITION=1 does.
+	// A GTID dump may resend events the relay already holds (those of a
+	// transaction it holds in part, and the file's leading events): the
+	// relay must pass over events ending at or before its last. An empty
+	// answer means a dump by file and position, as without GTID.
 	GTID func() (string, error)
 }
 
@@ -254,13 +259,24 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 		if gtidPos, err = cfg.GTID(); err != nil {
 			return res, err
 		}
-		if gtidPos != "" && cfg.Replica.Flavor() != semisync.FlavorMariaDB {
-			return res, fmt.Errorf("%w: a GTID position %q for a source of flavor %v (only MariaDB's GTID dumps are implemented)", ErrConfig, gtidPos, cfg.Replica.Flavor())
+	}
+	var mysqlSet []mysqlsource.UUIDSet
+	if gtidPos != "" && cfg.Replica.Flavor() != semisync.FlavorMariaDB {
+		if mysqlSet, err = mysqlsource.ParseGTIDSet(gtidPos); err != nil {
+			return res, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		if len(mysqlSet) == 0 {
+			gtidPos = "" // no transaction: by file and position
 		}
 	}
 	res.Start = start
 	streamStart := start
-	if gtidPos != "" {
+	if len(mysqlSet) > 0 {
+		// The source finds the first file holding a transaction not in the
+		// set; the stream starts with that file's name (a made-up rotate).
+		res.GTID = gtidPos
+		streamStart = semisync.Position{}
+	} else if gtidPos != "" && cfg.Replica.Flavor() == semisync.FlavorMariaDB {
 		// The source finds the start from the GTID position; the stream
 		// starts with the file it names (its first, made-up rotate).
 		if strings.ContainsAny(gtidPos, "'\\") {
@@ -293,7 +309,13 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 		// relay holds every event of the source's binlog.
 		flags |= dumpSendAnnotateRows
 	}
-	if err := writeCommand(conn, dumpCommand(start, flags, cfg.ServerID)); err != nil {
+	cmd := dumpCommand(start, flags, cfg.ServerID)
+	if len(mysqlSet) > 0 {
+		if cmd, err = mysqlsource.AppendGTIDDump(nil, mysqlsource.GTIDDump{ServerID: cfg.ServerID, Pos: 4, GTIDs: mysqlSet}); err != nil {
+			return res, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	if err := writeCommand(conn, cmd); err != nil {
 		return res, ctxErr(ctx, err)
 	}
 	w.startDump()

@@ -162,6 +162,21 @@ type GTIDIndex interface {
 	GTIDCheckpoint(state []GTID) (pos semisync.Position, list []GTID, ok bool, err error)
 }
 
+// MySQLGTIDIndex is implemented by a Binlog that keeps checkpoints of
+// MySQL GTID sets (a binlog server's GTID index): a MySQL GTID dump then
+// reads the binlog from the checkpoint it returns rather than from the
+// oldest file, and the checkpoint's set stands for the oldest file's
+// previous GTIDs.
+type MySQLGTIDIndex interface {
+	// MySQLGTIDCheckpoint returns the newest checkpoint of the binlog
+	// whose GTID set (every transaction before it, in the binlog or
+	// before its oldest file) is contained in set, a replica's executed
+	// and received set: a position at a transaction boundary, and that
+	// GTID set. ok is false when there is none (the replica lacks
+	// transactions the binlog no longer has, or never had).
+	MySQLGTIDCheckpoint(set []UUIDSet) (pos semisync.Position, before []UUIDSet, ok bool, err error)
+}
+
 // locate scans the binlog from its oldest file for the first transaction
 // the replica lacks, and checks the replica's position against the
 // binlog: a MariaDB replica's GTIDs must be in it (or be where its oldest
@@ -181,31 +196,6 @@ func locate(done <-chan struct{}, log Binlog, w gtidWant) (gtidStart, error) {
 	inHead := true // in the current file's leading events
 	oldest := true // in the oldest file
 	found := make([]bool, len(w.maria))
-	if ix, ok := log.(GTIDIndex); ok && !w.mysql {
-		// Scan from the binlog's newest checkpoint the replica's position
-		// covers, not from the oldest file.
-		pos, list, ok, err := ix.GTIDCheckpoint(w.maria)
-		if err != nil {
-			return gtidStart{}, err
-		}
-		if !ok {
-			return gtidStart{}, fmt.Errorf("%w: the binlog begins after the replica's position %v", ErrGTIDPurged, w.maria)
-		}
-		fd, err := log.FormatDescription(pos.File())
-		if err != nil {
-			return gtidStart{}, err
-		}
-		for i, want := range w.maria {
-			found[i] = slices.Contains(list, want)
-		}
-		first, inHead, oldest = pos, false, false
-		at = gtidStart{file: pos.File(), start: pos, head: []dump.Event{{Data: bytes.Clone(fd), End: pos}}}
-	}
-	cur, err := log.Open(first)
-	if err != nil {
-		return gtidStart{}, err
-	}
-	defer cur.Close()
 	var own []Interval // this source's transactions in the binlog, from the oldest file's previous GTIDs on
 	ownSorted := true
 	addOwn := func(iv Interval) {
@@ -217,6 +207,52 @@ func locate(done <-chan struct{}, log Binlog, w gtidWant) (gtidStart, error) {
 		}
 		own = append(own, iv)
 	}
+	// A binlog with checkpoints is scanned from the newest checkpoint the
+	// replica's position covers, not from the oldest file.
+	var pos semisync.Position
+	var indexed bool
+	if ix, ok := log.(GTIDIndex); ok && !w.mysql {
+		var list []GTID
+		pos, list, indexed, err = ix.GTIDCheckpoint(w.maria)
+		if err != nil {
+			return gtidStart{}, err
+		}
+		if !indexed {
+			return gtidStart{}, fmt.Errorf("%w: the binlog begins after the replica's position %v", ErrGTIDPurged, w.maria)
+		}
+		for i, want := range w.maria {
+			found[i] = slices.Contains(list, want)
+		}
+	} else if ix, ok := log.(MySQLGTIDIndex); ok && w.mysql {
+		var before []UUIDSet
+		pos, before, indexed, err = ix.MySQLGTIDCheckpoint(w.set)
+		if err != nil {
+			return gtidStart{}, err
+		}
+		if !indexed {
+			return gtidStart{}, fmt.Errorf("%w: the replica lacks transactions from before the binlog's oldest checkpoint", ErrGTIDPurged)
+		}
+		for _, b := range before {
+			if w.hasOwn && b.SID == w.own {
+				for _, iv := range b.Intervals {
+					addOwn(iv)
+				}
+			}
+		}
+	}
+	if indexed {
+		fd, err := log.FormatDescription(pos.File())
+		if err != nil {
+			return gtidStart{}, err
+		}
+		first, inHead, oldest = pos, false, false
+		at = gtidStart{file: pos.File(), start: pos, head: []dump.Event{{Data: bytes.Clone(fd), End: pos}}}
+	}
+	cur, err := log.Open(first)
+	if err != nil {
+		return gtidStart{}, err
+	}
+	defer cur.Close()
 	var located bool
 	for n := 0; ; n++ {
 		if n%1024 == 0 {
@@ -350,11 +386,7 @@ func (w gtidWant) oldestList(ev []byte, typ byte, found []bool, addOwn func(Inte
 		if !w.mysql {
 			return nil
 		}
-		// The set runs to the event's end, or to its CRC32.
-		prev, err := parseGTIDSet(body, "PREVIOUS_GTIDS_LOG_EVENT")
-		if err != nil && len(body) >= ChecksumLen {
-			prev, err = parseGTIDSet(body[:len(body)-ChecksumLen], "PREVIOUS_GTIDS_LOG_EVENT")
-		}
+		prev, err := ParseGTIDSetEvent(ev)
 		if err != nil {
 			return fmt.Errorf("mysqlsource: the oldest file's previous GTIDs: %w", err)
 		}

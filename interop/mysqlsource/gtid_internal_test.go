@@ -314,3 +314,75 @@ func TestLocateMySQLFiles(t *testing.T) {
 	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 5}}})
 	require.ErrorIs(t, err, ErrReplicaAhead, "own 1 and 2 were never this source's: not in the oldest previous GTIDs")
 }
+
+// ParseGTIDSet: MySQL's text, normalised (sources by UUID, intervals
+// sorted and merged), and written back by FormatGTIDSet on one line.
+func TestParseGTIDSet(t *testing.T) {
+	a := [16]byte{0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62}
+	b := [16]byte{15: 1}
+	got, err := ParseGTIDSet("3E11FA47-71CA-11E1-9E33-C80AA9429562:11:1-5,\n00000000-0000-0000-0000-000000000001:3, 3e11fa47-71ca-11e1-9e33-c80aa9429562:4-7")
+	require.NoError(t, err)
+	require.Equal(t, []UUIDSet{{SID: b, Intervals: []Interval{{3, 4}}}, {SID: a, Intervals: []Interval{{1, 8}, {11, 12}}}}, got)
+	require.Equal(t, "00000000-0000-0000-0000-000000000001:3,3e11fa47-71ca-11e1-9e33-c80aa9429562:1-7:11", FormatGTIDSet(got))
+	for _, bad := range []string{
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562",                     // no numbers
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562:0",                   // 0 is no transaction
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562:5-3",                 // backwards
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562:tag:1",               // MySQL 8.3's tags
+		"3e11fa47-71ca-11e1-9e33-c80aa942956:1",                    // short
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562:1,",                  // empty part
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562:9223372036854775808", // past 2^63-1
+	} {
+		_, err := ParseGTIDSet(bad)
+		require.Error(t, err, bad)
+	}
+	empty, err := ParseGTIDSet(" \n")
+	require.NoError(t, err)
+	require.Empty(t, empty)
+}
+
+// indexed is a binlog with one MySQL GTID checkpoint: locate starts there,
+// takes its set for the previous GTIDs of what it does not read, and
+// refuses a replica whose set does not contain it.
+type indexed struct {
+	*files
+	pos    semisync.Position
+	before []UUIDSet
+}
+
+func (x indexed) FormatDescription(file string) ([]byte, error) {
+	return AppendFormatDescription(nil, Header{ServerID: 1}, FormatDescription{BinlogVersion: 4, PostHeaderLens: MariaDB1011PostHeaderLens()})
+}
+
+func (x indexed) MySQLGTIDCheckpoint(set []UUIDSet) (semisync.Position, []UUIDSet, bool, error) {
+	for _, b := range x.before {
+		for _, iv := range b.Intervals {
+			if !mysqlHas(set)(eventGTID{mysql: true, sid: b.SID, gno: iv.Start}) || !mysqlHas(set)(eventGTID{mysql: true, sid: b.SID, gno: iv.End - 1}) {
+				return semisync.Position{}, nil, false, nil
+			}
+		}
+	}
+	return x.pos, x.before, true, nil
+}
+
+func TestLocateMySQLIndexed(t *testing.T) {
+	own := [16]byte{0xaa, 1}
+	f := &files{}
+	mysqlTx(f, "b.3", own, 40) // no format description, no previous GTIDs: a binlog server's store begun mid-file
+	mysqlTx(f, "b.3", own, 41)
+	x := indexed{files: f, pos: f.events[2].End, before: []UUIDSet{{SID: own, Intervals: []Interval{{1, 41}}}}}
+	at := func(set ...UUIDSet) (gtidStart, error) {
+		return locate(nil, x, gtidWant{has: mysqlHas(set), mysql: true, set: set, own: own, hasOwn: true})
+	}
+	got, err := at(UUIDSet{SID: own, Intervals: []Interval{{1, 41}}})
+	require.NoError(t, err)
+	require.Equal(t, x.pos, got.start)
+	require.Len(t, got.head, 1, "the file's format description")
+	require.Equal(t, []string{"gno 41"}, sent(t, f, got.start, mysqlHas([]UUIDSet{{SID: own, Intervals: []Interval{{1, 41}}}})))
+	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 40}}})
+	require.ErrorIs(t, err, ErrGTIDPurged, "40 is before the checkpoint, which the replica's set does not contain")
+	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 43}}})
+	require.ErrorIs(t, err, ErrReplicaAhead, "42 is in neither the checkpoint's set nor the binlog")
+	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 42}}})
+	require.NoError(t, err, "the checkpoint's set and the binlog's 41")
+}

@@ -85,7 +85,9 @@ func setup(args []string, stdout, stderr io.Writer) (*binlogd.Server, net.Listen
 		upUser    = fs.String("upstream-user", "repl", "replication account on the primary")
 		upPass    = fs.String("upstream-password", "", "its password")
 		upID      = fs.Uint("upstream-server-id", 0, "this server's server_id towards the primary (required, unique among its replicas)")
-		startGTID = fs.String("start-gtid", "", "MariaDB GTID position an empty store begins at (default: the primary's current one)")
+		flavor    = fs.String("flavor", "mariadb", "the primary's and the replicas' kind: mariadb, mysql (rpl_semi_sync_source_* names) or mysql-legacy (rpl_semi_sync_master_*)")
+		startGTID = fs.String("start-gtid", "", "GTID position an empty store begins at: MariaDB's domain-server-seq list, or a MySQL GTID set (default: the primary's current one)")
+		uuid      = fs.String("server-uuid", "", "MySQL flavor: this server's server_uuid (default: made up at the first start, kept in the datadir)")
 		serverID  = fs.Uint("server-id", 0, "this server's server_id towards its replicas (required; not the primary's, not --upstream-server-id)")
 		user      = fs.String("user", "repl", "replication account replicas use")
 		pass      = fs.String("password", "", "its password")
@@ -113,16 +115,25 @@ func setup(args []string, stdout, stderr io.Writer) (*binlogd.Server, net.Listen
 	if fs.NArg() > 0 {
 		return nil, nil, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	c := vars.Defaults(semisync.FlavorMariaDB)
+	if *defaults != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if err := loadOptions(*defaults, fs, set); err != nil {
+			return nil, nil, usageError{err}
+		}
+	}
+	fl, err := semisync.ParseFlavor(*flavor)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("--flavor: %w", err)}
+	}
+	c := vars.Defaults(fl)
 	c.SourceEnabled, c.ReplicaEnabled = true, true
-	reg, err := vars.NewRegistry(semisync.FlavorMariaDB, vars.WithConfig(c))
+	reg, err := vars.NewRegistry(fl, vars.WithConfig(c))
 	if err != nil {
 		return nil, nil, err
 	}
 	if *defaults != "" {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if err := loadDefaults(*defaults, fs, set, reg); err != nil {
+		if err := loadVariables(*defaults, reg); err != nil {
 			return nil, nil, usageError{err}
 		}
 	}
@@ -165,7 +176,7 @@ func setup(args []string, stdout, stderr io.Writer) (*binlogd.Server, net.Listen
 		Store: binlogd.StoreOptions{SegmentBytes: *segment, RetainBytes: *retainB, RetainAge: *retainAge},
 		Upstream: binlogd.Upstream{Addr: *upstream, User: *upUser, Password: *upPass, ServerID: uint32(*upID),
 			StartGTID: *startGTID, HeartbeatPeriod: *heartbeat, RetryInterval: *retry},
-		Downstream: mysqlsource.Options{ServerID: uint32(*serverID), User: *user, Password: *pass, Admin: *admin,
+		Downstream: mysqlsource.Options{ServerID: uint32(*serverID), ServerUUID: *uuid, User: *user, Password: *pass, Admin: *admin,
 			AdminPassword: *adminPass, Checksum: sum, HeartbeatPeriod: *heartbeat},
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	srv, err := binlogd.New(cfg)
@@ -183,22 +194,25 @@ func setup(args []string, stdout, stderr io.Writer) (*binlogd.Server, net.Listen
 	return srv, ln, nil
 }
 
-// loadDefaults applies an option file: the semisync variables of its
-// [mariadbd] (and [mysqld], [server], ...) groups to reg, and the options
-// of its [semisync-binlogd] group to the flags not given on the command
-// line (set).
-func loadDefaults(path string, fs *flag.FlagSet, set map[string]bool, reg *vars.Registry) error {
+// loadVariables applies the semisync variables of an option file's
+// [mariadbd] (and [mysqld], [server], ...) groups to reg.
+func loadVariables(path string, reg *vars.Registry) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := reg.LoadOptionFile(f, path); err != nil {
+	return reg.LoadOptionFile(f, path)
+}
+
+// loadOptions applies the options of an option file's [semisync-binlogd]
+// group to the flags not given on the command line (set).
+func loadOptions(path string, fs *flag.FlagSet, set map[string]bool) error {
+	f, err := os.Open(path)
+	if err != nil {
 		return err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
+	defer f.Close()
 	sc := bufio.NewScanner(f)
 	in := false
 	for line := 1; sc.Scan(); line++ {

@@ -1,0 +1,114 @@
+package mysqlsource
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MaxGTIDSetSources bounds the source ids of a GTID set ParseGTIDSet
+// accepts, and MaxGTIDSetIntervals the intervals in all.
+const (
+	MaxGTIDSetSources   = 1024
+	MaxGTIDSetIntervals = 1 << 16
+)
+
+// ParseGTIDSet parses a MySQL GTID set as gtid_executed and
+// gtid_purged hold it: comma-separated source parts, each a server UUID
+// followed by colon-separated transaction numbers or inclusive ranges
+// (3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:11, whitespace and newlines
+// allowed between parts), or the empty string. As MySQL does, it accepts
+// a source named more than once and ranges out of order, and returns the
+// set in its normal form: sources in increasing order of their UUID,
+// each one's intervals in increasing order, merged where they overlap or
+// touch. MySQL 8.3's tagged GTIDs (uuid:tag:n) are refused.
+func ParseGTIDSet(s string) ([]UUIDSet, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var set []UUIDSet
+	n := 0
+	for part := range strings.SplitSeq(s, ",") {
+		f := strings.Split(strings.TrimSpace(part), ":")
+		f[0] = strings.TrimSpace(f[0])
+		sid, ok := parseUUID(f[0])
+		if !ok || len(f[0]) != 36 && len(f[0]) != 32 {
+			return nil, fmt.Errorf("mysqlsource: GTID set %.64q: %q is not a server UUID", s, f[0])
+		}
+		if len(f) < 2 {
+			return nil, fmt.Errorf("mysqlsource: GTID set %.64q: %q has no transaction numbers", s, part)
+		}
+		i, found := slices.BinarySearchFunc(set, sid, func(u UUIDSet, sid [16]byte) int { return bytes.Compare(u.SID[:], sid[:]) })
+		if !found {
+			if len(set) == MaxGTIDSetSources {
+				return nil, fmt.Errorf("mysqlsource: GTID set of more than %d sources", MaxGTIDSetSources)
+			}
+			set = slices.Insert(set, i, UUIDSet{SID: sid})
+		}
+		for _, r := range f[1:] {
+			if n++; n > MaxGTIDSetIntervals {
+				return nil, fmt.Errorf("mysqlsource: GTID set of more than %d intervals", MaxGTIDSetIntervals)
+			}
+			lo, hi, isRange := strings.Cut(strings.TrimSpace(r), "-")
+			start, err := strconv.ParseUint(lo, 10, 64)
+			end := start
+			if err == nil && isRange {
+				end, err = strconv.ParseUint(hi, 10, 64)
+			}
+			if err != nil || start == 0 || end < start || end > math.MaxInt64 {
+				return nil, fmt.Errorf("mysqlsource: GTID set %.64q: %q is not a transaction number or range (1 to 2^63-1)", s, r)
+			}
+			set[i].Intervals = append(set[i].Intervals, Interval{Start: start, End: end + 1})
+		}
+	}
+	for i := range set {
+		ivs := set[i].Intervals
+		slices.SortFunc(ivs, func(a, b Interval) int { return cmp.Compare(a.Start, b.Start) })
+		set[i].Intervals = mergeIntervals(ivs)
+	}
+	return set, nil
+}
+
+// FormatGTIDSet writes a GTID set as MySQL does (on one line): each
+// source's UUID, lower case, and its intervals, n or first-last.
+func FormatGTIDSet(set []UUIDSet) string {
+	var b strings.Builder
+	for i, u := range set {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		h := hex.EncodeToString(u.SID[:])
+		b.WriteString(h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
+		for _, iv := range u.Intervals {
+			b.WriteByte(':')
+			b.WriteString(strconv.FormatUint(iv.Start, 10))
+			if iv.End-1 != iv.Start {
+				b.WriteByte('-')
+				b.WriteString(strconv.FormatUint(iv.End-1, 10))
+			}
+		}
+	}
+	return b.String()
+}
+
+// ParseGTIDSetEvent parses the GTID set a PREVIOUS_GTIDS_LOG_EVENT
+// carries (ev is the whole event; a trailing CRC32 is allowed): the
+// transactions of every file before the event's.
+func ParseGTIDSetEvent(ev []byte) ([]UUIDSet, error) {
+	const what = "PREVIOUS_GTIDS_LOG_EVENT"
+	if len(ev) < HeaderLen || ev[4] != typeMySQLPreviousGTIDs {
+		return nil, malformed(what, "not the event")
+	}
+	body := ev[HeaderLen:]
+	set, err := parseGTIDSet(body, what)
+	if err != nil && len(body) >= ChecksumLen {
+		set, err = parseGTIDSet(body[:len(body)-ChecksumLen], what)
+	}
+	return set, err
+}
