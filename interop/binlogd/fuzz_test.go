@@ -8,6 +8,7 @@ import (
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/interop/binlogd"
+	"github.com/semisync-go/semisync/interop/mysqlsource"
 )
 
 // FuzzStoreWrite (up to 64 events an input) feeds the store events from the network as the upstream
@@ -24,7 +25,29 @@ func FuzzStoreWrite(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Add([]byte{19, 0, 0, 0, 0, 0, 162, 1, 0, 0, 0, 19, 0, 0, 0, 30, 0, 0, 0, 0, 0})
+	// MySQL's: previous GTIDs, then GTID, BEGIN, XID.
+	seed = nil
+	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}
+	prev, err := mysqlsource.AppendGTIDDump(nil, mysqlsource.GTIDDump{GTIDs: []mysqlsource.UUIDSet{{SID: [16]byte{1}, Intervals: []mysqlsource.Interval{{Start: 1, End: 3}}}}})
+	require.NoError(f, err)
+	begin, err := mysqlsource.AppendQuery(nil, h, "d", "BEGIN", false)
+	require.NoError(f, err)
+	for _, ev := range [][]byte{mysqlEvent(35, prev[1+2+4+4+8+4:]), mysqlEvent(33, append([]byte{1, 1}, make([]byte, 40)...)), begin, mysqlsource.AppendXID(nil, h, 1, false)} {
+		seed = binary.LittleEndian.AppendUint16(seed, uint16(len(ev)))
+		seed = append(seed, ev...)
+	}
+	f.Add(seed)
 	f.Fuzz(fuzzStore)
+}
+
+// mysqlEvent is an event of type typ with body and no checksum, its
+// log_pos 1 (an event of the binlog, not made up).
+func mysqlEvent(typ byte, body []byte) []byte {
+	ev := make([]byte, mysqlsource.HeaderLen, mysqlsource.HeaderLen+len(body))
+	ev[4] = typ
+	binary.LittleEndian.PutUint32(ev[9:], uint32(cap(ev)))
+	binary.LittleEndian.PutUint32(ev[13:], 1)
+	return append(ev, body...)
 }
 
 func fuzzStore(t *testing.T, data []byte) {

@@ -405,7 +405,16 @@ func (s *Server) connect(ctx context.Context) error {
 		Replica: s.rep, Relay: s.store, HeartbeatPeriod: u.HeartbeatPeriod, ReadTimeout: u.ReadTimeout,
 		ConnectTimeout: u.ConnectTimeout,
 		// Asked just before the dump: the connection is up.
-		GTID:      func() (string, error) { s.noteConnected(); return s.store.GTID() },
+		GTID: func() (string, error) {
+			s.noteConnected()
+			g, err := s.store.GTID()
+			if g != "" {
+				s.log.Info("binlogd: dump from the primary by GTID", "gtid", g)
+			} else if err == nil {
+				s.log.Info("binlogd: dump from the primary by file and position", "pos", s.store.Last().String())
+			}
+			return g, err
+		},
 		BeforeAck: func(pos semisync.Position) { s.beforeAck(ctx, pos) },
 		OnAck:     func(semisync.Position) { s.noteConnected() }}
 	if s.store.Last().IsZero() && u.StartGTID == "" {

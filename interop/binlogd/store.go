@@ -126,6 +126,11 @@ type Store struct {
 	floor     semisync.Position  // where the store holds every event from: the end of its last gap
 	floorPrev semisync.Position  // the end of the last record before that gap
 	floorGTID gtidPos            // the GTID position at floor
+	// gtidFloor is the end of the last previous GTIDs event that named
+	// transactions the store did not hold, and gtidFloorPos the GTID set
+	// there: no GTID checkpoint before it is offered.
+	gtidFloor    semisync.Position
+	gtidFloorPos gtidPos
 	readers   map[*cursor]struct{}
 	grown     chan struct{}
 	closed    bool
@@ -281,7 +286,18 @@ func (s *Store) note(seg *segment, ev []byte, end semisync.Position) {
 			s.floor, s.floorPrev, s.floorGTID = start, s.pending, s.live.pos.clone()
 		}
 	}
+	var grew bool
+	if ok && h.typ == typeMySQLPreviousGTIDs {
+		prev, err := mysqlsource.ParseGTIDSetEvent(ev)
+		grew = err == nil && !containsSet(s.live.pos.mysql, prev)
+	}
 	s.live.apply(ev, end)
+	if grew {
+		// Previous GTIDs naming transactions the store never held (it
+		// began in this file, by file and position): they are before the
+		// store, and no checkpoint before this event says so.
+		s.gtidFloor, s.gtidFloorPos = end, s.live.pos.clone()
+	}
 	if ok && h.typ == mysqlsource.TypeFormatDescription {
 		s.noteFD(ev, end, !h.madeUp() && h.logPos >= h.size && h.logPos-h.size == 4)
 	}
@@ -387,6 +403,9 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 			start = end
 			if !h.madeUp() && h.typ != mysqlsource.TypeRotate && h.logPos >= h.size {
 				start = semisync.FilePos(end.File(), uint64(h.logPos-h.size))
+			}
+			if start == end && h.typ != mysqlsource.TypeRotate && !h.madeUp() {
+				return fmt.Errorf("%w: an event of %d bytes that ends where it starts (%v)", relaylog.ErrInvalidWrite, len(ev), end)
 			}
 		}
 		var err error
@@ -662,15 +681,22 @@ func (s *Store) checkpoint(has func(gtidPos) bool) (semisync.Position, gtidPos, 
 	if s.closed {
 		return semisync.Position{}, gtidPos{}, false, ErrStoreClosed
 	}
-	if !s.synced.boundary.IsZero() && !s.synced.boundary.Less(s.floor) && has(s.synced.pos) {
+	floor := s.floor
+	if floor.Less(s.gtidFloor) {
+		floor = s.gtidFloor
+	}
+	if !s.synced.boundary.IsZero() && !s.synced.boundary.Less(floor) && has(s.synced.pos) {
 		return s.synced.boundary, s.synced.pos.clone(), true, nil
 	}
 	for i := len(s.segs) - 1; i >= 0; i-- {
-		if !s.segs[i].first.Less(s.floor) && has(s.segs[i].list) {
+		if !s.segs[i].first.Less(floor) && has(s.segs[i].list) {
 			return s.segs[i].first, s.segs[i].list.clone(), true, nil
 		}
 	}
-	if !s.floor.IsZero() && !s.floorPrev.Less(s.firstLocked()) && has(s.floorGTID) {
+	if !s.gtidFloor.IsZero() && floor == s.gtidFloor && !s.gtidFloor.Less(s.firstLocked()) && !s.syncPos.Less(s.gtidFloor) && has(s.gtidFloorPos) {
+		return s.gtidFloor, s.gtidFloorPos.clone(), true, nil
+	}
+	if !s.floor.IsZero() && floor == s.floor && !s.floorPrev.Less(s.firstLocked()) && has(s.floorGTID) {
 		return s.floor, s.floorGTID.clone(), true, nil
 	}
 	return semisync.Position{}, gtidPos{}, false, nil

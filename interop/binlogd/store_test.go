@@ -1,6 +1,7 @@
 package binlogd_test
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -205,4 +206,92 @@ func TestStorePurge(t *testing.T) {
 	pos, _, ok, _ := s.GTIDCheckpoint([]mysqlsource.GTID{{Domain: 0, ServerID: 1, Seq: 100}})
 	require.True(t, ok)
 	require.Equal(t, s.Synced(), pos)
+}
+
+// A MySQL binlog's transactions as the store follows them: the GTID set
+// grows by a transaction only once it is whole (BEGIN ... XID, BEGIN ...
+// COMMIT, a DDL statement alone, an XA transaction's first part up to its
+// XA_PREPARE and its XA COMMIT alone, a compressed payload), anonymous
+// transactions add nothing, previous GTIDs are taken as held, and the set
+// survives reopening, in the segment's checkpoint.
+func TestStoreMySQLTransactions(t *testing.T) {
+	const uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+	set, err := mysqlsource.ParseGTIDSet(uuid + ":1")
+	require.NoError(t, err)
+	sid := set[0].SID
+	p := &primary{t: t, file: "mysql-bin.000001", pos: 4}
+	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}
+	ev := func(typ byte, body []byte) [2]any {
+		e := make([]byte, mysqlsource.HeaderLen, mysqlsource.HeaderLen+len(body)+4)
+		e[4] = typ
+		e[9] = byte(cap(e))
+		return p.event(append(append(e, body...), 0, 0, 0, 0))
+	}
+	gtid := func(typ byte, gno uint64) [2]any {
+		body := append([]byte{1}, sid[:]...)
+		return ev(typ, append(binary.LittleEndian.AppendUint64(body, gno), 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+	}
+	q := func(stmt string) [2]any {
+		e, err := mysqlsource.AppendQuery(nil, h, "d", stmt, true)
+		require.NoError(t, err)
+		return p.event(e)
+	}
+	fd, err := mysqlsource.AppendFormatDescription(nil, h, mysqlsource.FormatDescription{BinlogVersion: 4, ServerVersion: "8.0.40-log",
+		PostHeaderLens: mysqlsource.MariaDB1011PostHeaderLens(), Checksum: mysqlsource.ChecksumCRC32})
+	require.NoError(t, err)
+	prev, err := mysqlsource.AppendGTIDDump(nil, mysqlsource.GTIDDump{GTIDs: []mysqlsource.UUIDSet{{SID: sid, Intervals: []mysqlsource.Interval{{Start: 1, End: 3}}}}})
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	s, err := binlogd.OpenStore(dir, binlogd.StoreOptions{})
+	require.NoError(t, err)
+	steps := []struct {
+		evs  [][2]any
+		want string
+	}{
+		{[][2]any{p.event(fd), ev(35, prev[1+2+4+4+8+4:])}, uuid + ":1-2"},
+		{[][2]any{gtid(33, 3), q("BEGIN"), q("INSERT INTO t VALUES (3)")}, uuid + ":1-2"},
+		{[][2]any{p.event(mysqlsource.AppendXID(nil, h, 3, true))}, uuid + ":1-3"},
+		{[][2]any{gtid(33, 4), q("CREATE TABLE a_rather_long_name (k INT PRIMARY KEY)")}, uuid + ":1-4"},
+		{[][2]any{gtid(33, 5), q("BEGIN"), q("INSERT INTO t VALUES (5)")}, uuid + ":1-4"},
+		{[][2]any{q("COMMIT")}, uuid + ":1-5"},
+		{[][2]any{gtid(34, 0), q("BEGIN"), q("INSERT INTO t VALUES (0)"), p.event(mysqlsource.AppendXID(nil, h, 9, true))}, uuid + ":1-5"},
+		{[][2]any{gtid(33, 7), q("XA START X'31',X'',1"), q("INSERT INTO t VALUES (7)"), q("XA END X'31',X'',1")}, uuid + ":1-5"},
+		{[][2]any{ev(38, make([]byte, 13))}, uuid + ":1-5:7"},
+		{[][2]any{gtid(33, 8), q("XA COMMIT X'31',X'',1")}, uuid + ":1-5:7-8"},
+		{[][2]any{gtid(33, 6)}, uuid + ":1-5:7-8"},
+		{[][2]any{ev(40, make([]byte, 32))}, uuid + ":1-8"},
+	}
+	for i, st := range steps {
+		write(t, s, st.evs...)
+		got, err := s.GTID()
+		require.NoError(t, err)
+		require.Equal(t, st.want, got, "step %d", i)
+	}
+	require.NoError(t, s.Close())
+	s, err = binlogd.OpenStore(dir, binlogd.StoreOptions{})
+	require.NoError(t, err)
+	defer s.Close()
+	got, err := s.GTID()
+	require.NoError(t, err)
+	require.Equal(t, uuid+":1-8", got)
+
+	// The checkpoints a MySQL replica's set may start from.
+	at, before, ok, err := s.MySQLGTIDCheckpoint(set)
+	require.NoError(t, err)
+	require.False(t, ok, "a replica with 1 only lacks 2, from before the store: %v %v", at, before)
+	two, err := mysqlsource.ParseGTIDSet(uuid + ":1-2")
+	require.NoError(t, err)
+	at, before, ok, err = s.MySQLGTIDCheckpoint(two)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, steps[0].evs[1][1], at, "after the previous GTIDs that named 1-2, not the segment's start before them")
+	require.Equal(t, two, before)
+	all, err := mysqlsource.ParseGTIDSet(uuid + ":1-8")
+	require.NoError(t, err)
+	at, before, ok, err = s.MySQLGTIDCheckpoint(all)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, s.Synced(), at, "a replica with everything starts at the end")
+	require.Equal(t, all, before)
 }
