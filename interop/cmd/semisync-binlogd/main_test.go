@@ -18,6 +18,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/stretchr/testify/require"
 
+	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/interop/internal/mariadbtest"
 )
 
@@ -49,6 +50,11 @@ func TestBadConfiguration(t *testing.T) {
 		{append(base, "--retain-age", "-1s"), 2, "must not be negative"},
 		{append(base, "--start-gtid", "0-1"), 2, "start GTID"},
 		{append(base, "--log-level", "loud"), 2, "--log-level"},
+		{append(base, "--flavor", "postgres"), 2, "--flavor"},
+		{append(base, "--flavor", "mysql", "--start-gtid", "0-1-5"), 2, "start GTID for flavor mysql"},
+		{append(base, "--flavor", "mysql", "--server-uuid", "not-a-uuid"), 2, "not-a-uuid"},
+		{append(base, "--defaults-file", cnf("[semisync-binlogd]\nflavor = mysql\n[mysqld]\nrpl_semi_sync_source_timeout = -5\n")), 2, "rpl_semi_sync_source_timeout"},
+		{append(base, "--defaults-file", cnf("[semisync-binlogd]\nflavor = mysql\n[mysqld]\nrpl_semi_sync_master_timeout = 5\n")), 2, "rpl_semi_sync_master_timeout"},
 		{append(base, "extra"), 2, "unexpected argument"},
 		{append(base, "--defaults-file", cnf("[mariadbd]\nrpl_semi_sync_master_timeout = -5\n")), 2, "rpl_semi_sync_master_timeout"},
 		{append(base, "--defaults-file", cnf("[mariadbd]\nrpl_semi_sync_master_no_such = 1\n")), 2, "rpl_semi_sync_master_no_such"},
@@ -90,6 +96,38 @@ func TestOptionFile(t *testing.T) {
 	v, err := srv.Source().Vars().Get("rpl_semi_sync_master_enabled")
 	require.NoError(t, err)
 	require.Equal(t, "ON", v)
+}
+
+// --flavor mysql (from the option file): MySQL's variable names, and a
+// server_uuid made up at the first start and kept in the datadir, the
+// same after a restart; --server-uuid sets it.
+func TestMySQLFlavor(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "my.cnf")
+	require.NoError(t, os.WriteFile(p, []byte("[mysqld]\nrpl_semi_sync_source_timeout = 4321\n[semisync-binlogd]\nflavor = mysql\nserver-id = 7\n"), 0o644))
+	dir := t.TempDir()
+	uuid := func(args ...string) string {
+		t.Helper()
+		srv, ln, err := setup(append([]string{"--defaults-file", p, "--datadir", dir, "--upstream", "127.0.0.1:1", "--upstream-server-id", "50",
+			"--listen", "127.0.0.1:0"}, args...), &bytes.Buffer{}, &bytes.Buffer{})
+		require.NoError(t, err)
+		defer srv.Close()
+		defer ln.Close()
+		require.Equal(t, uint64(4321), srv.Source().Vars().Config().TimeoutMillis)
+		require.Equal(t, semisync.FlavorMySQL, srv.Source().Vars().Flavor())
+		require.NoError(t, srv.Start(ln))
+		c, err := client.Connect(ln.Addr().String(), "repl", "", "")
+		require.NoError(t, err)
+		defer c.Close()
+		r, err := c.Execute("SELECT @@GLOBAL.SERVER_UUID")
+		require.NoError(t, err)
+		u, err := r.GetString(0, 0)
+		require.NoError(t, err)
+		return u
+	}
+	first := uuid()
+	require.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, first)
+	require.Equal(t, first, uuid(), "kept in the datadir")
+	require.Equal(t, "b5d3e1c2-0000-11ef-8000-000000000050", uuid("--server-uuid", "b5d3e1c2-0000-11ef-8000-000000000050"))
 }
 
 // binary builds the program once per test binary.
