@@ -1,25 +1,32 @@
 // Package binlogd is a semisync binlog server: a semisync replica of a real
-// MariaDB primary that keeps the primary's binlog durably in files of its
-// own and serves it to any number of real MariaDB replicas as their
-// semisync source. Command semisync-binlogd (interop/cmd/semisync-binlogd)
+// MariaDB or MySQL primary that keeps the primary's binlog durably in
+// files of its own and serves it to any number of real replicas of the
+// same kind as their semisync source. The registry's flavor (Config.Vars)
+// says which kind. Command semisync-binlogd (interop/cmd/semisync-binlogd)
 // is a thin program over it; a replication proxy embeds the same Server.
 //
 // # The parts
 //
 //   - Upstream: mysqlreplica.Replicate with a replica.Replica of Synced
-//     durability, reconnecting in a loop. The dump is a MariaDB GTID dump
-//     from the store's GTID position (the last transaction of each domain
-//     the store holds whole and fsynced); an empty store begins at the
-//     primary's current position and its gtid_binlog_pos there, or at
+//     durability, reconnecting in a loop. The dump is a GTID dump from the
+//     store's GTID position, the transactions it holds whole and fsynced:
+//     for MariaDB the last transaction of each domain (@slave_connect_state),
+//     for MySQL a GTID set (COM_BINLOG_DUMP_GTID). An empty store begins
+//     at the primary's current position and its GTID position there
+//     (gtid_binlog_pos; gtid_executed when GTID_MODE is ON), or at
 //     Upstream.StartGTID, and by file and position when the primary has no
-//     GTID yet. Each batch of events is written to the store, fsynced, and
+//     GTID. Each batch of events is written to the store, fsynced, and
 //     acknowledged.
 //   - Store: the primary's events byte for byte, at the primary's own file
 //     names and positions, in segment files of package relaylog's format
 //     (CRC-32C records, sync marks, a torn tail cut on open), rotated at
 //     StoreOptions.SegmentBytes on a transaction boundary. Each segment
 //     begins with a checkpoint: the GTID position and format description
-//     where it begins. Events the primary makes up for each dump are not
+//     where it begins. The store follows transactions to know their
+//     boundaries: MariaDB's GTID events (standalone or not), MySQL's GTID
+//     and anonymous GTID events with BEGIN ... XID/COMMIT/ROLLBACK, a DDL
+//     statement alone, XA's two parts, a compressed payload; MySQL's
+//     previous GTIDs are taken as held, as MySQL's relay log does. Events the primary makes up for each dump are not
 //     kept (but a file's format description is), and events ending at or
 //     before the store's end are passed over: a GTID dump resends the
 //     file's first events and a transaction the store holds in part, and
@@ -28,9 +35,15 @@
 //     Replicas see only fsynced events; positions are the primary's, so a
 //     replica by file and position can move between the primary and the
 //     server with the same coordinates. A replica's GTID dump starts from
-//     the newest checkpoint its gtid_slave_pos covers (GTIDCheckpoint: the
-//     end of the last whole transaction, or a segment's start), so at most
-//     one segment is read to find its start.
+//     the newest checkpoint its position covers (a MariaDB gtid_slave_pos:
+//     GTIDCheckpoint; a MySQL GTID set that contains the checkpoint's:
+//     MySQLGTIDCheckpoint): the end of the last whole transaction, a
+//     segment's start, or the end of a gap, so at most one segment is read
+//     to find its start. A replica lacking transactions from before the
+//     store's start is refused (1236), never served around the hole.
+//     MySQL replicas get GTID_MODE ON and the server's own server_uuid
+//     (Downstream.ServerUUID, else one made up at the first start and kept
+//     in the data directory).
 //   - Retention: StoreOptions.RetainBytes and RetainAge let the oldest
 //     segments go (Server checks once a second), never the one being
 //     written nor one an open reader is in or will come to.
@@ -62,11 +75,15 @@
 // On the server's port, besides what mysqlsource answers (SHOW STATUS,
 // SHOW VARIABLES, SET GLOBAL, SHOW SLAVE HOSTS, SHOW MASTER STATUS, KILL):
 // both levels' variables (rpl_semi_sync_master_* for the downstream,
-// rpl_semi_sync_slave_* for the upstream) and binlogd_ack_mode, settable by
+// rpl_semi_sync_slave_* for the upstream, or the flavor's names) and
+// binlogd_ack_mode, settable by
 // the operator with SET GLOBAL binlogd_ack_mode = 'chained'; status rows of
 // both levels (Rpl_semi_sync_master_*, Rpl_semi_sync_slave_status) and the
 // server's own (Binlogd_*); SHOW SLAVE STATUS for the upstream connection;
-// SHOW SEMISYNC REPLICAS for the downstream ledger.
+// SHOW SEMISYNC REPLICAS for the downstream ledger; and the store's GTID
+// position as SELECT @@GLOBAL.gtid_binlog_pos (MariaDB) or
+// @@GLOBAL.gtid_executed (MySQL), which a binlog server behind this one
+// asks before its first dump.
 //
 // # Restart
 //
@@ -84,17 +101,21 @@
 // topology (Upstream.ServerID towards the primary, Downstream.ServerID
 // towards the replicas), the primary's binlog_checksum
 // (Downstream.Checksum), and a replication account on the primary with
-// REPLICATION SLAVE and BINLOG MONITOR. Call Start with a listener and
+// REPLICATION SLAVE and BINLOG MONITOR (MySQL: REPLICATION CLIENT). Call Start with a listener and
 // Close when done: Close stops the upstream connection, the downstream
 // server and the purger, waits for their goroutines, and closes the store.
 //
 // # Not implemented
 //
-// MySQL primaries and replicas (MySQL's GTID sets, COM_BINLOG_DUMP_GTID
-// from the upstream side): the server is MariaDB's flavor; pointing it at
-// a different primary after a failover whose binlog positions do not
+// Pointing the server at a different primary after a failover whose binlog positions do not
 // continue the store's (start it on an empty data directory with
 // --start-gtid instead); a persistent index (OpenStore reads every segment
 // once to rebuild it, which bounds restart time by the retained bytes);
-// SHOW BINARY LOGS and PURGE BINARY LOGS.
+// SHOW BINARY LOGS and PURGE BINARY LOGS; MySQL 8.3's tagged GTIDs; the
+// check that a MySQL replica has no more of the primary's transactions
+// than the store (mysqlsource checks its own server_uuid's, and the
+// server's is its own). The MySQL side is tested against a MySQL 8
+// stand-in built on mysqlsource and with go-mysql's MySQL replica, as no
+// MySQL server is installable where it was written; MariaDB's, against
+// real MariaDB servers.
 package binlogd

@@ -331,6 +331,15 @@ func TestBinlogServerMySQLGTID(t *testing.T) {
 	require.NoError(t, err)
 	got, _ := r.GetString(0, 0)
 	require.Equal(t, primaryUUID+":1-50", got, "what a binlog server behind this one asks")
+	r, err = c.Execute("SHOW REPLICA STATUS")
+	require.NoError(t, err)
+	status := map[string]string{}
+	for i, f := range r.Fields {
+		status[string(f.Name)], _ = r.GetString(0, i)
+	}
+	require.Equal(t, "Auto_Position", status["Using_Gtid"])
+	require.Equal(t, primaryUUID+":1-50", status["Gtid_IO_Pos"])
+	require.Equal(t, "ON", status["Rpl_semi_sync_slave_status"], "the upstream replica's status, by MySQL's name")
 	uuid, err := c.Execute("SELECT @@GLOBAL.SERVER_UUID")
 	require.NoError(t, err)
 	mine, _ := uuid.GetString(0, 0)

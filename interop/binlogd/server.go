@@ -673,8 +673,16 @@ func (s *Server) slaveStatus() ([]string, []string) {
 	cols := []string{"Slave_IO_State", "Master_Host", "Master_User", "Master_Port", "Master_Log_File", "Read_Master_Log_Pos",
 		"Slave_IO_Running", "Last_IO_Error", "Using_Gtid", "Gtid_IO_Pos", "Rpl_semi_sync_slave_status", "Binlogd_ack_mode"}
 	semi := "OFF"
-	if rows := s.rep.Show("Rpl_semi_sync_slave_status"); len(rows) == 1 {
+	// Rpl_semi_sync_slave_status or Rpl_semi_sync_replica_status, by flavor.
+	if rows := s.rep.Show("Rpl_semi_sync_%_status"); len(rows) == 1 {
 		semi = rows[0].Value
+	}
+	using := "Slave_Pos" // MariaDB's MASTER_USE_GTID
+	switch {
+	case st.GTID == "":
+		using = "No"
+	case s.reg.Flavor() != semisync.FlavorMariaDB:
+		using = "Auto_Position" // MySQL's SOURCE_AUTO_POSITION=1
 	}
 	running := "Connecting"
 	if st.Connected {
@@ -685,7 +693,7 @@ func (s *Server) slaveStatus() ([]string, []string) {
 		w = s.store.Synced()
 	}
 	return cols, []string{state, host, s.cfg.Upstream.User, port, w.File(), strconv.FormatUint(w.Offset(), 10),
-		running, st.LastError, "Slave_Pos", st.GTID, semi, s.effectiveMode(st)}
+		running, st.LastError, using, st.GTID, semi, s.effectiveMode(st)}
 }
 
 // The server's own statements.

@@ -37,6 +37,10 @@
 //     replica.Synced its last fsynced one, the rest cut off, since the
 //     source takes the dump's start as an acknowledgement up to it — or,
 //     for an empty relay, Config.Start or the source's current position.
+//     With Config.GTID answering a position, a GTID dump instead: for
+//     MariaDB, SET @slave_connect_state and COM_BINLOG_DUMP from no file;
+//     for MySQL, COM_BINLOG_DUMP_GTID with the GTID set. The source picks
+//     the file, and the relay passes over what it resends.
 //  7. Read packets with the core's wire.PacketReader on the raw
 //     connection, checking sequence ids (reset after each flagged event,
 //     as MySQL does); decode each event's header, verify its CRC32 and work
@@ -89,8 +93,7 @@
 //
 // # Not implemented
 //
-// MySQL's GTID-based positioning (COM_BINLOG_DUMP_GTID; MariaDB's GTID dump
-// from @slave_connect_state is Config.GTID's), relay-file rotation and
+// Relay-file rotation and
 // purging in relaylog.File (Config.Relay may be a store of the host's
 // that rotates, as package binlogd's does), the compressed
 // protocol and TLS (MySQL negotiates TLS inside its handshake, so wrapping

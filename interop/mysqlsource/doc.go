@@ -98,7 +98,10 @@
 // SetLogPos for when it knows where an event goes. Their tests compare
 // them with what a real MariaDB 10.11 sends, both live (the harness starts
 // a server) and against captures kept in testdata, and parse them with
-// go-mysql's parser. ParseGTIDState reads a MariaDB GTID position.
+// go-mysql's parser. ParseGTIDState reads a MariaDB GTID position;
+// ParseGTIDSet and FormatGTIDSet read and write a MySQL GTID set as
+// gtid_executed shows it, and ParseGTIDSetEvent the one a previous GTIDs
+// event carries.
 //
 // The replication commands a replica sends, decoded and encoded:
 // COM_REGISTER_SLAVE (ParseRegisterReplica), COM_BINLOG_DUMP (ParseDump)
@@ -108,8 +111,10 @@
 // ErrMalformedCommand, and are fuzzed: what they accept is exactly what
 // the encoders make of it.
 //
-// A Binlog that keeps GTID checkpoints (GTIDIndex, as package binlogd's
-// store does) spares a MariaDB GTID dump the scan from the oldest file. A
+// A Binlog that keeps GTID checkpoints (GTIDIndex, MySQLGTIDIndex, as
+// package binlogd's store does) spares a GTID dump the scan from the
+// oldest file; a MySQL checkpoint's set stands for the oldest file's
+// previous GTIDs. A
 // host adds its own operator statements and SHOW rows with
 // Options.Statement, Status and Variables (a binlog server shows both of
 // its levels).
