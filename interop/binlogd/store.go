@@ -79,10 +79,10 @@ type segment struct {
 	seq   uint64
 	path  string
 	f     *relaylog.File
-	first semisync.Position  // end of its checkpoint record: where it begins
-	last  semisync.Position  // end of its last fsynced record
-	files []string           // the primary's binlog files it holds events of
-	list  gtidPos            // the GTID position at first
+	first semisync.Position // end of its checkpoint record: where it begins
+	last  semisync.Position // end of its last fsynced record
+	files []string          // the primary's binlog files it holds events of
+	list  gtidPos           // the GTID position at first
 	size  int64
 	mod   time.Time
 }
@@ -117,25 +117,25 @@ type Store struct {
 	next      uint64 // the next segment's number
 	live      txnState
 	synced    txnState
-	pending   semisync.Position  // end of the last record written
-	syncPos   semisync.Position  // end of the last record fsynced
-	reported  semisync.Position  // the last end given to OnFlush
-	fds       map[string][]byte  // each primary file's format description
-	fromTop   map[string]bool    // files held from their first event on
-	verified  string             // the file whose format description the stream resent as stored
-	floor     semisync.Position  // where the store holds every event from: the end of its last gap
-	floorPrev semisync.Position  // the end of the last record before that gap
-	floorGTID gtidPos            // the GTID position at floor
+	pending   semisync.Position // end of the last record written
+	syncPos   semisync.Position // end of the last record fsynced
+	reported  semisync.Position // the last end given to OnFlush
+	fds       map[string][]byte // each primary file's format description
+	fromTop   map[string]bool   // files held from their first event on
+	verified  string            // the file whose format description the stream resent as stored
+	floor     semisync.Position // where the store holds every event from: the end of its last gap
+	floorPrev semisync.Position // the end of the last record before that gap
+	floorGTID gtidPos           // the GTID position at floor
 	// gtidFloor is the end of the last previous GTIDs event that named
 	// transactions the store did not hold, and gtidFloorPos the GTID set
 	// there: no GTID checkpoint before it is offered.
 	gtidFloor    semisync.Position
 	gtidFloorPos gtidPos
-	readers   map[*cursor]struct{}
-	grown     chan struct{}
-	closed    bool
-	recovery  relaylog.Recovery
-	stats     StoreStats
+	readers      map[*cursor]struct{}
+	grown        chan struct{}
+	closed       bool
+	recovery     relaylog.Recovery
+	stats        StoreStats
 }
 
 // StoreStats are a Store's figures.
