@@ -47,6 +47,7 @@ type mysqlPrimary struct {
 	executed []mysqlsource.UUIDSet
 	gno      uint64
 	boot     uint32 // the format description's creation time: one per start
+	gtidMode string // ON: GTID events; else anonymous ones
 }
 
 // fileBinlog is a Memory binlog with its files' names and format
@@ -74,8 +75,8 @@ func (b *fileBinlog) FormatDescription(file string) ([]byte, error) {
 	return fd, nil
 }
 
-func startMySQLPrimary(t *testing.T) *mysqlPrimary {
-	p := &mysqlPrimary{t: t, bl: &fileBinlog{Memory: binlog.NewMemory("mysql-bin"), fds: map[string][]byte{}}, boot: 1700000000}
+func startMySQLPrimary(t *testing.T, gtidMode string) *mysqlPrimary {
+	p := &mysqlPrimary{t: t, bl: &fileBinlog{Memory: binlog.NewMemory("mysql-bin"), fds: map[string][]byte{}}, boot: 1700000000, gtidMode: gtidMode}
 	set, err := mysqlsource.ParseGTIDSet(primaryUUID + ":1")
 	require.NoError(t, err)
 	p.sid = set[0].SID
@@ -138,7 +139,7 @@ func (p *mysqlPrimary) serve(ln net.Listener) {
 	require.NoError(p.t, err)
 	require.NoError(p.t, src.Vars().Exec("SET GLOBAL rpl_semi_sync_source_enabled = ON, GLOBAL rpl_semi_sync_source_timeout = 30000"))
 	require.NoError(p.t, src.Appended(p.bl.Head()))
-	srv, err := mysqlsource.NewServer(src, p.bl, mysqlsource.Options{ServerID: 1, ServerUUID: primaryUUID, GTIDMode: "ON",
+	srv, err := mysqlsource.NewServer(src, p.bl, mysqlsource.Options{ServerID: 1, ServerUUID: primaryUUID, GTIDMode: p.gtidMode,
 		User: downUser, Password: downPassword, Checksum: true, HeartbeatPeriod: 200 * time.Millisecond,
 		Statement: func(stmt string, admin bool) ([]string, [][]string, bool, error) {
 			if !strings.EqualFold(stmt, "SELECT @@GLOBAL.gtid_executed") {
@@ -185,7 +186,11 @@ func (p *mysqlPrimary) commit(wait bool) (uint64, source.Outcome) {
 	body = append(body, 2) // logical timestamps follow
 	body = binary.LittleEndian.AppendUint64(body, gno-1)
 	body = binary.LittleEndian.AppendUint64(body, gno)
-	p.put(p.event(mysqlsource.TypeMySQLGTID, body))
+	if p.gtidMode == "ON" {
+		p.put(p.event(mysqlsource.TypeMySQLGTID, body))
+	} else {
+		p.put(p.event(34, make([]byte, len(body)))) // ANONYMOUS_GTID_LOG_EVENT
+	}
 	query := func(q string) []byte {
 		ev, err := mysqlsource.AppendQuery(nil, p.header(), "d", q, true)
 		require.NoError(p.t, err)
@@ -201,10 +206,12 @@ func (p *mysqlPrimary) commit(wait bool) (uint64, source.Outcome) {
 	}
 	require.NoError(p.t, p.src.Flushed(end))
 	p.bl.Publish()
-	if len(p.executed) == 0 {
-		p.executed = []mysqlsource.UUIDSet{{SID: p.sid, Intervals: []mysqlsource.Interval{{Start: 1, End: 1}}}}
+	if p.gtidMode == "ON" {
+		if len(p.executed) == 0 {
+			p.executed = []mysqlsource.UUIDSet{{SID: p.sid, Intervals: []mysqlsource.Interval{{Start: 1, End: 1}}}}
+		}
+		p.executed[0].Intervals[0].End = gno + 1
 	}
-	p.executed[0].Intervals[0].End = gno + 1
 	p.mu.Unlock()
 	if !wait {
 		return gno, source.Outcome(0)
@@ -308,7 +315,7 @@ func seq(from, to int64) []int64 {
 // restarts into a new file, the server resumes by GTID set with no gap
 // and no duplicate, and its set is the primary's.
 func TestBinlogServerMySQLGTID(t *testing.T) {
-	p := startMySQLPrimary(t)
+	p := startMySQLPrimary(t, "ON")
 	for range 10 {
 		p.commit(false) // before the binlog server: no semisync replica
 	}
@@ -394,6 +401,42 @@ func TestBinlogServerMySQLGTID(t *testing.T) {
 	files, err := srv.Store().Files()
 	require.NoError(t, err)
 	require.Equal(t, []string{"mysql-bin.000001", "mysql-bin.000002"}, files)
+}
+
+// A MySQL primary with GTID_MODE=OFF is followed by file and position,
+// even once the store's set is not empty (previous GTIDs of a file name
+// transactions from before GTID_MODE was turned OFF): a dump by GTID set
+// would be refused.
+func TestBinlogServerMySQLGTIDModeOff(t *testing.T) {
+	p := startMySQLPrimary(t, "OFF")
+	for range 5 {
+		p.commit(false)
+	}
+	dir := t.TempDir()
+	srv, _ := startMySQLBinlogd(t, mysqlConfig(t, dir, p.addr), p)
+	for range 10 {
+		gno, out := p.commit(true)
+		require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
+	}
+	require.Equal(t, "", srv.Stats().GTID)
+	// The primary restarts; its new file's previous GTIDs name old ones.
+	p.executed = []mysqlsource.UUIDSet{{SID: p.sid, Intervals: []mysqlsource.Interval{{Start: 1, End: 101}}}}
+	p.restart()
+	eventually(t, func() bool { return p.src.State().Clients == 1 }, "the binlog server never came back to the restarted primary: %+v", srv.Stats())
+	for range 10 {
+		gno, out := p.commit(true)
+		require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
+	}
+	require.Equal(t, primaryUUID+":1-100", srv.Stats().GTID, "the previous GTIDs, taken as held")
+	// The binlog server restarts with a set: still by file and position.
+	require.NoError(t, srv.Close())
+	eventually(t, func() bool { return p.src.State().Clients == 0 }, "the primary still counts the stopped binlog server")
+	srv, _ = startMySQLBinlogd(t, mysqlConfig(t, dir, p.addr), p)
+	for range 10 {
+		gno, out := p.commit(true)
+		require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
+	}
+	require.Equal(t, uint64(20), p.src.Snapshot().YesTx)
 }
 
 // syncBuffer is a log's destination that the test reads while the server

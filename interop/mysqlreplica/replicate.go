@@ -81,7 +81,8 @@ type Config struct {
 	//     replica with MASTER_USE_GTID=slave_pos does;
 	//   - MySQL (both flavors): a GTID set as gtid_executed writes it
 	//     (mysqlsource.ParseGTIDSet), sent in COM_BINLOG_DUMP_GTID, as a
-	//     replica with SOURCE_AUTO_POSITION=1 does.
+	//     replica with SOURCE_AUTO_POSITION=1 does, if the source's
+	//     GTID_MODE is ON (else the dump is by file and position).
 	// A GTID dump may resend events the relay already holds (those of a
 	// transaction it holds in part, and the file's leading events): the
 	// relay must pass over events ending at or before its last. An empty
@@ -265,8 +266,19 @@ func Replicate(ctx context.Context, cfg Config) (Result, error) {
 		if mysqlSet, err = mysqlsource.ParseGTIDSet(gtidPos); err != nil {
 			return res, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
+		if len(mysqlSet) > 0 {
+			// A source whose GTID_MODE is not ON refuses a dump by GTID
+			// set: go by file and position, from the relay's end.
+			rows, err := q.Query(ctx, "SELECT @@GLOBAL.gtid_mode")
+			if err != nil && !isServerError(err, wire.ErUnknownSystemVariable) {
+				return res, ctxErr(ctx, fmt.Errorf("mysqlreplica: reading the source's GTID_MODE: %w", err))
+			}
+			if !strings.EqualFold(cell(rows), "ON") {
+				mysqlSet = nil
+			}
+		}
 		if len(mysqlSet) == 0 {
-			gtidPos = "" // no transaction: by file and position
+			gtidPos = "" // no transaction, or no GTIDs: by file and position
 		}
 	}
 	res.Start = start

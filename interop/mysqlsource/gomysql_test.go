@@ -199,3 +199,30 @@ func TestServerGoMySQLMySQLGTID(t *testing.T) {
 	require.Equal(t, int64(6), next(t, st, replication.GTID_EVENT).Event.(*replication.GTIDEvent).GNO)
 	require.Equal(t, uint32(end.Offset()), next(t, st, replication.XID_EVENT).Header.LogPos)
 }
+
+// A binlog that goes on in a new file without a rotate at the end of the
+// old one (the host crashed there): the server sends a made-up rotate to
+// the new file before its events, as MySQL's source does when its dump
+// moves to the next file, so a replica's position follows.
+func TestServerRotateAfterCrash(t *testing.T) {
+	s, port := newSynth(t, semisync.FlavorMySQL, "8.0.36-semisync")
+	s.put(query("BEGIN"))
+	s.put(xid(1))
+	s.bl.Rotate()
+	s.put(s.bl.fde)
+	s.put(query("BEGIN"))
+	end := s.put(xid(2))
+	require.NoError(t, s.src.Flushed(end))
+	s.bl.Publish()
+
+	st, err := syncer(t, mysql.MySQLFlavor, port).StartSync(mysql.Position{Name: "mysql-bin.000001", Pos: 4})
+	require.NoError(t, err)
+	require.Equal(t, "mysql-bin.000001", string(next(t, st, replication.ROTATE_EVENT).Event.(*replication.RotateEvent).NextLogName), "the dump's first, made-up rotate")
+	require.Equal(t, uint64(1), next(t, st, replication.XID_EVENT).Event.(*replication.XIDEvent).XID, "first file")
+	rot := next(t, st, replication.ROTATE_EVENT)
+	require.Equal(t, "mysql-bin.000002", string(rot.Event.(*replication.RotateEvent).NextLogName))
+	require.Equal(t, uint64(4), rot.Event.(*replication.RotateEvent).Position)
+	x := next(t, st, replication.XID_EVENT)
+	require.Equal(t, uint64(2), x.Event.(*replication.XIDEvent).XID)
+	require.Equal(t, uint32(end.Offset()), x.Header.LogPos)
+}

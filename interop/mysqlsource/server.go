@@ -730,7 +730,7 @@ func (ss *session) dump(r request) error {
 		netConn = op.Conn // between two packets: nothing held back
 	}
 	res, err := dump.Run(dump.Conn{Conn: netConn, Raw: ss.raw, Reader: bufio.NewReader(netConn),
-		Cursor: &prefixed{pre: pre, Cursor: cur, skipAnnotate: r.flags&DumpSendAnnotateRows == 0, checksum: s.o.Checksum},
+		Cursor: &prefixed{pre: pre, Cursor: cur, skipAnnotate: r.flags&DumpSendAnnotateRows == 0, checksum: s.o.Checksum, h: h},
 		Start:  start, Session: sess, Framer: Framer{ServerID: s.o.ServerID, Checksum: s.o.Checksum}, Seq: 1, Done: s.done},
 		dump.Options{HeartbeatPeriod: period, PeerTimeout: s.o.PeerTimeout, WriteTimeout: s.o.WriteTimeout}, &s.dc)
 	if res.Quit {
@@ -744,12 +744,18 @@ func (ss *session) dump(r request) error {
 
 // prefixed is a cursor that returns pre's events first, and leaves out
 // MariaDB's Annotate_rows events for a replica that did not ask for them,
-// as MariaDB's source does.
+// as MariaDB's source does. When the binlog goes on in another file
+// without a rotate at the end of the previous one (the server crashed
+// there), it sends a made-up rotate to the new file first, as MySQL's and
+// MariaDB's sources do when their dump moves to the next file.
 type prefixed struct {
 	pre []dump.Event
 	dump.Cursor
 	skipAnnotate bool
-	checksum     bool // the binlog's events end in a CRC32
+	checksum     bool   // the binlog's events end in a CRC32
+	h            Header // for the made-up rotate
+	file         string // the file the replica knows it is in
+	held         *dump.Event
 }
 
 // typeAnnotateRows is MariaDB's ANNOTATE_ROWS_EVENT.
@@ -759,6 +765,14 @@ func (p *prefixed) Next() (dump.Event, bool, error) {
 	if len(p.pre) > 0 {
 		ev := p.pre[0]
 		p.pre = p.pre[1:]
+		if ev.Data[4] == TypeRotate {
+			p.file = ev.End.File()
+		}
+		return ev, true, nil
+	}
+	if p.held != nil {
+		ev := *p.held
+		p.held = nil
 		return ev, true, nil
 	}
 	for {
@@ -766,7 +780,11 @@ func (p *prefixed) Next() (dump.Event, bool, error) {
 		if ok && p.skipAnnotate && len(ev.Data) > 4 && ev.Data[4] == typeAnnotateRows {
 			continue
 		}
-		if ok && len(ev.Data) >= HeaderLen+8+ChecksumLen && ev.Data[4] == TypeRotate {
+		if !ok || err != nil {
+			return ev, ok, err
+		}
+		rotate := len(ev.Data) > 4 && ev.Data[4] == TypeRotate
+		if rotate && len(ev.Data) >= HeaderLen+8+ChecksumLen {
 			// The binlog goes on in another file: from here on, the
 			// replica's position (and a heartbeat's) is there.
 			name := ev.Data[HeaderLen+8:]
@@ -775,14 +793,21 @@ func (p *prefixed) Next() (dump.Event, bool, error) {
 			}
 			if len(name) > 0 && len(name) <= semisync.MaxFileNameLen {
 				ev.End = semisync.FilePos(string(name), binary.LittleEndian.Uint64(ev.Data[HeaderLen:]))
+				p.file = string(name)
 			}
 		}
-		if ok && len(ev.Data) > HeaderLen && ev.Data[4] == TypeFormatDescription && ev.Data[17]&flagInUse != 0 {
+		if len(ev.Data) > HeaderLen && ev.Data[4] == TypeFormatDescription && ev.Data[17]&flagInUse != 0 {
 			// A file's own format description, sent as MariaDB's source
 			// sends it: without LOG_EVENT_BINLOG_IN_USE_F.
 			ev.Data = clearInUse(ev.Data, p.checksum)
 		}
-		return ev, ok, err
+		if !rotate && p.file != "" && ev.End.File() != "" && ev.End.File() != p.file {
+			// A new file with no rotate before it.
+			p.file = ev.End.File()
+			p.held = &ev
+			return dump.Event{Data: AppendRotate(nil, p.h, p.file, 4, p.checksum), End: semisync.FilePos(p.file, 4), Artificial: true}, true, nil
+		}
+		return ev, true, nil
 	}
 }
 
