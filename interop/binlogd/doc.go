@@ -12,11 +12,10 @@
 //     store's GTID position, the transactions it holds whole and fsynced:
 //     for MariaDB the last transaction of each domain (@slave_connect_state),
 //     for MySQL a GTID set (COM_BINLOG_DUMP_GTID). An empty store begins
-//     at the primary's current position and its GTID position there
-//     (gtid_binlog_pos; gtid_executed when GTID_MODE is ON), or at
-//     Upstream.StartGTID, and by file and position when the primary has no
-//     GTID. Each batch of events is written to the store, fsynced, and
-//     acknowledged.
+//     at the primary's current position and its GTID position there, or
+//     at Upstream.StartGTID; by file and position when that position names
+//     no transaction, or the primary's GTID_MODE is not ON. Each batch of
+//     events is written to the store, fsynced, and acknowledged.
 //   - Store: the primary's events byte for byte, at the primary's own file
 //     names and positions, in segment files of package relaylog's format
 //     (CRC-32C records, sync marks, a torn tail cut on open), rotated at
@@ -26,7 +25,9 @@
 //     boundaries: MariaDB's GTID events (standalone or not), MySQL's GTID
 //     and anonymous GTID events with BEGIN ... XID/COMMIT/ROLLBACK, a DDL
 //     statement alone, XA's two parts, a compressed payload; MySQL's
-//     previous GTIDs are taken as held, as MySQL's relay log does. Events the primary makes up for each dump are not
+//     previous GTIDs are taken as held, as MySQL's relay log does. Events
+//     it could not follow are refused (ErrCannotStore): the other
+//     flavor's GTIDs, tagged GTIDs, transaction numbers out of range. Events the primary makes up for each dump are not
 //     kept (but a file's format description is), and events ending at or
 //     before the store's end are passed over: a GTID dump resends the
 //     file's first events and a transaction the store holds in part, and
@@ -38,12 +39,20 @@
 //     the newest checkpoint its position covers (a MariaDB gtid_slave_pos:
 //     GTIDCheckpoint; a MySQL GTID set that contains the checkpoint's:
 //     MySQLGTIDCheckpoint): the end of the last whole transaction, a
-//     segment's start, or the end of a gap, so at most one segment is read
-//     to find its start. A replica lacking transactions from before the
-//     store's start is refused (1236), never served around the hole.
-//     MySQL replicas get GTID_MODE ON and the server's own server_uuid
-//     (Downstream.ServerUUID, else one made up at the first start and kept
-//     in the data directory).
+//     segment's start, or the end of a gap, so a MariaDB replica's start
+//     is found by reading at most one segment (a MySQL replica's reads on
+//     to the store's end, checking that the replica has no transaction of
+//     the server's own the store lacks). A replica lacking transactions
+//     from before the store's start is refused (1236), never served
+//     around the hole: the store begins at the primary's binlog position
+//     and the GTID position read with it (MariaDB's BINLOG_GTID_POS of
+//     that position; MySQL's Executed_Gtid_Set beside it in SHOW MASTER
+//     STATUS), and a MySQL store that began without one offers no
+//     checkpoint until it has held a file's previous GTIDs.
+//     MySQL replicas see Downstream.GTIDMode (ON unless set: set it to the
+//     primary's) and the server's own server_uuid (Downstream.ServerUUID,
+//     else one made up at the first start and kept in the data
+//     directory).
 //   - Retention: StoreOptions.RetainBytes and RetainAge let the oldest
 //     segments go (Server checks once a second), never the one being
 //     written nor one an open reader is in or will come to.

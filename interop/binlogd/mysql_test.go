@@ -142,12 +142,16 @@ func (p *mysqlPrimary) serve(ln net.Listener) {
 	srv, err := mysqlsource.NewServer(src, p.bl, mysqlsource.Options{ServerID: 1, ServerUUID: primaryUUID, GTIDMode: p.gtidMode,
 		User: downUser, Password: downPassword, Checksum: true, HeartbeatPeriod: 200 * time.Millisecond,
 		Statement: func(stmt string, admin bool) ([]string, [][]string, bool, error) {
-			if !strings.EqualFold(stmt, "SELECT @@GLOBAL.gtid_executed") {
+			// MySQL's SHOW MASTER STATUS: the binlog's end and the GTID set
+			// there, under the binlog lock.
+			if !strings.EqualFold(stmt, "SHOW MASTER STATUS") {
 				return nil, nil, false, nil
 			}
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			return []string{"@@GLOBAL.gtid_executed"}, [][]string{{mysqlsource.FormatGTIDSet(p.executed)}}, true, nil
+			end := p.bl.Head()
+			return []string{"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"},
+				[][]string{{end.File(), fmt.Sprint(end.Offset()), "", "", mysqlsource.FormatGTIDSet(p.executed)}}, true, nil
 		}})
 	require.NoError(p.t, err)
 	p.src, p.srv, p.served = src, srv, make(chan error, 1)
@@ -337,6 +341,10 @@ func TestBinlogServerMySQLGTID(t *testing.T) {
 	r, err := c.Execute("SELECT @@GLOBAL.gtid_executed")
 	require.NoError(t, err)
 	got, _ := r.GetString(0, 0)
+	require.Equal(t, primaryUUID+":1-50", got)
+	r, err = c.Execute("SHOW MASTER STATUS")
+	require.NoError(t, err)
+	got, _ = r.GetString(0, 4)
 	require.Equal(t, primaryUUID+":1-50", got, "what a binlog server behind this one asks")
 	r, err = c.Execute("SHOW REPLICA STATUS")
 	require.NoError(t, err)

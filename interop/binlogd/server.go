@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/interop/mysqlreplica"
@@ -218,6 +219,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	so := cfg.Store
 	so.Start = cfg.Upstream.StartGTID
+	so.MySQL = reg.Flavor() != semisync.FlavorMariaDB
 	so.OnFlush = s.src.Flushed
 	if s.store, err = OpenStore(cfg.Dir, so); err != nil {
 		s.src.Close()
@@ -265,7 +267,7 @@ func serverUUID(dir string) (string, error) {
 	path := filepath.Join(dir, uuidFile)
 	if b, err := os.ReadFile(path); err == nil {
 		u := strings.TrimSpace(string(b))
-		if _, err := mysqlsource.ParseGTIDSet(u + ":1"); err != nil {
+		if set, err := mysqlsource.ParseGTIDSet(u + ":1"); err != nil || len(set) != 1 || !strings.EqualFold(mysqlsource.FormatGTIDSet(set), u+":1") {
 			return "", fmt.Errorf("%w: %s holds no server UUID: %q", ErrDamaged, path, u)
 		}
 		return u, nil
@@ -418,15 +420,15 @@ func (s *Server) connect(ctx context.Context) error {
 		BeforeAck: func(pos semisync.Position) { s.beforeAck(ctx, pos) },
 		OnAck:     func(semisync.Position) { s.noteConnected() }}
 	if s.store.Last().IsZero() && u.StartGTID == "" {
-		// An empty store begins at the primary's current position, by
-		// GTID: the position and the GTID position there.
-		// (A primary with no GTID yet: by file and position, from its
-		// current position, which mysqlreplica asks for.)
-		pos, err := s.primaryState(ctx)
+		// An empty store begins at the primary's current position and
+		// the GTID position there: by GTID when that names a
+		// transaction, else by file and position from exactly there.
+		start, pos, known, err := s.primaryStart(ctx)
 		if err != nil {
 			return err
 		}
-		s.store.seed(pos)
+		s.store.seed(pos, known)
+		cfg.Start = start
 	}
 	res, err := mysqlreplica.Replicate(ctx, cfg)
 	s.mu.Lock()
@@ -445,10 +447,16 @@ func (s *Server) noteConnected() {
 	s.mu.Unlock()
 }
 
-// primaryState asks the primary for its GTID position at its current
-// binlog position: MariaDB's gtid_binlog_pos, or MySQL's gtid_executed
-// when its GTID_MODE is ON (else none).
-func (s *Server) primaryState(ctx context.Context) (gtidPos, error) {
+// primaryStart asks the primary where an empty store begins: its
+// binlog's end (SHOW MASTER STATUS) and the GTID position there, read
+// together so that no commit falls between them. MariaDB's is
+// BINLOG_GTID_POS of that end; MySQL's is the Executed_Gtid_Set SHOW
+// MASTER STATUS shows with it. A source that cannot say (a binlog server
+// answers BINLOG_GTID_POS with NULL) gives its current GTID position
+// instead: the dump is then by GTID, from that position, and nothing is
+// skipped. known is false when the position is not the primary's whole
+// history (a MySQL primary that shows no GTID set).
+func (s *Server) primaryStart(ctx context.Context) (start semisync.Position, pos gtidPos, known bool, err error) {
 	u := s.cfg.Upstream
 	timeout := u.ConnectTimeout
 	if timeout <= 0 {
@@ -459,40 +467,57 @@ func (s *Server) primaryState(ctx context.Context) (gtidPos, error) {
 	d := &net.Dialer{}
 	c, err := client.ConnectWithDialer(cctx, "tcp", u.Addr, u.User, u.Password, "", d.DialContext)
 	if err != nil {
-		return gtidPos{}, fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
+		return start, pos, false, fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
 	}
 	defer c.Close()
-	one := func(q string) (string, error) {
+	query := func(q string) ([]mysql.FieldValue, error) {
 		r, err := c.Execute(q)
 		if err != nil {
-			return "", fmt.Errorf("binlogd: asking the primary %s: %w", q, err)
+			return nil, fmt.Errorf("binlogd: asking the primary %s: %w", q, err)
 		}
 		defer r.Close()
-		if len(r.Values) != 1 || len(r.Values[0]) != 1 {
-			return "", fmt.Errorf("binlogd: asking the primary %s: no answer", q)
+		if len(r.Values) != 1 {
+			return nil, fmt.Errorf("binlogd: asking the primary %s: %d rows", q, len(r.Values))
 		}
-		return string(r.Values[0][0].AsString()), nil
+		return r.Values[0], nil
 	}
-	if s.reg.Flavor() == semisync.FlavorMariaDB {
-		v, err := one("SELECT @@GLOBAL.gtid_binlog_pos")
+	row, err := query("SHOW MASTER STATUS")
+	if err != nil {
+		var err2 error
+		if row, err2 = query("SHOW BINARY LOG STATUS"); err2 != nil { // MySQL 8.4
+			return start, pos, false, errors.Join(err, err2)
+		}
+	}
+	if len(row) < 2 {
+		return start, pos, false, errors.New("binlogd: the primary's SHOW MASTER STATUS has no position")
+	}
+	file := string(row[0].AsString())
+	off, err := strconv.ParseUint(string(row[1].AsString()), 10, 64)
+	if err != nil || file == "" || strings.ContainsAny(file, "'\\") {
+		return start, pos, false, fmt.Errorf("binlogd: the primary's binlog position %q:%q", file, row[1].AsString())
+	}
+	start = semisync.FilePos(file, off)
+	if s.reg.Flavor() != semisync.FlavorMariaDB {
+		if len(row) < 5 {
+			return start, pos, false, nil // no GTIDs
+		}
+		set, err := mysqlsource.ParseGTIDSet(string(row[4].AsString()))
 		if err != nil {
-			return gtidPos{}, err
+			return start, pos, false, fmt.Errorf("binlogd: the primary's Executed_Gtid_Set: %w", err)
 		}
-		return parseGTIDPos(v)
+		return start, gtidPos{mysql: set}, true, nil
 	}
-	mode, err := one("SELECT @@GLOBAL.gtid_mode")
-	if err != nil || !strings.EqualFold(mode, "ON") {
-		return gtidPos{}, err
+	at, err := query("SELECT BINLOG_GTID_POS('" + file + "', " + strconv.FormatUint(off, 10) + ")")
+	if err == nil && len(at) == 1 && at[0].Type != mysql.FieldValueTypeNull {
+		pos, err = parseGTIDPos(string(at[0].AsString()))
+		return start, pos, true, err
 	}
-	v, err := one("SELECT @@GLOBAL.gtid_executed")
-	if err != nil {
-		return gtidPos{}, err
+	cur, err := query("SELECT @@GLOBAL.gtid_binlog_pos")
+	if err != nil || len(cur) != 1 {
+		return start, pos, false, errors.Join(err, errors.New("binlogd: the primary's GTID position: no answer"))
 	}
-	set, err := mysqlsource.ParseGTIDSet(v)
-	if err != nil {
-		return gtidPos{}, fmt.Errorf("binlogd: the primary's gtid_executed: %w", err)
-	}
-	return gtidPos{mysql: set}, nil
+	pos, err = parseGTIDPos(string(cur[0].AsString()))
+	return start, pos, true, err
 }
 
 // beforeAck decides when the ACK for pos goes to the primary: at once in
@@ -643,6 +668,15 @@ func (s *Server) statement(stmt string, admin bool) ([]string, [][]string, bool,
 		g, err := s.store.GTID()
 		name := stmt[strings.Index(stmt, "@"):]
 		return []string{name}, [][]string{{g}}, true, err
+	case reMasterStatus.MatchString(stmt) && s.reg.Flavor() != semisync.FlavorMariaDB:
+		// With the GTID set at that position, as MySQL shows it: what a
+		// binlog server behind this one begins from.
+		end, gtid := s.store.boundary()
+		cols := []string{"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"}
+		if end.IsZero() {
+			return cols, nil, true, nil
+		}
+		return cols, [][]string{{end.File(), strconv.FormatUint(end.Offset(), 10), "", "", gtid}}, true, nil
 	case reSlaveStatus.MatchString(stmt):
 		cols, row := s.slaveStatus()
 		return cols, [][]string{row}, true, nil
@@ -701,5 +735,6 @@ var (
 	reSetMode          = regexp.MustCompile(`(?is)^SET\s+(?:GLOBAL\s+|@@GLOBAL\.)` + AckModeVariable + `\s*=\s*(\S+)$`)
 	reSlaveStatus      = regexp.MustCompile(`(?is)^SHOW\s+(?:SLAVE|REPLICA)\s+STATUS$`)
 	reSemisyncReplicas = regexp.MustCompile(`(?is)^SHOW\s+SEMISYNC\s+REPLICAS$`)
+	reMasterStatus     = regexp.MustCompile(`(?is)^SHOW\s+(?:MASTER\s+STATUS|BINARY\s+LOG\s+STATUS)$`)
 	reGTIDExecuted     = regexp.MustCompile(`(?is)^SELECT\s+@@(?:GLOBAL\.)?(gtid_executed|gtid_binlog_pos|gtid_current_pos)$`)
 )

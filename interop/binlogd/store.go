@@ -49,6 +49,16 @@ var (
 	ErrDiverged = errors.New("binlogd: the primary's binlog does not continue the store's")
 	// ErrStoreClosed is returned after Close.
 	ErrStoreClosed = errors.New("binlogd: store closed")
+	// ErrCannotStore is wrapped by Write's error for an event the store
+	// cannot keep and follow: a GTID event of the other flavor's (the
+	// store's is StoreOptions.MySQL), MySQL 8.3's tagged GTIDs, a
+	// transaction number out of MySQL's range, a GTID set beyond
+	// mysqlsource's limits. Replication stops there rather than keep a
+	// position the store could not answer for.
+	ErrCannotStore = errors.New("binlogd: an event the store cannot keep")
+	// ErrWrongFlavor is wrapped by OpenStore's error for a store written
+	// for the other kind of primary (StoreOptions.MySQL).
+	ErrWrongFlavor = errors.New("binlogd: the store was written for another kind of primary")
 )
 
 // StoreOptions configure a Store.
@@ -63,10 +73,16 @@ type StoreOptions struct {
 	// to, are never removed.
 	RetainBytes int64
 	RetainAge   time.Duration
-	// Start is the GTID position (MariaDB's, domain-server-seq,...) of the
-	// primary's binlog where an empty store begins: it goes into the
-	// first segment's checkpoint, and GTID answers it until a transaction
-	// is stored.
+	// MySQL says the primary is MySQL (either flavor): the store follows
+	// MySQL's GTID sets and refuses MariaDB's GTID events; otherwise the
+	// reverse. A store keeps the choice it was created with.
+	MySQL bool
+	// Start is the GTID position of the primary's binlog where an empty
+	// store begins (MariaDB's domain-server-seq list, or a MySQL GTID
+	// set): it goes into the first segment's checkpoint, and GTID answers
+	// it until a transaction is stored. For MySQL, an empty store with no
+	// Start offers no GTID checkpoint until it has held a file's previous
+	// GTIDs: it does not know what came before it.
 	Start string
 	// OnFlush, if set, is called by Flush with the end of what it wrote,
 	// when that moved on, before any reader can see it (a binlog server
@@ -93,6 +109,8 @@ type segment struct {
 type checkpoint struct {
 	Version int    `json:"v"`
 	GTID    string `json:"gtid"`
+	MySQL   bool   `json:"mysql,omitempty"` // StoreOptions.MySQL
+	Known   bool   `json:"known,omitempty"` // MySQL: GTID is every transaction before the segment
 	File    string `json:"file,omitempty"`
 	FD      []byte `json:"fd,omitempty"`
 }
@@ -103,7 +121,8 @@ type checkpoint struct {
 // tail cut on open), rotated by size, each beginning with a checkpoint of
 // the GTID position. It is the relay log of the server's upstream
 // replica (mysqlreplica.Relay) and the binlog of its downstream source
-// (mysqlsource.Binlog, mysqlsource.GTIDIndex, mysqlsource.Ender).
+// (mysqlsource.Binlog, mysqlsource.GTIDIndex or mysqlsource.MySQLGTIDIndex
+// by its flavor, mysqlsource.Ender).
 //
 // Writes come from one goroutine (the upstream replica); readers
 // (cursors from Open) see only fsynced records. Its methods are safe for
@@ -167,6 +186,7 @@ func OpenStore(dir string, o StoreOptions) (*Store, error) {
 		return nil, fmt.Errorf("binlogd: the store's start position: %w", err)
 	}
 	s.live.pos = start
+	s.live.known = o.Start != ""
 	names, err := filepath.Glob(filepath.Join(dir, segmentPrefix+"*"+segmentSuffix))
 	if err != nil {
 		return nil, err
@@ -238,13 +258,16 @@ func (s *Store) load(seg *segment) error {
 			if len(s.segs) > 0 && r.End != s.pending {
 				return fmt.Errorf("%w: %s begins at %v, its predecessor ends at %v", ErrDamaged, seg.path, r.End, s.pending)
 			}
+			if cp.MySQL != s.o.MySQL {
+				return fmt.Errorf("%w: %s (MySQL: %v)", ErrWrongFlavor, seg.path, cp.MySQL)
+			}
 			list, err := parseGTIDPos(cp.GTID)
 			if err != nil {
 				return fmt.Errorf("%w: %s: %v", ErrDamaged, seg.path, err)
 			}
 			seg.first, seg.list = r.End, list
 			if len(s.segs) == 0 {
-				s.live = txnState{pos: list.clone(), boundary: r.End}
+				s.live = txnState{pos: list.clone(), boundary: r.End, known: cp.Known}
 				if cp.FD != nil {
 					s.live.apply(cp.FD, semisync.FilePos(cp.File, 4))
 					s.noteFD(cp.FD, semisync.FilePos(cp.File, 4), false)
@@ -286,15 +309,10 @@ func (s *Store) note(seg *segment, ev []byte, end semisync.Position) {
 			s.floor, s.floorPrev, s.floorGTID = start, s.pending, s.live.pos.clone()
 		}
 	}
-	var grew bool
-	if ok && h.typ == typeMySQLPreviousGTIDs {
-		prev, err := mysqlsource.ParseGTIDSetEvent(ev)
-		grew = err == nil && !containsSet(s.live.pos.mysql, prev)
-	}
-	s.live.apply(ev, end)
-	if grew {
+	if s.live.apply(ev, end) {
 		// Previous GTIDs naming transactions the store never held (it
-		// began in this file, by file and position): they are before the
+		// began in this file, by file and position), or the first the
+		// store has seen while its set was not known: they are before the
 		// store, and no checkpoint before this event says so.
 		s.gtidFloor, s.gtidFloorPos = end, s.live.pos.clone()
 	}
@@ -395,6 +413,9 @@ func (s *Store) Write(ev []byte, end semisync.Position) error {
 		s.stats.Resent++
 		return nil
 	}
+	if err := s.live.admit(h, ev, s.o.MySQL); err != nil {
+		return err
+	}
 	seg := s.cur()
 	if seg == nil || (seg.size >= s.o.SegmentBytes && !s.live.open && s.syncPos == s.pending && seg.f.Synced() == seg.f.Last()) {
 		start := s.pending
@@ -463,7 +484,7 @@ func (s *Store) newSegment(start semisync.Position) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := checkpoint{Version: 1, GTID: s.live.pos.String(), File: s.live.fdFile, FD: s.live.fd}
+	cp := checkpoint{Version: 1, GTID: s.live.pos.String(), MySQL: s.o.MySQL, Known: s.o.MySQL && s.live.known, File: s.live.fdFile, FD: s.live.fd}
 	if err := f.Write(appendCheckpoint(cp), start); err != nil {
 		f.Close()
 		return nil, err
@@ -611,22 +632,31 @@ func (s *Store) Recovery() relaylog.Recovery {
 
 // seed sets the GTID position an empty store begins at; it does nothing
 // once the store holds an event.
-func (s *Store) seed(pos gtidPos) {
+func (s *Store) seed(pos gtidPos, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.segs) == 0 && s.pending.IsZero() {
-		s.live.pos = pos.clone()
+		s.live.pos, s.live.known = pos.clone(), known
 		s.synced = s.live.clone()
 	}
 }
 
 // GTID returns the GTID position of the transactions the store holds
-// whole and fsynced, as MariaDB writes it: where an upstream GTID dump
-// resumes (mysqlreplica.Config.GTID).
+// whole and fsynced, as its flavor writes it (MariaDB's domain-server-seq
+// list, or a MySQL GTID set): where an upstream GTID dump resumes
+// (mysqlreplica.Config.GTID).
 func (s *Store) GTID() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.synced.pos.String(), nil
+}
+
+// boundary returns the end of the last whole transaction fsynced and the
+// GTID position there, together.
+func (s *Store) boundary() (semisync.Position, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.synced.boundary, s.synced.pos.String()
 }
 
 // Files lists the primary's binlog files the store holds events of,
@@ -661,6 +691,9 @@ func (s *Store) FormatDescription(file string) ([]byte, error) {
 // whole transaction fsynced, the start of a segment, or the end of a gap.
 func (s *Store) GTIDCheckpoint(state []mysqlsource.GTID) (semisync.Position, []mysqlsource.GTID, bool, error) {
 	pos, at, ok, err := s.checkpoint(func(p gtidPos) bool { return covers(state, p.maria) })
+	if s.o.MySQL {
+		ok = false
+	}
 	return pos, at.maria, ok, err
 }
 
@@ -670,6 +703,9 @@ func (s *Store) GTIDCheckpoint(state []mysqlsource.GTID) (semisync.Position, []m
 // gap.
 func (s *Store) MySQLGTIDCheckpoint(set []mysqlsource.UUIDSet) (semisync.Position, []mysqlsource.UUIDSet, bool, error) {
 	pos, at, ok, err := s.checkpoint(func(p gtidPos) bool { return containsSet(set, p.mysql) })
+	if !s.o.MySQL {
+		ok = false
+	}
 	return pos, at.mysql, ok, err
 }
 
@@ -680,6 +716,9 @@ func (s *Store) checkpoint(has func(gtidPos) bool) (semisync.Position, gtidPos, 
 	defer s.mu.Unlock()
 	if s.closed {
 		return semisync.Position{}, gtidPos{}, false, ErrStoreClosed
+	}
+	if s.o.MySQL && !s.synced.known {
+		return semisync.Position{}, gtidPos{}, false, nil
 	}
 	floor := s.floor
 	if floor.Less(s.gtidFloor) {

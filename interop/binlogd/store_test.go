@@ -243,7 +243,7 @@ func TestStoreMySQLTransactions(t *testing.T) {
 	require.NoError(t, err)
 
 	dir := t.TempDir()
-	s, err := binlogd.OpenStore(dir, binlogd.StoreOptions{})
+	s, err := binlogd.OpenStore(dir, binlogd.StoreOptions{MySQL: true})
 	require.NoError(t, err)
 	steps := []struct {
 		evs  [][2]any
@@ -261,6 +261,8 @@ func TestStoreMySQLTransactions(t *testing.T) {
 		{[][2]any{gtid(33, 8), q("XA COMMIT X'31',X'',1")}, uuid + ":1-5:7-8"},
 		{[][2]any{gtid(33, 6)}, uuid + ":1-5:7-8"},
 		{[][2]any{ev(40, make([]byte, 32))}, uuid + ":1-8"},
+		{[][2]any{gtid(33, 9), ev(14, make([]byte, 16)), q("CREATE TABLE x SELECT @v")}, uuid + ":1-9"}, // a user variable before a DDL alone
+		{[][2]any{gtid(33, 10), ev(26, make([]byte, 8))}, uuid + ":1-10"},                             // an incident alone
 	}
 	for i, st := range steps {
 		write(t, s, st.evs...)
@@ -268,13 +270,29 @@ func TestStoreMySQLTransactions(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, st.want, got, "step %d", i)
 	}
+	// What the store cannot keep and follow is refused, not stored.
+	last := s.Last()
+	maria, err := mysqlsource.AppendMariaGTID(nil, h, 1, 0, 0, 0, true)
+	require.NoError(t, err)
+	for name, e := range map[string][2]any{
+		"transaction number 0":     gtid(33, 0),
+		"transaction number 2^63":  gtid(33, 1<<63),
+		"a tagged GTID":            ev(42, make([]byte, 60)),
+		"MariaDB's GTID":           p.event(maria),
+		"malformed previous GTIDs": ev(35, []byte{1, 0, 0, 0, 0, 0, 0, 0}),
+	} {
+		require.ErrorIs(t, s.Write(e[0].([]byte), e[1].(semisync.Position)), binlogd.ErrCannotStore, name)
+	}
+	require.Equal(t, last, s.Last())
 	require.NoError(t, s.Close())
-	s, err = binlogd.OpenStore(dir, binlogd.StoreOptions{})
+	_, err = binlogd.OpenStore(dir, binlogd.StoreOptions{})
+	require.ErrorIs(t, err, binlogd.ErrWrongFlavor, "a MySQL primary's store opened for a MariaDB primary")
+	s, err = binlogd.OpenStore(dir, binlogd.StoreOptions{MySQL: true})
 	require.NoError(t, err)
 	defer s.Close()
 	got, err := s.GTID()
 	require.NoError(t, err)
-	require.Equal(t, uuid+":1-8", got)
+	require.Equal(t, uuid+":1-10", got)
 
 	// The checkpoints a MySQL replica's set may start from.
 	at, before, ok, err := s.MySQLGTIDCheckpoint(set)
@@ -287,11 +305,73 @@ func TestStoreMySQLTransactions(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, steps[0].evs[1][1], at, "after the previous GTIDs that named 1-2, not the segment's start before them")
 	require.Equal(t, two, before)
-	all, err := mysqlsource.ParseGTIDSet(uuid + ":1-8")
+	all, err := mysqlsource.ParseGTIDSet(uuid + ":1-10")
 	require.NoError(t, err)
 	at, before, ok, err = s.MySQLGTIDCheckpoint(all)
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, s.Synced(), at, "a replica with everything starts at the end")
 	require.Equal(t, all, before)
+}
+
+// A MySQL store begun by file and position, with no GTID set to start
+// from, does not know what came before it: it offers no GTID checkpoint
+// (a replica would be served around whatever it lacks) until it holds a
+// file's previous GTIDs.
+func TestStoreMySQLUnknownStart(t *testing.T) {
+	const uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+	sets := func(s string) []mysqlsource.UUIDSet {
+		set, err := mysqlsource.ParseGTIDSet(s)
+		require.NoError(t, err)
+		return set
+	}
+	sid := sets(uuid + ":1")[0].SID
+	p := &primary{t: t, file: "mysql-bin.000001", pos: 5000}
+	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}
+	ev := func(typ byte, body []byte) [2]any {
+		e := make([]byte, mysqlsource.HeaderLen, mysqlsource.HeaderLen+len(body)+4)
+		e[4] = typ
+		e[9] = byte(cap(e))
+		return p.event(append(append(e, body...), 0, 0, 0, 0))
+	}
+	tx := func(gno uint64) [][2]any {
+		body := append([]byte{1}, sid[:]...)
+		g := ev(33, append(binary.LittleEndian.AppendUint64(body, gno), make([]byte, 17)...))
+		begin, err := mysqlsource.AppendQuery(nil, h, "d", "BEGIN", true)
+		require.NoError(t, err)
+		return [][2]any{g, p.event(begin), p.event(mysqlsource.AppendXID(nil, h, gno, true))}
+	}
+	s, err := binlogd.OpenStore(t.TempDir(), binlogd.StoreOptions{MySQL: true})
+	require.NoError(t, err)
+	defer s.Close()
+	write(t, s, tx(50)...)
+	for _, set := range []string{"", uuid + ":50", uuid + ":1-50"} {
+		_, _, ok, err := s.MySQLGTIDCheckpoint(sets(set))
+		require.NoError(t, err)
+		require.False(t, ok, "the store does not know what was before transaction 50; replica at %q", set)
+	}
+	// The next file: the primary's rotate, format description, previous GTIDs.
+	rot := p.event(mysqlsource.AppendRotate(nil, h, "mysql-bin.000002", 4, true))
+	p.file, p.pos = "mysql-bin.000002", 4
+	write(t, s, [2]any{rot[0], semisync.FilePos(p.file, 4)}) // a rotate ends where the next file begins
+	fd, err := mysqlsource.AppendFormatDescription(nil, h, mysqlsource.FormatDescription{BinlogVersion: 4, ServerVersion: "8.0.40-log",
+		PostHeaderLens: mysqlsource.MariaDB1011PostHeaderLens(), Checksum: mysqlsource.ChecksumCRC32})
+	require.NoError(t, err)
+	prev, err := mysqlsource.AppendGTIDDump(nil, mysqlsource.GTIDDump{GTIDs: sets(uuid + ":1-50")})
+	require.NoError(t, err)
+	fdEv := p.event(fd)
+	prevEv := ev(35, prev[1+2+4+4+8+4:])
+	write(t, s, fdEv, prevEv)
+	write(t, s, tx(51)...)
+	_, _, ok, err := s.MySQLGTIDCheckpoint(sets(uuid + ":1-49"))
+	require.NoError(t, err)
+	require.False(t, ok, "it lacks 49")
+	at, before, ok, err := s.MySQLGTIDCheckpoint(sets(uuid + ":1-50"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, prevEv[1], at, "from the previous GTIDs on")
+	require.Equal(t, sets(uuid+":1-50"), before)
+	got, err := s.GTID()
+	require.NoError(t, err)
+	require.Equal(t, uuid+":1-51", got)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,31 +109,97 @@ func (p *gtidPos) addMySQL(sid [16]byte, iv mysqlsource.Interval) {
 		ivs[n-1].End = iv.End
 		return
 	}
-	j, _ := slices.BinarySearchFunc(ivs, iv.Start, func(x mysqlsource.Interval, start uint64) int { return cmp.Compare(x.Start, start) })
-	ivs = slices.Insert(ivs, j, iv)
-	// Merge what now overlaps or touches.
-	out := ivs[:0]
-	for _, x := range ivs {
+	p.mysql[i].Intervals = unionIntervals(ivs, []mysqlsource.Interval{iv})
+}
+
+// containsSet says whether set holds every transaction of sub (both in
+// normal form: sources sorted, intervals sorted and merged).
+func containsSet(set, sub []mysqlsource.UUIDSet) bool {
+	for _, u := range sub {
+		i, found := slices.BinarySearchFunc(set, u.SID, func(x mysqlsource.UUIDSet, sid [16]byte) int { return bytes.Compare(x.SID[:], sid[:]) })
+		if !found {
+			if len(u.Intervals) > 0 {
+				return false
+			}
+			continue
+		}
+		for _, iv := range u.Intervals {
+			if !covered(set[i].Intervals, iv) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// covered says whether iv lies within one of ivs (sorted, merged).
+func covered(ivs []mysqlsource.Interval, iv mysqlsource.Interval) bool {
+	j, _ := slices.BinarySearchFunc(ivs, iv.Start, func(x mysqlsource.Interval, start uint64) int {
+		if x.End <= start {
+			return -1
+		}
+		if x.Start > start {
+			return 1
+		}
+		return 0
+	})
+	return j < len(ivs) && ivs[j].Start <= iv.Start && iv.End <= ivs[j].End
+}
+
+// unionSets returns the union of two sets in normal form, in normal form.
+func unionSets(a, b []mysqlsource.UUIDSet) []mysqlsource.UUIDSet {
+	out := make([]mysqlsource.UUIDSet, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var c int
+		switch {
+		case i == len(a):
+			c = 1
+		case j == len(b):
+			c = -1
+		default:
+			c = bytes.Compare(a[i].SID[:], b[j].SID[:])
+		}
+		switch {
+		case c < 0:
+			out = append(out, mysqlsource.UUIDSet{SID: a[i].SID, Intervals: slices.Clone(a[i].Intervals)})
+			i++
+		case c > 0:
+			out = append(out, mysqlsource.UUIDSet{SID: b[j].SID, Intervals: slices.Clone(b[j].Intervals)})
+			j++
+		default:
+			out = append(out, mysqlsource.UUIDSet{SID: a[i].SID, Intervals: unionIntervals(a[i].Intervals, b[j].Intervals)})
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// unionIntervals merges two sorted, merged interval lists.
+func unionIntervals(a, b []mysqlsource.Interval) []mysqlsource.Interval {
+	out := make([]mysqlsource.Interval, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		var x mysqlsource.Interval
+		if len(b) == 0 || len(a) > 0 && a[0].Start <= b[0].Start {
+			x, a = a[0], a[1:]
+		} else {
+			x, b = b[0], b[1:]
+		}
 		if n := len(out); n > 0 && x.Start <= out[n-1].End {
 			out[n-1].End = max(out[n-1].End, x.End)
 			continue
 		}
 		out = append(out, x)
 	}
-	p.mysql[i].Intervals = out
+	return out
 }
 
-// containsSet says whether set holds every transaction of sub.
-func containsSet(set, sub []mysqlsource.UUIDSet) bool {
-	for _, u := range sub {
-		i := slices.IndexFunc(set, func(x mysqlsource.UUIDSet) bool { return x.SID == u.SID })
-		for _, iv := range u.Intervals {
-			if i < 0 || !slices.ContainsFunc(set[i].Intervals, func(x mysqlsource.Interval) bool { return x.Start <= iv.Start && iv.End <= x.End }) {
-				return false
-			}
-		}
+// size is the number of sources and of intervals of a MySQL set.
+func (p gtidPos) size() (sources, intervals int) {
+	for _, u := range p.mysql {
+		intervals += len(u.Intervals)
 	}
-	return true
+	return len(p.mysql), intervals
 }
 
 // txnState follows the transactions of the stored events: the GTID
@@ -147,7 +215,12 @@ type txnState struct {
 	mysql      bool // the open transaction began with a MySQL (anonymous) GTID event
 	first      bool // a MySQL transaction whose first statement is still to come
 	standalone bool
-	boundary   semisync.Position // end of the last event outside any transaction, or of a transaction's last
+	// known says a MySQL store's set is every transaction before its end
+	// (it was seeded with the primary's set at its start, or it has held
+	// a file's previous GTIDs since); until then no GTID checkpoint is
+	// offered.
+	known    bool
+	boundary semisync.Position // end of the last event outside any transaction, or of a transaction's last
 	checksum   bool              // events carry a CRC32 (the last format description's)
 	fdFile     string            // the file the last format description describes
 	fd         []byte
@@ -158,11 +231,13 @@ func (t txnState) clone() txnState {
 	return t
 }
 
-// apply takes one stored event, ending at end.
-func (t *txnState) apply(ev []byte, end semisync.Position) {
+// apply takes one stored event, ending at end. anchored reports a
+// previous GTIDs event that named transactions the set lacked, or made it
+// known: no GTID checkpoint before it stands for the set.
+func (t *txnState) apply(ev []byte, end semisync.Position) (anchored bool) {
 	h, ok := parseHeader(ev)
 	if !ok {
-		return
+		return false
 	}
 	body := ev[mysqlsource.HeaderLen:]
 	switch h.typ {
@@ -190,10 +265,12 @@ func (t *txnState) apply(ev []byte, end semisync.Position) {
 		// The transactions of the files before this one: a relay log
 		// takes them as held, as MySQL's does.
 		if prev, err := mysqlsource.ParseGTIDSetEvent(ev); err == nil {
-			for _, u := range prev {
-				for _, iv := range u.Intervals {
-					t.pos.addMySQL(u.SID, iv)
-				}
+			if !containsSet(t.pos.mysql, prev) {
+				t.pos.mysql = unionSets(t.pos.mysql, prev)
+				anchored = true
+			}
+			if !t.known {
+				t.known, anchored = true, true
 			}
 		}
 	case typeMySQLTransactionPayload, typeMySQLXAPrepare:
@@ -224,6 +301,12 @@ func (t *txnState) apply(ev []byte, end semisync.Position) {
 		case "COMMIT", "ROLLBACK":
 			t.commit()
 		}
+	case typeMySQLIncident:
+		if t.open && t.mysql && t.first {
+			t.commit() // an incident alone, after its GTID
+		}
+	case typeIntvar, typeRand, typeUserVar:
+		// Before the statement they belong to, which may be a DDL alone.
 	default:
 		if t.mysql && !structural(h.typ) {
 			t.first = false
@@ -232,6 +315,52 @@ func (t *txnState) apply(ev []byte, end semisync.Position) {
 	if !t.open {
 		t.boundary = end
 	}
+	return anchored
+}
+
+// admit says whether the store can keep ev and follow it: its flavor's
+// GTID events only (mysql: MySQL's), no tagged GTID, transaction numbers
+// in MySQL's range, and a set within what mysqlsource.ParseGTIDSet reads
+// back.
+func (t *txnState) admit(h header, ev []byte, mysql bool) error {
+	body := ev[mysqlsource.HeaderLen:]
+	switch h.typ {
+	case mysqlsource.TypeMariaGTID, typeMariaGTIDList:
+		if mysql {
+			return fmt.Errorf("%w: MariaDB's GTID event (type %d) from a MySQL primary", ErrCannotStore, h.typ)
+		}
+	case typeMySQLTaggedGTID:
+		return fmt.Errorf("%w: a tagged GTID (MySQL 8.3+), which the store does not follow", ErrCannotStore)
+	case mysqlsource.TypeMySQLGTID, typeMySQLAnonymousGTID, typeMySQLPreviousGTIDs:
+		if !mysql {
+			return fmt.Errorf("%w: MySQL's GTID event (type %d) from a MariaDB primary", ErrCannotStore, h.typ)
+		}
+		sources, intervals := t.pos.size()
+		switch h.typ {
+		case typeMySQLAnonymousGTID:
+			if len(body) < 25 {
+				return fmt.Errorf("%w: an anonymous GTID event of %d bytes", ErrCannotStore, len(ev))
+			}
+		case mysqlsource.TypeMySQLGTID:
+			if len(body) < 25 {
+				return fmt.Errorf("%w: a GTID event of %d bytes", ErrCannotStore, len(ev))
+			}
+			if gno := binary.LittleEndian.Uint64(body[17:]); gno < 1 || gno > math.MaxInt64 {
+				return fmt.Errorf("%w: transaction number %d, not within 1 and 2^63-1", ErrCannotStore, gno)
+			}
+			sources, intervals = sources+1, intervals+1
+		default:
+			prev, err := mysqlsource.ParseGTIDSetEvent(ev)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrCannotStore, err)
+			}
+			sources, intervals = gtidPos{mysql: unionSets(t.pos.mysql, prev)}.size()
+		}
+		if sources > mysqlsource.MaxGTIDSetSources || intervals > mysqlsource.MaxGTIDSetIntervals {
+			return fmt.Errorf("%w: a GTID set of more than %d sources or %d intervals", ErrCannotStore, mysqlsource.MaxGTIDSetSources, mysqlsource.MaxGTIDSetIntervals)
+		}
+	}
+	return nil
 }
 
 // queryText returns a query event's statement, or its first 16 bytes
@@ -279,6 +408,12 @@ const (
 	typeMySQLPreviousGTIDs      = 35 // PREVIOUS_GTIDS_LOG_EVENT
 	typeMySQLTransactionPayload = 40 // TRANSACTION_PAYLOAD_EVENT: a whole compressed transaction
 	typeMySQLXAPrepare          = 38 // XA_PREPARE_LOG_EVENT: ends an XA transaction's first part
+	typeMySQLTaggedGTID         = 42 // GTID_TAGGED_LOG_EVENT (MySQL 8.3+): not followed
+	typeMySQLIncident           = 26 // INCIDENT_EVENT
+	typeIntvar                  = 5
+	typeRand                    = 13
+	typeUserVar                 = 14
+	typeMariaGTIDList           = 163
 )
 
 // structural says whether an event of type typ belongs to the binlog

@@ -88,6 +88,7 @@ func setup(args []string, stdout, stderr io.Writer) (*binlogd.Server, net.Listen
 		flavor    = fs.String("flavor", "mariadb", "the primary's and the replicas' kind: mariadb, mysql (rpl_semi_sync_source_* names) or mysql-legacy (rpl_semi_sync_master_*)")
 		startGTID = fs.String("start-gtid", "", "GTID position an empty store begins at: MariaDB's domain-server-seq list, or a MySQL GTID set (default: the primary's current one)")
 		uuid      = fs.String("server-uuid", "", "MySQL flavor: this server's server_uuid (default: made up at the first start, kept in the datadir)")
+		gtidMode  = fs.String("gtid-mode", "ON", "MySQL flavor: the GTID_MODE replicas see (the primary's: OFF, OFF_PERMISSIVE, ON_PERMISSIVE or ON)")
 		serverID  = fs.Uint("server-id", 0, "this server's server_id towards its replicas (required; not the primary's, not --upstream-server-id)")
 		user      = fs.String("user", "repl", "replication account replicas use")
 		pass      = fs.String("password", "", "its password")
@@ -179,6 +180,9 @@ func setup(args []string, stdout, stderr io.Writer) (*binlogd.Server, net.Listen
 		Downstream: mysqlsource.Options{ServerID: uint32(*serverID), ServerUUID: *uuid, User: *user, Password: *pass, Admin: *admin,
 			AdminPassword: *adminPass, Checksum: sum, HeartbeatPeriod: *heartbeat},
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	if fl != semisync.FlavorMariaDB {
+		cfg.Downstream.GTIDMode = strings.ToUpper(*gtidMode)
+	}
 	srv, err := binlogd.New(cfg)
 	if err != nil {
 		if errors.Is(err, binlogd.ErrConfig) {

@@ -53,6 +53,7 @@ func TestBadConfiguration(t *testing.T) {
 		{append(base, "--flavor", "postgres"), 2, "--flavor"},
 		{append(base, "--flavor", "mysql", "--start-gtid", "0-1-5"), 2, "start GTID for flavor mysql"},
 		{append(base, "--flavor", "mysql", "--server-uuid", "not-a-uuid"), 2, "not-a-uuid"},
+		{append(base, "--flavor", "mysql", "--gtid-mode", "sometimes"), 2, "SOMETIMES"},
 		{append(base, "--defaults-file", cnf("[semisync-binlogd]\nflavor = mysql\n[mysqld]\nrpl_semi_sync_source_timeout = -5\n")), 2, "rpl_semi_sync_source_timeout"},
 		{append(base, "--defaults-file", cnf("[semisync-binlogd]\nflavor = mysql\n[mysqld]\nrpl_semi_sync_master_timeout = 5\n")), 2, "rpl_semi_sync_master_timeout"},
 		{append(base, "extra"), 2, "unexpected argument"},
