@@ -262,7 +262,7 @@ func TestStoreMySQLTransactions(t *testing.T) {
 		{[][2]any{gtid(33, 6)}, uuid + ":1-5:7-8"},
 		{[][2]any{ev(40, make([]byte, 32))}, uuid + ":1-8"},
 		{[][2]any{gtid(33, 9), ev(14, make([]byte, 16)), q("CREATE TABLE x SELECT @v")}, uuid + ":1-9"}, // a user variable before a DDL alone
-		{[][2]any{gtid(33, 10), ev(26, make([]byte, 8))}, uuid + ":1-10"},                             // an incident alone
+		{[][2]any{gtid(33, 10), ev(26, make([]byte, 8))}, uuid + ":1-10"},                               // an incident alone
 	}
 	for i, st := range steps {
 		write(t, s, st.evs...)

@@ -221,9 +221,9 @@ type txnState struct {
 	// offered.
 	known    bool
 	boundary semisync.Position // end of the last event outside any transaction, or of a transaction's last
-	checksum   bool              // events carry a CRC32 (the last format description's)
-	fdFile     string            // the file the last format description describes
-	fd         []byte
+	checksum bool              // events carry a CRC32 (the last format description's)
+	fdFile   string            // the file the last format description describes
+	fd       []byte
 }
 
 func (t txnState) clone() txnState {
