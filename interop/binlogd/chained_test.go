@@ -84,7 +84,7 @@ func TestBinlogServerChained(t *testing.T) {
 	require.Equal(t, "OFF", primary.Status(t, "Rpl_semi_sync_master_status"))
 	// The server falls back to local when its own wait times out; its ACK
 	// brings the primary back ON.
-	mariadbtest.Eventually(t, 20*time.Second, func() bool { return srv.Stats().Fallbacks == 1 }, "no fallback: %+v", srv.Stats())
+	mariadbtest.Eventually(t, 20*time.Second, func() bool { return srv.Stats().Fallbacks == 1 }, "no fallback: %v", stats{srv})
 	mariadbtest.Eventually(t, 20*time.Second, func() bool { return primary.Status(t, "Rpl_semi_sync_master_status") == "ON" }, "primary not back ON")
 	require.Equal(t, "local (chained fell back)", value(cli(t, port, "SHOW STATUS LIKE 'Binlogd_ack_mode'"), "Binlogd_ack_mode"))
 	require.Equal(t, yes0, primary.StatusInt(t, "Rpl_semi_sync_master_yes_tx"))
@@ -107,7 +107,7 @@ func TestBinlogServerChained(t *testing.T) {
 	mariadbtest.Eventually(t, 30*time.Second, func() bool {
 		mixed(t, c, 22+int(srv.Stats().ChainedAcks-chained)*4) // an insert each time: new rows
 		return srv.Stats().Reentries == 1
-	}, "never chained again: %+v", srv.Stats())
+	}, "never chained again: %v", stats{srv})
 	require.Equal(t, "ON", primary.Status(t, "Rpl_semi_sync_master_status"))
 	require.Equal(t, "chained", value(cli(t, port, "SHOW STATUS LIKE 'Binlogd_ack_mode'"), "Binlogd_ack_mode"))
 	converge(t, primary, r2, r3)

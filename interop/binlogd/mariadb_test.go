@@ -60,7 +60,7 @@ func startBinlogdTB(t testing.TB, cfg binlogd.Config, primary *mariadbtest.Serve
 	t.Cleanup(func() { require.NoError(t, srv.Close()) })
 	mariadbtest.Eventually(t, 30*time.Second, func() bool {
 		return primary.StatusInt(t, "Rpl_semi_sync_master_clients") > clientsBefore
-	}, "the primary never counted the binlog server as a semisync replica: %+v", srv.Stats())
+	}, "the primary never counted the binlog server as a semisync replica: %v", stats{srv})
 	return srv, ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -184,7 +184,7 @@ func TestBinlogServerPrimaryRestart(t *testing.T) {
 	primary.Restart(t)
 	mariadbtest.Eventually(t, 30*time.Second, func() bool {
 		return primary.StatusInt(t, "Rpl_semi_sync_master_clients") == 1
-	}, "the binlog server never came back to the restarted primary: %+v", srv.Stats())
+	}, "the binlog server never came back to the restarted primary: %v", stats{srv})
 	require.Greater(t, srv.Stats().Connects, connects)
 	c = primary.Conn(t)
 	yes0 := primary.StatusInt(t, "Rpl_semi_sync_master_yes_tx")
@@ -220,7 +220,7 @@ func TestBinlogServerStartsAtPrimaryPosition(t *testing.T) {
 	r2.StopSlave(t)
 	srv, port := startBinlogd(t, config(t, t.TempDir(), primary, binlogd.Local, 10*time.Second), primary, 0)
 	state := primary.Query(t, "SELECT @@gtid_binlog_pos")[0][0]
-	mariadbtest.Eventually(t, 10*time.Second, func() bool { return srv.Stats().GTID == state }, "the store does not begin at %s: %+v", state, srv.Stats())
+	mariadbtest.Eventually(t, 10*time.Second, func() bool { return srv.Stats().GTID == state }, "the store does not begin at %s: %v", state, stats{srv})
 	pointAt(t, r2, port)
 	for i := 40; i < 80; i++ {
 		mixed(t, c, i)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/interop/mysqlreplica"
@@ -470,53 +469,62 @@ func (s *Server) primaryStart(ctx context.Context) (start semisync.Position, pos
 		return start, pos, false, fmt.Errorf("binlogd: connecting to the primary %s: %w", u.Addr, err)
 	}
 	defer c.Close()
-	query := func(q string) ([]mysql.FieldValue, error) {
+	// query returns the only row of q's answer, NULL as null.
+	query := func(q string) (row []string, null []bool, err error) {
 		r, err := c.Execute(q)
 		if err != nil {
-			return nil, fmt.Errorf("binlogd: asking the primary %s: %w", q, err)
+			return nil, nil, fmt.Errorf("binlogd: asking the primary %s: %w", q, err)
 		}
 		defer r.Close()
-		if len(r.Values) != 1 {
-			return nil, fmt.Errorf("binlogd: asking the primary %s: %d rows", q, len(r.Values))
+		if r.Resultset == nil || r.RowNumber() != 1 {
+			return nil, nil, fmt.Errorf("binlogd: asking the primary %s: not one row", q)
 		}
-		return r.Values[0], nil
+		for j := range r.ColumnNumber() {
+			v, err := r.GetString(0, j)
+			isNull, err2 := r.IsNull(0, j)
+			if err = errors.Join(err, err2); err != nil {
+				return nil, nil, fmt.Errorf("binlogd: asking the primary %s: %w", q, err)
+			}
+			row, null = append(row, v), append(null, isNull)
+		}
+		return row, null, nil
 	}
-	row, err := query("SHOW MASTER STATUS")
+	row, _, err := query("SHOW MASTER STATUS")
 	if err != nil {
 		var err2 error
-		if row, err2 = query("SHOW BINARY LOG STATUS"); err2 != nil { // MySQL 8.4
+		if row, _, err2 = query("SHOW BINARY LOG STATUS"); err2 != nil { // MySQL 8.4
 			return start, pos, false, errors.Join(err, err2)
 		}
 	}
 	if len(row) < 2 {
 		return start, pos, false, errors.New("binlogd: the primary's SHOW MASTER STATUS has no position")
 	}
-	file := string(row[0].AsString())
-	off, err := strconv.ParseUint(string(row[1].AsString()), 10, 64)
+	file := row[0]
+	off, err := strconv.ParseUint(row[1], 10, 64)
 	if err != nil || file == "" || strings.ContainsAny(file, "'\\") {
-		return start, pos, false, fmt.Errorf("binlogd: the primary's binlog position %q:%q", file, row[1].AsString())
+		return start, pos, false, fmt.Errorf("binlogd: the primary's binlog position %q:%q", file, row[1])
 	}
 	start = semisync.FilePos(file, off)
 	if s.reg.Flavor() != semisync.FlavorMariaDB {
 		if len(row) < 5 {
 			return start, pos, false, nil // no GTIDs
 		}
-		set, err := mysqlsource.ParseGTIDSet(string(row[4].AsString()))
+		set, err := mysqlsource.ParseGTIDSet(row[4])
 		if err != nil {
 			return start, pos, false, fmt.Errorf("binlogd: the primary's Executed_Gtid_Set: %w", err)
 		}
 		return start, gtidPos{mysql: set}, true, nil
 	}
-	at, err := query("SELECT BINLOG_GTID_POS('" + file + "', " + strconv.FormatUint(off, 10) + ")")
-	if err == nil && len(at) == 1 && at[0].Type != mysql.FieldValueTypeNull {
-		pos, err = parseGTIDPos(string(at[0].AsString()))
+	at, null, err := query("SELECT BINLOG_GTID_POS('" + file + "', " + strconv.FormatUint(off, 10) + ")")
+	if err == nil && len(at) == 1 && !null[0] {
+		pos, err = parseGTIDPos(at[0])
 		return start, pos, true, err
 	}
-	cur, err := query("SELECT @@GLOBAL.gtid_binlog_pos")
+	cur, _, err := query("SELECT @@GLOBAL.gtid_binlog_pos")
 	if err != nil || len(cur) != 1 {
 		return start, pos, false, errors.Join(err, errors.New("binlogd: the primary's GTID position: no answer"))
 	}
-	pos, err = parseGTIDPos(string(cur[0].AsString()))
+	pos, err = parseGTIDPos(cur[0])
 	return start, pos, true, err
 }
 
