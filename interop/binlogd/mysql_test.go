@@ -288,6 +288,12 @@ func gtidsFrom(t *testing.T, addr, set string, n int) []int64 {
 }
 
 func syncerMySQL(t *testing.T, addr, set string) (*replication.BinlogStreamer, error) {
+	st, _, err := syncerMySQLClose(t, addr, set)
+	return st, err
+}
+
+// syncerMySQLClose is syncerMySQL, with the syncer's Close.
+func syncerMySQLClose(t *testing.T, addr, set string) (*replication.BinlogStreamer, func(), error) {
 	host, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
 	var p uint16
@@ -299,7 +305,8 @@ func syncerMySQL(t *testing.T, addr, set string) (*replication.BinlogStreamer, e
 	t.Cleanup(b.Close)
 	gs, err := mysql.ParseMysqlGTIDSet(set)
 	require.NoError(t, err)
-	return b.StartSyncGTID(gs)
+	st, err := b.StartSyncGTID(gs)
+	return st, b.Close, err
 }
 
 func seq(from, to int64) []int64 {
@@ -471,3 +478,66 @@ func (b *syncBuffer) String() string {
 type stats struct{ srv *binlogd.Server }
 
 func (s stats) String() string { return fmt.Sprintf("%+v", s.srv.Stats()) }
+
+// Chained mode with a MySQL primary and a MySQL replica (go-mysql's)
+// behind the server: the primary's commits are acknowledged once the
+// replica has acknowledged them; with the replica gone, the server's own
+// wait (rpl_semi_sync_source_timeout, MySQL's name) times out, it falls
+// back to local, and the primary's commit is still acknowledged; with the
+// replica back and caught up, the ACKs are chained again.
+func TestBinlogServerMySQLChained(t *testing.T) {
+	p := startMySQLPrimary(t, "ON")
+	for range 3 {
+		p.commit(false)
+	}
+	cfg := mysqlConfig(t, t.TempDir(), p.addr)
+	cfg.AckMode = binlogd.Chained
+	require.NoError(t, cfg.Vars.Exec("SET GLOBAL rpl_semi_sync_source_timeout = 300"))
+	srv, addr := startMySQLBinlogd(t, cfg, p)
+	eventually(t, func() bool { return srv.Stats().GTID == primaryUUID+":1-3" }, "the store never began at the primary's set: %v", stats{srv})
+
+	follow := func(set string) func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		st, closeSyncer, err := syncerMySQLClose(t, addr, set)
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() { // go-mysql acknowledges as it reads
+			defer close(done)
+			for {
+				if _, err := st.GetEvent(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		eventually(t, func() bool { return srv.Source().State().Clients == 1 }, "the replica never registered: %v", stats{srv})
+		return func() { closeSyncer(); cancel(); <-done }
+	}
+	stop := follow(primaryUUID + ":1-3")
+	for range 10 {
+		gno, out := p.commit(true)
+		require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
+	}
+	st := srv.Stats()
+	require.Equal(t, uint64(10), st.ChainedAcks, "%+v", st)
+	require.Equal(t, uint64(0), st.Fallbacks)
+	require.Equal(t, uint64(10), srv.Source().Snapshot().YesTx, "each waited for the replica behind the server")
+
+	// The replica goes: the server falls back, the primary's commit is
+	// acknowledged all the same (the server's 300 ms is below its 30 s).
+	stop()
+	eventually(t, func() bool { return srv.Source().State().Clients == 0 }, "the replica is still registered")
+	gno, out := p.commit(true)
+	require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
+	require.Equal(t, uint64(1), srv.Stats().Fallbacks)
+	require.True(t, srv.Stats().FellBack)
+
+	// Back, from what it has: chained again once it has caught up.
+	stop = follow(primaryUUID + ":1-13")
+	defer stop()
+	eventually(t, func() bool {
+		gno, out := p.commit(true)
+		require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
+		return srv.Stats().Reentries == 1
+	}, "never chained again: %v", stats{srv})
+	require.False(t, srv.Stats().FellBack)
+}
