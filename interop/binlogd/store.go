@@ -702,7 +702,7 @@ func (s *Store) GTIDCheckpoint(state []mysqlsource.GTID) (semisync.Position, []m
 // last whole transaction fsynced, the start of a segment, or the end of a
 // gap.
 func (s *Store) MySQLGTIDCheckpoint(set []mysqlsource.UUIDSet) (semisync.Position, []mysqlsource.UUIDSet, bool, error) {
-	pos, at, ok, err := s.checkpoint(func(p gtidPos) bool { return containsSet(set, p.mysql) })
+	pos, at, ok, err := s.checkpoint(func(p gtidPos) bool { return mysqlsource.ContainsGTIDSet(set, p.mysql) })
 	if !s.o.MySQL {
 		ok = false
 	}

@@ -53,6 +53,15 @@ func (p *primary) tx() [][2]any {
 	return [][2]any{p.event(g), p.event(q), p.event(mysqlsource.AppendXID(nil, h, p.seq, true))}
 }
 
+// raw places an event of type typ with body (and a CRC32) at the end of
+// the binlog.
+func (p *primary) raw(typ byte, body []byte) [2]any {
+	e := make([]byte, mysqlsource.HeaderLen, mysqlsource.HeaderLen+len(body)+4)
+	e[4] = typ
+	e[9] = byte(cap(e))
+	return p.event(append(append(e, body...), 0, 0, 0, 0))
+}
+
 func write(t testing.TB, s *binlogd.Store, evs ...[2]any) {
 	for _, e := range evs {
 		require.NoError(t, s.Write(e[0].([]byte), e[1].(semisync.Position)))
@@ -221,12 +230,7 @@ func TestStoreMySQLTransactions(t *testing.T) {
 	sid := set[0].SID
 	p := &primary{t: t, file: "mysql-bin.000001", pos: 4}
 	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}
-	ev := func(typ byte, body []byte) [2]any {
-		e := make([]byte, mysqlsource.HeaderLen, mysqlsource.HeaderLen+len(body)+4)
-		e[4] = typ
-		e[9] = byte(cap(e))
-		return p.event(append(append(e, body...), 0, 0, 0, 0))
-	}
+	ev := p.raw
 	gtid := func(typ byte, gno uint64) [2]any {
 		body := append([]byte{1}, sid[:]...)
 		return ev(typ, append(binary.LittleEndian.AppendUint64(body, gno), 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
@@ -328,12 +332,7 @@ func TestStoreMySQLUnknownStart(t *testing.T) {
 	sid := sets(uuid + ":1")[0].SID
 	p := &primary{t: t, file: "mysql-bin.000001", pos: 5000}
 	h := mysqlsource.Header{Timestamp: 1700000000, ServerID: 1}
-	ev := func(typ byte, body []byte) [2]any {
-		e := make([]byte, mysqlsource.HeaderLen, mysqlsource.HeaderLen+len(body)+4)
-		e[4] = typ
-		e[9] = byte(cap(e))
-		return p.event(append(append(e, body...), 0, 0, 0, 0))
-	}
+	ev := p.raw
 	tx := func(gno uint64) [][2]any {
 		body := append([]byte{1}, sid[:]...)
 		g := ev(33, append(binary.LittleEndian.AppendUint64(body, gno), make([]byte, 17)...))

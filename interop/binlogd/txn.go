@@ -109,89 +109,7 @@ func (p *gtidPos) addMySQL(sid [16]byte, iv mysqlsource.Interval) {
 		ivs[n-1].End = iv.End
 		return
 	}
-	p.mysql[i].Intervals = unionIntervals(ivs, []mysqlsource.Interval{iv})
-}
-
-// containsSet says whether set holds every transaction of sub (both in
-// normal form: sources sorted, intervals sorted and merged).
-func containsSet(set, sub []mysqlsource.UUIDSet) bool {
-	for _, u := range sub {
-		i, found := slices.BinarySearchFunc(set, u.SID, func(x mysqlsource.UUIDSet, sid [16]byte) int { return bytes.Compare(x.SID[:], sid[:]) })
-		if !found {
-			if len(u.Intervals) > 0 {
-				return false
-			}
-			continue
-		}
-		for _, iv := range u.Intervals {
-			if !covered(set[i].Intervals, iv) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// covered says whether iv lies within one of ivs (sorted, merged).
-func covered(ivs []mysqlsource.Interval, iv mysqlsource.Interval) bool {
-	j, _ := slices.BinarySearchFunc(ivs, iv.Start, func(x mysqlsource.Interval, start uint64) int {
-		if x.End <= start {
-			return -1
-		}
-		if x.Start > start {
-			return 1
-		}
-		return 0
-	})
-	return j < len(ivs) && ivs[j].Start <= iv.Start && iv.End <= ivs[j].End
-}
-
-// unionSets returns the union of two sets in normal form, in normal form.
-func unionSets(a, b []mysqlsource.UUIDSet) []mysqlsource.UUIDSet {
-	out := make([]mysqlsource.UUIDSet, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		var c int
-		switch {
-		case i == len(a):
-			c = 1
-		case j == len(b):
-			c = -1
-		default:
-			c = bytes.Compare(a[i].SID[:], b[j].SID[:])
-		}
-		switch {
-		case c < 0:
-			out = append(out, mysqlsource.UUIDSet{SID: a[i].SID, Intervals: slices.Clone(a[i].Intervals)})
-			i++
-		case c > 0:
-			out = append(out, mysqlsource.UUIDSet{SID: b[j].SID, Intervals: slices.Clone(b[j].Intervals)})
-			j++
-		default:
-			out = append(out, mysqlsource.UUIDSet{SID: a[i].SID, Intervals: unionIntervals(a[i].Intervals, b[j].Intervals)})
-			i, j = i+1, j+1
-		}
-	}
-	return out
-}
-
-// unionIntervals merges two sorted, merged interval lists.
-func unionIntervals(a, b []mysqlsource.Interval) []mysqlsource.Interval {
-	out := make([]mysqlsource.Interval, 0, len(a)+len(b))
-	for len(a) > 0 || len(b) > 0 {
-		var x mysqlsource.Interval
-		if len(b) == 0 || len(a) > 0 && a[0].Start <= b[0].Start {
-			x, a = a[0], a[1:]
-		} else {
-			x, b = b[0], b[1:]
-		}
-		if n := len(out); n > 0 && x.Start <= out[n-1].End {
-			out[n-1].End = max(out[n-1].End, x.End)
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
+	p.mysql[i].Intervals = mysqlsource.UnionIntervals(ivs, []mysqlsource.Interval{iv})
 }
 
 // size is the number of sources and of intervals of a MySQL set.
@@ -265,8 +183,8 @@ func (t *txnState) apply(ev []byte, end semisync.Position) (anchored bool) {
 		// The transactions of the files before this one: a relay log
 		// takes them as held, as MySQL's does.
 		if prev, err := mysqlsource.ParseGTIDSetEvent(ev); err == nil {
-			if !containsSet(t.pos.mysql, prev) {
-				t.pos.mysql = unionSets(t.pos.mysql, prev)
+			if !mysqlsource.ContainsGTIDSet(t.pos.mysql, prev) {
+				t.pos.mysql = mysqlsource.UnionGTIDSets(t.pos.mysql, prev)
 				anchored = true
 			}
 			if !t.known {
@@ -354,7 +272,7 @@ func (t *txnState) admit(h header, ev []byte, mysql bool) error {
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrCannotStore, err)
 			}
-			sources, intervals = gtidPos{mysql: unionSets(t.pos.mysql, prev)}.size()
+			sources, intervals = gtidPos{mysql: mysqlsource.UnionGTIDSets(t.pos.mysql, prev)}.size()
 		}
 		if sources > mysqlsource.MaxGTIDSetSources || intervals > mysqlsource.MaxGTIDSetIntervals {
 			return fmt.Errorf("%w: a GTID set of more than %d sources or %d intervals", ErrCannotStore, mysqlsource.MaxGTIDSetSources, mysqlsource.MaxGTIDSetIntervals)

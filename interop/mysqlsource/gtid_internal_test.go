@@ -4,9 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/dump"
@@ -385,4 +388,69 @@ func TestLocateMySQLIndexed(t *testing.T) {
 	require.ErrorIs(t, err, ErrReplicaAhead, "42 is in neither the checkpoint's set nor the binlog")
 	_, err = at(UUIDSet{SID: own, Intervals: []Interval{{1, 42}}})
 	require.NoError(t, err, "the checkpoint's set and the binlog's 41")
+}
+
+// The set operations against a model: a set is the map of its
+// transactions (few sources, small numbers).
+func TestGTIDSetOperations(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		genSet := func(label string) ([]UUIDSet, map[[2]uint64]bool) {
+			model := map[[2]uint64]bool{}
+			var text []string
+			for src := range rapid.IntRange(0, 3).Draw(t, label+" sources") {
+				for _, g := range rapid.SliceOfN(rapid.Uint64Range(1, 40), 1, 12).Draw(t, fmt.Sprintf("%s %d", label, src)) {
+					model[[2]uint64{uint64(src), g}] = true
+					text = append(text, fmt.Sprintf("00000000-0000-0000-0000-%012d:%d", src, g))
+				}
+			}
+			set, err := ParseGTIDSet(strings.Join(text, ","))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return set, model
+		}
+		a, ma := genSet("a")
+		b, mb := genSet("b")
+		u := UnionGTIDSets(a, b)
+		again, err := ParseGTIDSet(FormatGTIDSet(u))
+		if err != nil || !reflect.DeepEqual(normal(again), normal(u)) {
+			t.Fatalf("the union is not in normal form: %v", FormatGTIDSet(u))
+		}
+		contains := true
+		for k := range mb {
+			if !ma[k] {
+				contains = false
+			}
+		}
+		if ContainsGTIDSet(a, b) != contains {
+			t.Fatalf("ContainsGTIDSet(%s, %s) = %v", FormatGTIDSet(a), FormatGTIDSet(b), !contains)
+		}
+		if !ContainsGTIDSet(u, a) || !ContainsGTIDSet(u, b) {
+			t.Fatalf("the union %s does not contain its parts", FormatGTIDSet(u))
+		}
+		n := 0
+		for _, s := range u {
+			for _, iv := range s.Intervals {
+				n += int(iv.End - iv.Start)
+			}
+		}
+		all := map[[2]uint64]bool{}
+		for k := range ma {
+			all[k] = true
+		}
+		for k := range mb {
+			all[k] = true
+		}
+		if n != len(all) {
+			t.Fatalf("the union %s holds %d transactions, want %d", FormatGTIDSet(u), n, len(all))
+		}
+	})
+}
+
+// normal treats nil and empty interval lists alike.
+func normal(set []UUIDSet) []UUIDSet {
+	if len(set) == 0 {
+		return nil
+	}
+	return set
 }

@@ -112,3 +112,67 @@ func ParseGTIDSetEvent(ev []byte) ([]UUIDSet, error) {
 	}
 	return set, err
 }
+
+// ContainsGTIDSet says whether set holds every transaction of sub (both in
+// the normal form ParseGTIDSet returns: sources sorted by UUID, each
+// one's intervals sorted and merged).
+func ContainsGTIDSet(set, sub []UUIDSet) bool {
+	for _, u := range sub {
+		i, found := slices.BinarySearchFunc(set, u.SID, func(x UUIDSet, sid [16]byte) int { return bytes.Compare(x.SID[:], sid[:]) })
+		for _, iv := range u.Intervals {
+			if !found || !covered(set[i].Intervals, iv) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// UnionGTIDSets returns the union of two sets in normal form, in normal
+// form (newly allocated: neither argument is changed).
+func UnionGTIDSets(a, b []UUIDSet) []UUIDSet {
+	out := make([]UUIDSet, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var c int
+		switch {
+		case i == len(a):
+			c = 1
+		case j == len(b):
+			c = -1
+		default:
+			c = bytes.Compare(a[i].SID[:], b[j].SID[:])
+		}
+		switch {
+		case c < 0:
+			out = append(out, UUIDSet{SID: a[i].SID, Intervals: slices.Clone(a[i].Intervals)})
+			i++
+		case c > 0:
+			out = append(out, UUIDSet{SID: b[j].SID, Intervals: slices.Clone(b[j].Intervals)})
+			j++
+		default:
+			out = append(out, UUIDSet{SID: a[i].SID, Intervals: UnionIntervals(a[i].Intervals, b[j].Intervals)})
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// UnionIntervals merges two sorted, merged interval lists into a new one.
+func UnionIntervals(a, b []Interval) []Interval {
+	out := make([]Interval, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		var x Interval
+		if len(b) == 0 || len(a) > 0 && a[0].Start <= b[0].Start {
+			x, a = a[0], a[1:]
+		} else {
+			x, b = b[0], b[1:]
+		}
+		if n := len(out); n > 0 && x.Start <= out[n-1].End {
+			out[n-1].End = max(out[n-1].End, x.End)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
