@@ -44,11 +44,11 @@
 //     to the store's end, checking that the replica has no transaction of
 //     the server's own the store lacks). A replica lacking transactions
 //     from before the store's start is refused (1236), never served
-//     around the hole: the store begins at the primary's binlog position
-//     and the GTID position read with it (MariaDB's BINLOG_GTID_POS of
-//     that position; MySQL's Executed_Gtid_Set beside it in SHOW MASTER
-//     STATUS), and a MySQL store that began without one offers no
-//     checkpoint until it has held a file's previous GTIDs.
+//     around the hole: a MariaDB store begins at the primary's binlog
+//     position and BINLOG_GTID_POS of it; a MySQL store by the primary's
+//     Executed_Gtid_Set, or else at the start of the primary's current
+//     file, offering no checkpoint (and no set to resume by) until it has
+//     held that file's previous GTIDs.
 //     MySQL replicas see Downstream.GTIDMode (ON unless set: set it to the
 //     primary's) and the server's own server_uuid (Downstream.ServerUUID,
 //     else one made up at the first start and kept in the data

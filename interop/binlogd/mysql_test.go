@@ -541,3 +541,18 @@ func TestBinlogServerMySQLChained(t *testing.T) {
 	}, "never chained again: %v", stats{srv})
 	require.False(t, srv.Stats().FellBack)
 }
+
+// A fresh MySQL primary (GTID_MODE ON, no transaction yet): the store
+// begins where the primary's current file does, learns its set from the
+// file's previous GTIDs, and a replica with no GTID gets every
+// transaction.
+func TestBinlogServerMySQLFreshPrimary(t *testing.T) {
+	p := startMySQLPrimary(t, "ON")
+	srv, addr := startMySQLBinlogd(t, mysqlConfig(t, t.TempDir(), p.addr), p)
+	for range 5 {
+		gno, out := p.commit(true)
+		require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
+	}
+	eventually(t, func() bool { return srv.Stats().GTID == primaryUUID+":1-5" }, "the store's set is not the primary's: %v", stats{srv})
+	require.Equal(t, seq(1, 5), gtidsFrom(t, addr, "", 5))
+}

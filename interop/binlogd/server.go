@@ -447,14 +447,14 @@ func (s *Server) noteConnected() {
 }
 
 // primaryStart asks the primary where an empty store begins: its
-// binlog's end (SHOW MASTER STATUS) and the GTID position there, read
-// together so that no commit falls between them. MariaDB's is
-// BINLOG_GTID_POS of that end; MySQL's is the Executed_Gtid_Set SHOW
-// MASTER STATUS shows with it. A source that cannot say (a binlog server
-// answers BINLOG_GTID_POS with NULL) gives its current GTID position
-// instead: the dump is then by GTID, from that position, and nothing is
-// skipped. known is false when the position is not the primary's whole
-// history (a MySQL primary that shows no GTID set).
+// binlog's end (SHOW MASTER STATUS) and the GTID position there, such that
+// no commit falls between them. MariaDB's is BINLOG_GTID_POS of that end;
+// a source that cannot say (a binlog server answers NULL) gives its
+// current GTID position instead, and the dump is then by GTID from it,
+// skipping nothing. A MySQL primary with GTID_MODE ON and transactions
+// gives its Executed_Gtid_Set, and the dump is by that set; otherwise the
+// store begins at the start of the primary's current file with its set
+// not known (known false) until that file's previous GTIDs.
 func (s *Server) primaryStart(ctx context.Context) (start semisync.Position, pos gtidPos, known bool, err error) {
 	u := s.cfg.Upstream
 	timeout := u.ConnectTimeout
@@ -506,14 +506,23 @@ func (s *Server) primaryStart(ctx context.Context) (start semisync.Position, pos
 	}
 	start = semisync.FilePos(file, off)
 	if s.reg.Flavor() != semisync.FlavorMariaDB {
-		if len(row) < 5 {
-			return start, pos, false, nil // no GTIDs
+		mode, _, err := query("SELECT @@GLOBAL.gtid_mode")
+		if err == nil && len(mode) == 1 && strings.EqualFold(mode[0], "ON") && len(row) >= 5 {
+			set, err := mysqlsource.ParseGTIDSet(row[4])
+			if err != nil {
+				return start, pos, false, fmt.Errorf("binlogd: the primary's Executed_Gtid_Set: %w", err)
+			}
+			if len(set) > 0 {
+				// By GTID set: the dump sends whatever the set lacks, so
+				// it need not be read together with the position.
+				return start, gtidPos{mysql: set}, true, nil
+			}
 		}
-		set, err := mysqlsource.ParseGTIDSet(row[4])
-		if err != nil {
-			return start, pos, false, fmt.Errorf("binlogd: the primary's Executed_Gtid_Set: %w", err)
-		}
-		return start, gtidPos{mysql: set}, true, nil
+		// By file and position. MySQL's SHOW MASTER STATUS does not read
+		// its Executed_Gtid_Set together with its position (a transaction
+		// joins the set after its events are in the binlog): start where
+		// the file does, whose previous GTIDs are the set before it.
+		return semisync.FilePos(file, 4), gtidPos{}, false, nil
 	}
 	at, null, err := query("SELECT BINLOG_GTID_POS('" + file + "', " + strconv.FormatUint(off, 10) + ")")
 	if err == nil && len(at) == 1 && !null[0] {

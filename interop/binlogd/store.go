@@ -648,7 +648,16 @@ func (s *Store) seed(pos gtidPos, known bool) {
 func (s *Store) GTID() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.synced.pos.String(), nil
+	return s.gtidLocked(), nil
+}
+
+// gtidLocked is GTID with s.mu held: empty for a MySQL store whose set is
+// not known (an upstream dump is then by file and position).
+func (s *Store) gtidLocked() string {
+	if s.o.MySQL && !s.synced.known {
+		return ""
+	}
+	return s.synced.pos.String()
 }
 
 // boundary returns the end of the last whole transaction fsynced and the
@@ -656,7 +665,7 @@ func (s *Store) GTID() (string, error) {
 func (s *Store) boundary() (semisync.Position, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.synced.boundary, s.synced.pos.String()
+	return s.synced.boundary, s.gtidLocked()
 }
 
 // Files lists the primary's binlog files the store holds events of,

@@ -2,8 +2,10 @@ package binlogd_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -373,4 +375,32 @@ func TestStoreMySQLUnknownStart(t *testing.T) {
 	got, err := s.GTID()
 	require.NoError(t, err)
 	require.Equal(t, uuid+":1-51", got)
+}
+
+// At mysqlsource's limits, a transaction that grows the set no further
+// (next to an interval it has) is kept; one that would pass them is
+// refused.
+func TestStoreMySQLSetLimits(t *testing.T) {
+	var parts []string
+	for i := range mysqlsource.MaxGTIDSetSources {
+		parts = append(parts, fmt.Sprintf("00000000-0000-0000-0000-%012d:1-10", i))
+	}
+	s, err := binlogd.OpenStore(t.TempDir(), binlogd.StoreOptions{MySQL: true, Start: strings.Join(parts, ",")})
+	require.NoError(t, err)
+	defer s.Close()
+	p := &primary{t: t, file: "mysql-bin.000001", pos: 4}
+	gtid := func(src int, gno uint64) [2]any {
+		set, err := mysqlsource.ParseGTIDSet(fmt.Sprintf("00000000-0000-0000-0000-%012d:1", src))
+		require.NoError(t, err)
+		body := append([]byte{1}, set[0].SID[:]...)
+		return p.raw(33, append(binary.LittleEndian.AppendUint64(body, gno), make([]byte, 17)...))
+	}
+	begin, err := mysqlsource.AppendQuery(nil, mysqlsource.Header{ServerID: 1}, "d", "BEGIN", true)
+	require.NoError(t, err)
+	write(t, s, gtid(7, 11), p.event(begin), p.event(mysqlsource.AppendXID(nil, mysqlsource.Header{ServerID: 1}, 1, true)))
+	e := gtid(mysqlsource.MaxGTIDSetSources, 1)
+	require.ErrorIs(t, s.Write(e[0].([]byte), e[1].(semisync.Position)), binlogd.ErrCannotStore, "a source more")
+	g, err := s.GTID()
+	require.NoError(t, err)
+	require.Contains(t, g, "00000000-0000-0000-0000-000000000007:1-11")
 }

@@ -263,10 +263,19 @@ func (t *txnState) admit(h header, ev []byte, mysql bool) error {
 			if len(body) < 25 {
 				return fmt.Errorf("%w: a GTID event of %d bytes", ErrCannotStore, len(ev))
 			}
-			if gno := binary.LittleEndian.Uint64(body[17:]); gno < 1 || gno > math.MaxInt64 {
+			gno := binary.LittleEndian.Uint64(body[17:])
+			if gno < 1 || gno > math.MaxInt64 {
 				return fmt.Errorf("%w: transaction number %d, not within 1 and 2^63-1", ErrCannotStore, gno)
 			}
-			sources, intervals = sources+1, intervals+1
+			var sid [16]byte
+			copy(sid[:], body[1:17])
+			i, found := slices.BinarySearchFunc(t.pos.mysql, sid, func(u mysqlsource.UUIDSet, sid [16]byte) int { return bytes.Compare(u.SID[:], sid[:]) })
+			switch {
+			case !found:
+				sources, intervals = sources+1, intervals+1
+			case !touches(t.pos.mysql[i].Intervals, gno):
+				intervals++
+			}
 		default:
 			prev, err := mysqlsource.ParseGTIDSetEvent(ev)
 			if err != nil {
@@ -279,6 +288,21 @@ func (t *txnState) admit(h header, ev []byte, mysql bool) error {
 		}
 	}
 	return nil
+}
+
+// touches says whether transaction gno is in one of ivs (sorted, merged)
+// or next to one: adding it adds no interval.
+func touches(ivs []mysqlsource.Interval, gno uint64) bool {
+	j, _ := slices.BinarySearchFunc(ivs, gno, func(x mysqlsource.Interval, g uint64) int {
+		if x.End < g {
+			return -1
+		}
+		if x.Start > g+1 {
+			return 1
+		}
+		return 0
+	})
+	return j < len(ivs) && ivs[j].Start <= gno+1 && gno <= ivs[j].End
 }
 
 // queryText returns a query event's statement, or its first 16 bytes

@@ -454,3 +454,18 @@ func normal(set []UUIDSet) []UUIDSet {
 	}
 	return set
 }
+
+// A replica's set in any order, a source named twice (MySQL takes both):
+// put in normal form before it is compared with a binlog's.
+func TestNormalGTIDSet(t *testing.T) {
+	a, b := [16]byte{1}, [16]byte{2}
+	got := normalGTIDSet([]UUIDSet{
+		{SID: b, Intervals: []Interval{{1, 3}}},
+		{SID: a, Intervals: []Interval{{5, 6}}},
+		{SID: b, Intervals: []Interval{{3, 4}, {9, 10}}},
+	})
+	require.Equal(t, []UUIDSet{{SID: a, Intervals: []Interval{{5, 6}}}, {SID: b, Intervals: []Interval{{1, 4}, {9, 10}}}}, got)
+	normal := []UUIDSet{{SID: a, Intervals: []Interval{{1, 2}}}, {SID: b, Intervals: []Interval{{1, 2}}}}
+	require.Equal(t, normal, normalGTIDSet(normal))
+	require.True(t, ContainsGTIDSet(got, []UUIDSet{{SID: b, Intervals: []Interval{{2, 4}}}}))
+}

@@ -99,7 +99,7 @@ func FormatGTIDSet(set []UUIDSet) string {
 
 // ParseGTIDSetEvent parses the GTID set a PREVIOUS_GTIDS_LOG_EVENT
 // carries (ev is the whole event; a trailing CRC32 is allowed): the
-// transactions of every file before the event's.
+// transactions of every file before the event's, in normal form.
 func ParseGTIDSetEvent(ev []byte) ([]UUIDSet, error) {
 	const what = "PREVIOUS_GTIDS_LOG_EVENT"
 	if len(ev) < HeaderLen || ev[4] != typeMySQLPreviousGTIDs {
@@ -110,7 +110,33 @@ func ParseGTIDSetEvent(ev []byte) ([]UUIDSet, error) {
 	if err != nil && len(body) >= ChecksumLen {
 		set, err = parseGTIDSet(body[:len(body)-ChecksumLen], what)
 	}
-	return set, err
+	return normalGTIDSet(set), err
+}
+
+// normalGTIDSet puts a set each of whose intervals lists is in order (as
+// UUIDSet.check requires) into normal form: sources sorted by UUID, a
+// source named more than once merged. A set in normal form is returned
+// as it is.
+func normalGTIDSet(set []UUIDSet) []UUIDSet {
+	bySID := func(a, b UUIDSet) int { return bytes.Compare(a.SID[:], b.SID[:]) }
+	normal := slices.IsSortedFunc(set, bySID)
+	for i := 1; normal && i < len(set); i++ {
+		normal = set[i-1].SID != set[i].SID
+	}
+	if normal {
+		return set
+	}
+	sorted := slices.Clone(set)
+	slices.SortStableFunc(sorted, bySID)
+	out := sorted[:0]
+	for _, u := range sorted {
+		if n := len(out); n > 0 && out[n-1].SID == u.SID {
+			out[n-1].Intervals = UnionIntervals(out[n-1].Intervals, u.Intervals)
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 // ContainsGTIDSet says whether set holds every transaction of sub (both in

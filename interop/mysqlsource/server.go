@@ -439,7 +439,8 @@ func (s *Server) serve(raw net.Conn) (err error) {
 				return err
 			}
 			raw.SetDeadline(time.Time{})
-			return ss.dump(request{flags: d.Flags, serverID: d.ServerID, gtid: true, mysql: d.GTIDs, mysqlDump: true})
+			// MySQL takes a set in any order, a source named twice.
+			return ss.dump(request{flags: d.Flags, serverID: d.ServerID, gtid: true, mysql: normalGTIDSet(d.GTIDs), mysqlDump: true})
 		default:
 			v = mysql.NewError(mysql.ER_UNKNOWN_COM_ERROR, "Unknown command")
 		}
@@ -784,7 +785,7 @@ func (p *prefixed) Next() (dump.Event, bool, error) {
 			return ev, ok, err
 		}
 		rotate := len(ev.Data) > 4 && ev.Data[4] == TypeRotate
-		if rotate && len(ev.Data) >= HeaderLen+8+ChecksumLen {
+		if min := HeaderLen + 8 + 1; rotate && (len(ev.Data) >= min+ChecksumLen || !p.checksum && len(ev.Data) >= min) {
 			// The binlog goes on in another file: from here on, the
 			// replica's position (and a heartbeat's) is there.
 			name := ev.Data[HeaderLen+8:]
