@@ -72,7 +72,7 @@ func (s *Source) Register(id semisync.ReplicaID, start semisync.Position) (*Sess
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
-	now := time.Now()
+	now := s.now()
 	if !start.IsZero() && start.Compare(s.binlogEnd) > 0 {
 		end := s.binlogEnd
 		s.st.Add(status.StartsRefused, 1)
@@ -175,7 +175,7 @@ func (x *Session) Ack(pos semisync.Position) ackset.AckResult {
 		s.mu.Unlock()
 		return ackset.AckUnknownReplica
 	}
-	now := time.Now()
+	now := s.now()
 	s.st.Add(status.GetAck, 1)
 	x.entry.RecordAck(pos, now)
 	x.mark.raise(pos, s.binlogEnd)
@@ -222,7 +222,7 @@ func (x *Session) Skipped(end semisync.Position) {
 		s.mu.Unlock()
 		return
 	}
-	now := time.Now()
+	now := s.now()
 	chain := s.afterAck(s.acks.Ack(x.id, end), now, true)
 	s.settleRisk()
 	s.publish()
@@ -247,7 +247,7 @@ func (x *Session) SolicitAck() bool {
 		!s.acks.Policy().Counts(x.id) {
 		return false
 	}
-	now := time.Now()
+	now := s.now()
 	acked, _ := s.acks.Acked(x.id)
 	if x.skipping && s.wtail.pos.Compare(acked) > 0 {
 		// A skipped event waits for an acknowledgement of what was sent
@@ -287,7 +287,7 @@ func (x *Session) Close() {
 		return
 	}
 	x.closed = true
-	now := time.Now()
+	now := s.now()
 	s.clients--
 	s.st.Add(status.Clients, -1)
 	s.st.Replicas.Leave(x.entry, now)

@@ -52,6 +52,23 @@ type Options struct {
 	// wait before Session.SolicitAck asks the host to request a fresh
 	// acknowledgement. Zero means one second; negative turns soliciting off.
 	SolicitAfter time.Duration
+	// Clock, if set, is the source's time, and the host drives its
+	// timeouts: the source starts no timer goroutine, and the host calls
+	// Tick when its clock reaches NextDeadline (or at any time: Tick
+	// expires what is due and nothing else). This is how a simulation
+	// (package semisynctest) runs the source deterministically. A clock
+	// that goes backwards is counted as MySQL counts a failed clock read
+	// (Rpl_semi_sync_source_timefunc_failures). If nil, the source reads
+	// the system clock and runs its own timer.
+	Clock Clock
+}
+
+// Clock is a source of time for a Source (Options.Clock).
+type Clock interface {
+	// Now returns the current time. It is called with the source's lock
+	// held, on the commit path: it must be cheap and must not call the
+	// source.
+	Now() time.Time
 }
 
 const (
@@ -116,6 +133,7 @@ type Source struct {
 	risk             bool
 	riskFrom, riskTo semisync.Position
 
+	clock      Clock // nil: the system clock and the source's own timer
 	timer      *time.Timer
 	timerAt    time.Time
 	timerArmed bool
@@ -147,8 +165,9 @@ type fastView struct {
 	from     semisync.Position
 }
 
-// New returns a running Source. It starts one goroutine for timeouts and,
-// with an Observer, one for event delivery; Close stops them. An error wraps ErrInvalidOptions.
+// New returns a running Source. It starts one goroutine for timeouts
+// (none with Options.Clock: the host calls Tick) and, with an Observer,
+// one for event delivery; Close stops them. An error wraps ErrInvalidOptions.
 func New(o Options) (*Source, error) {
 	reg := o.Vars
 	if reg == nil {
@@ -172,6 +191,7 @@ func New(o Options) (*Source, error) {
 		failClosed:   o.FailClosed,
 		solicitAfter: o.SolicitAfter,
 		stallAfter:   o.StallAfter,
+		clock:        o.Clock,
 		st:           o.Status,
 		observer:     o.Observer,
 		sessions:     make(map[semisync.ReplicaID]*Session),
@@ -214,12 +234,14 @@ func New(o Options) (*Source, error) {
 	s.cfg = reg.Config()
 	s.cfg.SourceEnabled = false
 	s.st.SetStatus(false)
-	s.configureLocked(reg.Config(), time.Now())
+	s.configureLocked(reg.Config(), s.now())
 	s.publish()
 	s.mu.Unlock()
 
-	s.wg.Add(1)
-	go s.runTimer()
+	if s.clock == nil {
+		s.wg.Add(1)
+		go s.runTimer()
+	}
 	if s.observer != nil {
 		s.wg.Add(1)
 		go s.runEvents()
@@ -376,7 +398,7 @@ func (s *Source) SetPolicy(p ackset.Policy) error {
 		return err
 	}
 	s.customPolicy = true
-	now := time.Now()
+	now := s.now()
 	chain := s.afterAck(u, now, true)
 	chain = s.checkReplicaLoss(now, chain)
 	s.settleRisk()
@@ -503,7 +525,7 @@ func (s *Source) Close() error {
 		s.wg.Wait()
 		return nil
 	}
-	now := time.Now()
+	now := s.now()
 	chain := s.switchOff(status.ReasonShutdown, now, nil)
 	s.closed = true
 	s.publish()
@@ -523,7 +545,7 @@ func (s *Source) configure(next vars.Config) {
 		s.mu.Unlock()
 		return
 	}
-	chain := s.configureLocked(next, time.Now())
+	chain := s.configureLocked(next, s.now())
 	s.publish()
 	s.mu.Unlock()
 	wake(chain)
@@ -755,6 +777,30 @@ func (s *Source) emit(e Event, now time.Time) {
 	case s.kick <- struct{}{}:
 	default:
 	}
+}
+
+// now reads the source's clock.
+func (s *Source) now() time.Time {
+	if s.clock != nil {
+		return s.clock.Now()
+	}
+	return time.Now()
+}
+
+// Tick expires the waits whose deadline has passed by the source's clock
+// and reports stalls, as the source's own timer does without
+// Options.Clock; with it, the host calls Tick when its clock reaches
+// NextDeadline. Calling it early or more often changes nothing. Waits it
+// releases are woken (or their WaitFunc callbacks called) before it
+// returns.
+func (s *Source) Tick() { s.onTimer() }
+
+// NextDeadline returns when Tick next has something to do (the earliest
+// wait deadline or stall report armed), and false when nothing is armed.
+func (s *Source) NextDeadline() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.timerAt, s.timerArmed && !s.closed
 }
 
 // runTimer fires timeouts and stall reports. It never calls the observer,

@@ -18,6 +18,8 @@ type waiter struct {
 	relNext    *waiter   // the release chain, between unlock and wake
 	freeNext   *waiter   // the free stack
 	linked     bool
+	src        *Source       // the source whose pool it is in
+	fn         func(Result) // WaitFunc's callback, or nil: wake the channel
 	outcome    Outcome
 	reason     status.SwitchOffReason
 	ch         chan struct{}
@@ -35,21 +37,68 @@ type waiter struct {
 // (ErrClosed). Wait does not allocate; when a quorum already holds pos it
 // returns without taking a lock.
 func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error) {
+	res, err, w := s.begin(ctx, pos, nil)
+	if w == nil {
+		return res, err
+	}
+	select {
+	case <-w.ch:
+	case <-ctx.Done():
+		s.mu.Lock()
+		if w.linked {
+			s.unlink(w)
+			w.outcome = Cancelled
+			s.mu.Unlock()
+			err = ctx.Err()
+		} else {
+			// Released at the same moment: the wake-up is on its way.
+			s.mu.Unlock()
+			<-w.ch
+		}
+	}
+	return s.finish(w), err
+}
+
+// WaitFunc is Wait without blocking a goroutine: it begins the wait for pos
+// and returns, and done receives the Result exactly once — before WaitFunc
+// returns when the outcome is known at once, and otherwise from the call
+// that releases the wait (an acknowledgement, Tick or the source's timer,
+// a variable change, a replica leaving, ResetMaster, Close), after the
+// source's lock is released. done must not block; it may call the source.
+// There is no context: the wait ends with one of the source's outcomes,
+// never Cancelled. A simulation (package semisynctest) begins its waits
+// this way, so that one goroutine drives the whole cluster; a host with an
+// event loop can too. It returns ErrClosed (and does not call done) after
+// Close.
+func (s *Source) WaitFunc(pos semisync.Position, done func(Result)) error {
+	res, err, w := s.begin(context.Background(), pos, done)
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		done(res)
+	}
+	return nil
+}
+
+// begin is a wait's start: the outcome when it is known at once, or the
+// linked waiter (w) whose outcome comes later; fn is WaitFunc's callback.
+func (s *Source) begin(ctx context.Context, pos semisync.Position, fn func(Result)) (res Result, err error, w *waiter) {
 	if pos.IsZero() {
-		return Result{Outcome: NoPosition}, nil
+		return Result{Outcome: NoPosition}, nil, nil
 	}
 	if s.fastAcked(pos) {
 		s.st.Add(status.YesTx, 1)
-		return Result{Outcome: Acknowledged}, nil
+		return Result{Outcome: Acknowledged}, nil, nil
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return Result{}, ErrClosed
+		return Result{}, ErrClosed, nil
 	}
 	if !s.enabled {
 		s.mu.Unlock()
-		return Result{Outcome: Disabled}, nil
+		return Result{Outcome: Disabled}, nil, nil
 	}
 	// A transaction is tracked (MySQL: it has an active-list node, spec
 	// §5.2 step 1) when it was written while status was ON. A position
@@ -62,22 +111,22 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 		} else {
 			s.st.Add(status.NoTx, 1)
 		}
-		return Result{Outcome: Acknowledged}, nil
+		return Result{Outcome: Acknowledged}, nil, nil
 	}
 	if !tracked {
 		s.mu.Unlock()
 		s.st.Add(status.NoTx, 1)
-		return Result{Outcome: Async}, nil
+		return Result{Outcome: Async}, nil, nil
 	}
 	if err := ctx.Err(); err != nil {
 		s.mu.Unlock()
 		s.st.Add(status.NoTx, 1)
-		return Result{Outcome: Cancelled}, err
+		return Result{Outcome: Cancelled}, err, nil
 	}
 
-	w := s.getWaiter()
-	now := time.Now()
-	w.pos, w.start, w.outcome, w.reason = pos, now, 0, 0
+	w = s.getWaiter()
+	now := s.now()
+	w.pos, w.start, w.outcome, w.reason, w.fn = pos, now, 0, 0, fn
 	// MySQL's wait_pos bookkeeping (spec §5.2 step 5c).
 	if !s.waitSet {
 		s.waitPos, s.waitSet = pos, true
@@ -97,24 +146,13 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 	}
 	s.st.Add(status.WaitSessions, 1)
 	s.mu.Unlock()
+	return Result{}, nil, w
+}
 
-	var err error
-	select {
-	case <-w.ch:
-	case <-ctx.Done():
-		s.mu.Lock()
-		if w.linked {
-			s.unlink(w)
-			w.outcome = Cancelled
-			s.mu.Unlock()
-			err = ctx.Err()
-		} else {
-			// Released at the same moment: the wake-up is on its way.
-			s.mu.Unlock()
-			<-w.ch
-		}
-	}
-	waited := time.Since(w.start)
+// finish counts a released wait, returns its waiter to the pool and
+// returns its Result.
+func (s *Source) finish(w *waiter) Result {
+	waited := s.now().Sub(w.start)
 	s.st.Add(status.WaitSessions, -1)
 	res := Result{Outcome: w.outcome, Reason: w.reason, Waited: waited}
 	switch w.outcome {
@@ -134,10 +172,12 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 	default: // Cancelled
 		s.st.Add(status.NoTx, 1)
 	}
-	s.st.WaitLatency.Record(waited)
-	w.pos = semisync.Position{}
+	if waited >= 0 {
+		s.st.WaitLatency.Record(waited)
+	}
+	w.pos, w.fn = semisync.Position{}, nil
 	s.putWaiter(w)
-	return res, err
+	return res
 }
 
 // getWaiter pops an idle waiter, or makes one. Called with s.mu held: the
@@ -146,7 +186,7 @@ func (s *Source) getWaiter() *waiter {
 	for {
 		w := s.free.Load()
 		if w == nil {
-			return &waiter{ch: make(chan struct{}, 1)}
+			return &waiter{ch: make(chan struct{}, 1), src: s}
 		}
 		if s.free.CompareAndSwap(w, w.freeNext) {
 			w.freeNext = nil
@@ -253,7 +293,11 @@ func wake(w *waiter) {
 	for w != nil {
 		next := w.relNext
 		w.relNext = nil
-		w.ch <- struct{}{} // one slot, one send per wait: never blocks
+		if fn := w.fn; fn != nil {
+			fn(w.src.finish(w))
+		} else {
+			w.ch <- struct{}{} // one slot, one send per wait: never blocks
+		}
 		w = next
 	}
 }
@@ -266,7 +310,9 @@ func (s *Source) armTimer(at, now time.Time) {
 		return
 	}
 	s.timerAt, s.timerArmed = at, true
-	s.timer.Reset(at.Sub(now))
+	if s.clock == nil {
+		s.timer.Reset(at.Sub(now))
+	}
 }
 
 // onTimer expires waiters whose deadline passed (the first such timeout
@@ -279,7 +325,7 @@ func (s *Source) onTimer() {
 		s.mu.Unlock()
 		return
 	}
-	now := time.Now()
+	now := s.now()
 	var chain *waiter
 	timedOut := false
 	var next time.Time
