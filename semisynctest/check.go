@@ -1,0 +1,244 @@
+package semisynctest
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/status"
+)
+
+// CommitRecord is one commit of a run.
+type CommitRecord struct {
+	N   int               // 1 for the first commit
+	Pos semisync.Position // its end in the binlog
+	// Began is when it was written and its wait began; Ended when its
+	// wait returned Outcome (the Outcomes-th time: exactly once is
+	// right); Visible when readers could see it (-1: never). Times are
+	// since the start of the run.
+	Began, Ended, Visible time.Duration
+	Outcome               source.Outcome
+	Outcomes              int
+	// Quorum is the wait count in force when the wait returned.
+	Quorum int
+	// Err is why it could not be written or waited for.
+	Err string
+}
+
+// AckRecord is one ACK a replica sent.
+type AckRecord struct {
+	Replica int
+	Pos     semisync.Position
+	Sent    time.Duration
+}
+
+// HoldRecord is a change of what a replica's relay log holds: from At on,
+// its events up to End (after a crash, perhaps fewer than before).
+type HoldRecord struct {
+	At      time.Duration
+	Replica int
+	End     semisync.Position
+}
+
+// History is what a run did: every commit and its outcome, every ACK,
+// what each replica held over time, the log of events, and the state at
+// the end. String is the same, byte for byte, for the same run.
+type History struct {
+	Replicas int
+	Commits  []*CommitRecord
+	Acks     []AckRecord
+	Holds    []HoldRecord
+	Events   []string
+	// Healed is the number of commits before the liveness probe: the
+	// commit after them was made with every fault healed, after one
+	// commit that let the source catch up.
+	Healed int
+	// HealFor is how long the run went on after healing (Config.Heal).
+	HealFor time.Duration
+	// On is the source's status at the end; Counters its counters after
+	// Close.
+	On       bool
+	Counters status.SourceSnapshot
+	// Binlog is the source's binlog; Logs what each replica's relay log
+	// holds at the end.
+	Binlog []semisync.Position
+	Logs   [][]semisync.Position
+}
+
+func (h *History) add(at time.Duration, format string, args ...any) {
+	h.Events = append(h.Events, fmt.Sprintf("%10s ", at)+fmt.Sprintf(format, args...))
+}
+
+func (h *History) hold(at time.Duration, r int, end semisync.Position) {
+	h.Holds = append(h.Holds, HoldRecord{At: at, Replica: r, End: end})
+}
+
+// String is the run's log of events.
+func (h *History) String() string { return strings.Join(h.Events, "\n") + "\n" }
+
+// Checker judges a history; nil means it holds.
+type Checker func(*History) error
+
+// Check runs checkers (All if none are given) and joins what they find.
+func (h *History) Check(checkers ...Checker) error {
+	if len(checkers) == 0 {
+		checkers = All
+	}
+	var errs []error
+	for _, c := range checkers {
+		errs = append(errs, c(h))
+	}
+	return errors.Join(errs...)
+}
+
+// All is every checker of the package.
+var All = []Checker{NoLostAck, NoPhantom, AfterSyncVisibility, OneOutcome, Counters, Liveness}
+
+// NoLostAck: every commit whose wait returned Acknowledged is held by at
+// least its quorum's number of replicas at every instant from then on,
+// crashes included, and by the replica a failover at the end would
+// promote (the one holding the most).
+func NoLostAck(h *History) error {
+	holds := slicesSorted(h.Holds)
+	for _, c := range h.Commits {
+		if c.Outcomes == 0 || c.Outcome != source.Acknowledged || c.Quorum == 0 {
+			continue
+		}
+		ends := make([]semisync.Position, h.Replicas)
+		count := func() int {
+			n := 0
+			for _, e := range ends {
+				if !e.IsZero() && c.Pos.Compare(e) <= 0 {
+					n++
+				}
+			}
+			return n
+		}
+		for _, x := range holds {
+			if x.At > c.Ended && count() < c.Quorum {
+				return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is held by %d replicas at %s, fewer than its quorum %d", c.N, c.Pos, c.Ended, count(), x.At, c.Quorum)
+			}
+			ends[x.Replica] = x.End
+		}
+		if count() < c.Quorum {
+			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is held by %d replicas at the end, fewer than its quorum %d", c.N, c.Pos, c.Ended, count(), c.Quorum)
+		}
+	}
+	// Failover: the most advanced replica has every acknowledged commit.
+	var best []semisync.Position
+	for _, l := range h.Logs {
+		if len(l) > len(best) {
+			best = l
+		}
+	}
+	for _, c := range h.Commits {
+		if c.Outcomes > 0 && c.Outcome == source.Acknowledged && c.Quorum > 0 && (len(best) == 0 || best[len(best)-1].Compare(c.Pos) < 0) {
+			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is not on the replica a failover would promote", c.N, c.Pos, c.Ended)
+		}
+	}
+	return nil
+}
+
+// slicesSorted returns the holds in time order (they are recorded so).
+func slicesSorted(hs []HoldRecord) []HoldRecord {
+	out := append([]HoldRecord(nil), hs...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
+	return out
+}
+
+// NoPhantom: every replica's relay log is a prefix of the source's
+// binlog: it holds nothing the source did not write, in the source's
+// order.
+func NoPhantom(h *History) error {
+	for r, l := range h.Logs {
+		if len(l) > len(h.Binlog) {
+			return fmt.Errorf("NoPhantom: replica %d holds %d events, the source wrote %d", r, len(l), len(h.Binlog))
+		}
+		for i, p := range l {
+			if p != h.Binlog[i] {
+				return fmt.Errorf("NoPhantom: replica %d's event %d ends at %s, the source's at %s", r, i+1, p, h.Binlog[i])
+			}
+		}
+	}
+	return nil
+}
+
+// AfterSyncVisibility: no commit became visible to readers before its
+// wait returned (the AFTER_SYNC wait point).
+func AfterSyncVisibility(h *History) error {
+	for _, c := range h.Commits {
+		if c.Visible >= 0 && (c.Outcomes == 0 || c.Visible < c.Ended) {
+			return fmt.Errorf("AfterSyncVisibility: commit %d visible at %s, before its wait returned (%s)", c.N, c.Visible, ended(c))
+		}
+	}
+	return nil
+}
+
+func ended(c *CommitRecord) string {
+	if c.Outcomes == 0 {
+		return "never"
+	}
+	return c.Ended.String()
+}
+
+// OneOutcome: every wait that began returned exactly one outcome.
+func OneOutcome(h *History) error {
+	for _, c := range h.Commits {
+		if c.Err == "" && c.Outcomes != 1 {
+			return fmt.Errorf("OneOutcome: commit %d's wait returned %d outcomes", c.N, c.Outcomes)
+		}
+	}
+	return nil
+}
+
+// Counters: the source's counters agree with the history: one of yes_tx
+// or no_tx for every wait that found the source enabled, yes_tx no more
+// than the waits acknowledged, wait_timeouts the waits timed out.
+func Counters(h *History) error {
+	var counted, acked, timedOut uint64
+	for _, c := range h.Commits {
+		if c.Outcomes == 0 {
+			continue
+		}
+		switch c.Outcome {
+		case source.NoPosition, source.Disabled:
+			continue
+		case source.Acknowledged:
+			acked++
+		case source.TimedOut:
+			timedOut++
+		}
+		counted++
+	}
+	s := h.Counters
+	switch {
+	case s.YesTx+s.NoTx != counted:
+		return fmt.Errorf("Counters: yes_tx %d + no_tx %d, but %d waits found the source enabled", s.YesTx, s.NoTx, counted)
+	case s.YesTx > acked:
+		return fmt.Errorf("Counters: yes_tx %d, but %d waits were acknowledged", s.YesTx, acked)
+	case s.WaitTimeouts != timedOut:
+		return fmt.Errorf("Counters: wait_timeouts %d, but %d waits timed out", s.WaitTimeouts, timedOut)
+	}
+	return nil
+}
+
+// Liveness: once every fault healed and one commit let the replicas
+// catch up, the source is ON and the next commit is acknowledged within
+// Config.Heal.
+func Liveness(h *History) error {
+	if h.Healed >= len(h.Commits) {
+		return errors.New("Liveness: no commit after healing")
+	}
+	c := h.Commits[h.Healed]
+	if c.Outcomes != 1 || c.Outcome != source.Acknowledged || c.Ended-c.Began > h.HealFor {
+		return fmt.Errorf("Liveness: the commit after healing (%d) ended %s at %s, began %s", c.N, c.Outcome, ended(c), c.Began)
+	}
+	if !h.On {
+		return errors.New("Liveness: the source is OFF after healing")
+	}
+	return nil
+}

@@ -1,0 +1,647 @@
+package semisynctest
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/replica"
+	"github.com/semisync-go/semisync/source"
+	"github.com/semisync-go/semisync/vars"
+)
+
+// Net is the simulated network between the source and each replica. Each
+// message (an event to a replica, an ACK to the source) is delayed by
+// Delay plus up to Jitter, and independently lost, duplicated or held
+// back (up to ten Jitters more, so that it may overtake or be overtaken)
+// with the given probabilities. A replica's event stream is a TCP
+// connection: a lost, repeated or out-of-order event breaks it, both
+// sides notice, and the replica reconnects from its relay log's end after
+// Reconnect. ACKs are delivered as they come, repeated or out of order:
+// the source must take them as MySQL does.
+type Net struct {
+	Delay, Jitter      time.Duration
+	Loss, Dup, Reorder float64
+	Reconnect          time.Duration
+}
+
+// Disk is the simulated disk of each replica's relay log.
+type Disk struct {
+	// SyncFail is the probability that an fsync fails: the relay log
+	// takes no more writes, the stream stops, and the replica reconnects
+	// (reopening the relay log from what it had synced).
+	SyncFail float64
+	// Torn, on a crash, keeps a random prefix of what was written but not
+	// synced, as a power failure may leave part of the page cache on disk;
+	// otherwise all of it is lost.
+	Torn bool
+}
+
+// Config describes a simulated cluster. The zero Config is three
+// replicas of a MySQL-flavored source (wait count 1, timeout 1 s)
+// acknowledging after fsync, on a network of 1 ms ± 1 ms with rare faults.
+type Config struct {
+	// Replicas is the number of replicas; default 3.
+	Replicas int
+	// Flavor names the source's variables; default MySQL.
+	Flavor semisync.Flavor
+	// Vars, if set, is applied to the source's variables before the run
+	// (SET GLOBAL assignments, comma-separated). The source is enabled,
+	// with a 1 s timeout, unless it says otherwise.
+	Vars string
+	// FlushedAcks makes replicas acknowledge once their relay log is
+	// flushed (replica.Flushed, MySQL's rule) rather than fsynced
+	// (replica.Synced, the default): a power failure can then lose an
+	// acknowledged commit, and NoLostAck says so.
+	FlushedAcks bool
+	// Relay, if set, makes each replica's relay log over its simulated
+	// disk (a host's own relay log or store); default the disk itself.
+	Relay func(d *DiskFile) replica.RelayLog
+	// VisibleAtCommit makes a commit visible to readers when it is
+	// written, before its wait returns (AFTER_COMMIT), instead of when the
+	// wait returns (AFTER_SYNC): AfterSyncVisibility then fails.
+	VisibleAtCommit bool
+	Net             Net
+	Disk            Disk
+	// MaxSteps bounds the schedules Schedules generates; default 60.
+	MaxSteps int
+	// Heal is how long the run goes on after the schedule, every fault
+	// healed, before the liveness check; default 10 s.
+	Heal time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Replicas <= 0 {
+		c.Replicas = 3
+	}
+	if c.MaxSteps <= 0 {
+		c.MaxSteps = 60
+	}
+	if c.Heal <= 0 {
+		c.Heal = 10 * time.Second
+	}
+	if c.Net == (Net{}) {
+		c.Net = Net{Delay: time.Millisecond, Jitter: time.Millisecond, Loss: 0.01, Dup: 0.01, Reorder: 0.01, Reconnect: 100 * time.Millisecond}
+	}
+	if c.Net.Reconnect <= 0 {
+		c.Net.Reconnect = 100 * time.Millisecond
+	}
+	return c
+}
+
+// varNames are the source's variables in a flavor's names.
+type varNames struct{ enabled, timeout, count, noReplica string }
+
+func (c Config) varNames() varNames {
+	p := "rpl_semi_sync_source_"
+	count, noReplica := "wait_for_replica_count", "wait_no_replica"
+	if c.Flavor != semisync.FlavorMySQL {
+		p, count, noReplica = "rpl_semi_sync_master_", "wait_for_slave_count", "wait_no_slave"
+	}
+	return varNames{p + "enabled", p + "timeout", p + count, p + noReplica}
+}
+
+// binlogFile is the source's binlog file name in a simulation.
+const binlogFile = "binlog.000001"
+
+// eventSize is the size of each transaction in the simulated binlog.
+const eventSize = 100
+
+// Run runs schedule on a new cluster of cfg, seeded with seed, and
+// returns its history. The same cfg, seed and schedule give the same
+// history, byte for byte (History.String). Run itself fails only for a
+// configuration it cannot build or a step it cannot apply (a bad SET
+// GLOBAL, a replica out of range); what the checkers judge is in the
+// history.
+func Run(cfg Config, seed uint64, schedule Schedule) (*History, error) {
+	cfg = cfg.withDefaults()
+	c, err := newCluster(cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	for i, st := range schedule {
+		if err := c.step(st); err != nil {
+			c.src.Close()
+			return nil, fmt.Errorf("semisynctest: step %d (%s): %w", i+1, st, err)
+		}
+	}
+	c.heal()
+	c.src.Close() // releases what still waits: its outcomes are in the history
+	c.h.Counters = c.src.Snapshot()
+	return c.h, nil
+}
+
+// item is one scheduled event of the simulation.
+type item struct {
+	at  time.Duration
+	seq uint64
+	fn  func()
+}
+
+type queue []item
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	return q[i].at < q[j].at || q[i].at == q[j].at && q[i].seq < q[j].seq
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(item)) }
+func (q *queue) Pop() any {
+	old := *q
+	it := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return it
+}
+
+// epoch is the simulated clock's origin.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type cluster struct {
+	cfg  Config
+	rng  *rand.Rand
+	now  time.Duration
+	q    queue
+	seq  uint64
+	src  *source.Source
+	log  []semisync.Position // the source's binlog: one event per commit
+	reps []*node
+	h    *History
+}
+
+// Now is the source's clock (source.Clock).
+func (c *cluster) Now() time.Time { return epoch.Add(c.now) }
+
+func (c *cluster) at(d time.Duration, fn func()) {
+	c.seq++
+	heap.Push(&c.q, item{at: c.now + d, seq: c.seq, fn: fn})
+}
+
+func newCluster(cfg Config, seed uint64) (*cluster, error) {
+	c := &cluster{cfg: cfg, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), h: &History{Replicas: cfg.Replicas}}
+	reg, err := vars.NewRegistry(cfg.Flavor)
+	if err != nil {
+		return nil, err
+	}
+	names := cfg.varNames()
+	if err := reg.Exec(fmt.Sprintf("SET GLOBAL %s = ON, GLOBAL %s = 1000", names.enabled, names.timeout)); err != nil {
+		return nil, err
+	}
+	if cfg.Vars != "" {
+		if err := reg.Exec("SET GLOBAL " + cfg.Vars); err != nil {
+			return nil, err
+		}
+	}
+	if c.src, err = source.New(source.Options{Vars: reg, Clock: c}); err != nil {
+		return nil, err
+	}
+	if err := c.src.Appended(semisync.FilePos(binlogFile, 4)); err != nil {
+		return nil, err
+	}
+	for i := range cfg.Replicas {
+		n := &node{c: c, id: semisync.ReplicaID(i + 1), idx: i, up: true}
+		n.disk = &DiskFile{n: n}
+		rr, err := vars.NewRegistry(cfg.Flavor)
+		if err != nil {
+			return nil, err
+		}
+		rn := "rpl_semi_sync_replica_enabled"
+		if cfg.Flavor != semisync.FlavorMySQL {
+			rn = "rpl_semi_sync_slave_enabled"
+		}
+		if err := rr.Exec("SET GLOBAL " + rn + " = ON"); err != nil {
+			return nil, err
+		}
+		durability := replica.Synced
+		if cfg.FlushedAcks {
+			durability = replica.Flushed
+		}
+		if n.rep, err = replica.New(replica.Options{Vars: rr, Durability: durability}); err != nil {
+			return nil, err
+		}
+		c.reps = append(c.reps, n)
+		n.connect()
+	}
+	c.run(0)
+	return c, nil
+}
+
+// run processes events up to now+d in time order, firing the source's
+// timer (Tick) when its deadline comes, before events of the same instant.
+func (c *cluster) run(d time.Duration) {
+	end := c.now + d
+	for {
+		next, what := end, 0 // 0: nothing before end; 1: an event; 2: the timer
+		if len(c.q) > 0 && c.q[0].at <= next {
+			next, what = c.q[0].at, 1
+		}
+		if dl, ok := c.src.NextDeadline(); ok {
+			if t := max(dl.Sub(epoch), c.now); t <= next {
+				next, what = t, 2
+			}
+		}
+		switch what {
+		case 0:
+			c.now = end
+			return
+		case 2:
+			c.now = next
+			c.src.Tick()
+		default:
+			it := heap.Pop(&c.q).(item)
+			c.now = it.at
+			it.fn()
+		}
+	}
+}
+
+func (c *cluster) step(st Step) error {
+	if st.Op >= Crash && st.Op <= Heal && (st.Replica < 0 || st.Replica >= len(c.reps)) {
+		return fmt.Errorf("replica %d of %d", st.Replica, len(c.reps))
+	}
+	switch st.Op {
+	case Commit:
+		c.commit()
+	case Advance:
+		c.run(st.D)
+	case Crash:
+		c.reps[st.Replica].crash()
+	case Restart:
+		c.reps[st.Replica].restart()
+	case Partition:
+		c.reps[st.Replica].partition(true)
+	case Heal:
+		c.reps[st.Replica].partition(false)
+	case Set:
+		if err := c.src.Vars().Exec("SET GLOBAL " + st.Stmt); err != nil {
+			return err
+		}
+		c.h.add(c.now, "set %s", st.Stmt)
+	default:
+		return fmt.Errorf("unknown step")
+	}
+	c.run(0)
+	return nil
+}
+
+// commit writes the next transaction and begins its wait.
+func (c *cluster) commit() {
+	end := semisync.FilePos(binlogFile, 4+uint64(len(c.log)+1)*eventSize)
+	c.log = append(c.log, end)
+	rec := &CommitRecord{N: len(c.log), Pos: end, Began: c.now, Visible: -1}
+	c.h.Commits = append(c.h.Commits, rec)
+	if err := c.src.Flushed(end); err != nil {
+		rec.Err = err.Error()
+		return
+	}
+	if c.cfg.VisibleAtCommit {
+		rec.Visible = c.now
+	}
+	for _, n := range c.reps {
+		n.send()
+	}
+	if err := c.src.WaitFunc(end, func(r source.Result) {
+		rec.Outcomes++
+		rec.Outcome, rec.Ended = r.Outcome, c.now
+		rec.Quorum = int(c.src.Vars().Config().WaitForReplicaCount)
+		if rec.Visible < 0 {
+			rec.Visible = c.now
+		}
+		c.h.add(c.now, "commit %d %s", rec.N, r.Outcome)
+	}); err != nil {
+		rec.Err = err.Error()
+	}
+}
+
+// heal ends every fault (partitions, crashes, lossy links, failing
+// disks), runs the cluster for cfg.Heal, commits once (so
+// that a source that went OFF can catch up and come back ON), runs for
+// cfg.Heal again, and makes the liveness probe: one more commit, which
+// must be acknowledged.
+func (c *cluster) heal() {
+	names := c.cfg.varNames()
+	c.src.Vars().Exec(fmt.Sprintf("SET GLOBAL %s = ON", names.enabled))
+	c.cfg.Net.Loss, c.cfg.Net.Dup, c.cfg.Net.Reorder, c.cfg.Disk.SyncFail = 0, 0, 0, 0
+	for _, n := range c.reps {
+		n.partition(false)
+		if !n.up {
+			n.restart()
+		}
+	}
+	c.h.add(c.now, "healed")
+	c.run(c.cfg.Heal)
+	// A source that went OFF comes back ON when a replica acknowledges
+	// the next commit (which itself may be asynchronous): the commit after
+	// that is the probe.
+	c.commit()
+	c.run(c.cfg.Heal)
+	c.h.Healed, c.h.HealFor = len(c.h.Commits), c.cfg.Heal
+	c.commit()
+	c.run(c.cfg.Heal)
+	c.h.On = c.src.State().On
+	for _, n := range c.reps {
+		c.h.Logs = append(c.h.Logs, n.disk.held())
+	}
+	c.h.Binlog = c.log
+}
+
+// node is one replica.
+type node struct {
+	c    *cluster
+	id   semisync.ReplicaID
+	idx  int
+	rep  *replica.Replica
+	disk *DiskFile
+	up   bool // the process runs
+	cut  bool // partitioned from the source
+	conn *conn
+}
+
+// conn is one connection of a replica to the source.
+type conn struct {
+	n       *node
+	sess    *source.Session
+	st      *replica.Stream
+	sent    semisync.Position // the source's side: the last event sent
+	seqOut  uint64            // the source's side: events sent
+	seqIn   uint64            // the replica's side: events received
+	evLast  time.Duration     // when the last event sent arrives
+	ackLast time.Duration     // when the last ACK sent arrives
+	dead    bool
+}
+
+// connect opens a connection from the replica's relay log end, if it can.
+func (n *node) connect() {
+	c := n.c
+	if !n.up || n.cut || n.conn != nil {
+		return
+	}
+	start := n.disk.end()
+	if start.IsZero() {
+		start = semisync.FilePos(binlogFile, 4)
+	}
+	sess, err := c.src.Register(n.id, start)
+	if err != nil {
+		c.h.add(c.now, "replica %d refused at %s: %v", n.idx, start, err)
+		c.at(c.cfg.Net.Reconnect, n.connect)
+		return
+	}
+	relay := replica.RelayLog(n.disk)
+	if c.cfg.Relay != nil {
+		relay = c.cfg.Relay(n.disk)
+	}
+	k := &conn{n: n, sess: sess, sent: start}
+	if k.st, err = n.rep.Open(start, relay, (*ackLink)(k)); err != nil {
+		sess.Close()
+		c.h.add(c.now, "replica %d cannot open: %v", n.idx, err)
+		return
+	}
+	k.st.SetNegotiated(true)
+	n.conn = k
+	c.h.add(c.now, "replica %d connected at %s", n.idx, start)
+	n.send()
+}
+
+// send sends the connection every binlog event after what it was sent.
+func (n *node) send() {
+	k := n.conn
+	if k == nil || k.dead {
+		return
+	}
+	c := n.c
+	for _, end := range c.log {
+		if end.Compare(k.sent) <= 0 {
+			continue
+		}
+		k.sent = end
+		k.seqOut++
+		flag := k.sess.ReplyRequired(end)
+		seq := k.seqOut
+		c.deliver(n, &k.evLast, func() { k.receive(seq, end, flag) })
+	}
+}
+
+// deliver sends one message over one of replica n's links (last is when
+// the link's previous message arrives): delayed, in order, and perhaps
+// lost, repeated or held back so that later ones overtake it.
+func (c *cluster) deliver(n *node, last *time.Duration, fn func()) {
+	if n.cut {
+		return
+	}
+	net := c.cfg.Net
+	if c.rng.Float64() < net.Loss {
+		return
+	}
+	copies := 1
+	if c.rng.Float64() < net.Dup {
+		copies = 2
+	}
+	for range copies {
+		d := net.Delay
+		if net.Jitter > 0 {
+			d += time.Duration(c.rng.Int64N(int64(net.Jitter) + 1))
+		}
+		at := max(c.now+d, *last) // a link delivers in order...
+		*last = at
+		if net.Jitter > 0 && c.rng.Float64() < net.Reorder {
+			at += time.Duration(c.rng.Int64N(10*int64(net.Jitter)) + 1) // ...unless this one is held back
+		}
+		c.at(at-c.now, fn)
+	}
+}
+
+// receive is an event arriving at the replica.
+func (k *conn) receive(seq uint64, end semisync.Position, flag bool) {
+	n := k.n
+	if k.dead || n.conn != k || !n.up {
+		return
+	}
+	if seq != k.seqIn+1 {
+		k.n.c.h.add(k.n.c.now, "replica %d: event %d after %d: connection reset", n.idx, seq, k.seqIn)
+		k.close()
+		return
+	}
+	k.seqIn = seq
+	if err := k.st.Queue(payload(end), end, flag); err != nil {
+		k.n.c.h.add(k.n.c.now, "replica %d: %v", n.idx, err)
+		k.close()
+		return
+	}
+	if err := k.st.Flush(); err != nil {
+		k.n.c.h.add(k.n.c.now, "replica %d: %v", n.idx, err)
+		k.close()
+	}
+}
+
+// close ends the connection on both sides (the source notices after a
+// network delay) and schedules the replica's reconnection.
+func (k *conn) close() {
+	if k.dead {
+		return
+	}
+	k.dead = true
+	n, c := k.n, k.n.c
+	if n.conn == k {
+		n.conn = nil
+	}
+	if n.up {
+		k.st.Close()
+	}
+	sess := k.sess
+	c.at(c.cfg.Net.Delay, sess.Close)
+	c.at(c.cfg.Net.Reconnect, n.connect)
+}
+
+// ackLink is a connection's ACK path to the source (replica.AckSender).
+type ackLink conn
+
+func (a *ackLink) SendAck(pos semisync.Position, _ []byte) error {
+	k := (*conn)(a)
+	c := k.n.c
+	c.h.add(c.now, "replica %d acks %s", k.n.idx, pos)
+	c.h.Acks = append(c.h.Acks, AckRecord{Replica: k.n.idx, Pos: pos, Sent: c.now})
+	c.deliver(k.n, &k.ackLast, func() {
+		if !k.dead {
+			r := k.sess.Ack(pos)
+			c.h.add(c.now, "source got ack %s from replica %d: %v", pos, k.n.idx, r)
+		}
+	})
+	return nil
+}
+
+func (n *node) crash() {
+	if !n.up {
+		return
+	}
+	c := n.c
+	n.up = false
+	if k := n.conn; k != nil {
+		k.close()
+	}
+	lost := n.disk.crash(c.rng, c.cfg.Disk.Torn)
+	c.h.add(c.now, "replica %d crashed, relay log at %s (%d unsynced events lost)", n.idx, n.disk.end(), lost)
+	c.h.hold(c.now, n.idx, n.disk.end())
+}
+
+func (n *node) restart() {
+	if n.up {
+		return
+	}
+	n.up = true
+	n.disk.failed = false
+	n.c.h.add(n.c.now, "replica %d restarted", n.idx)
+	n.connect()
+}
+
+func (n *node) partition(cut bool) {
+	if n.cut == cut {
+		return
+	}
+	n.cut = cut
+	c := n.c
+	if cut {
+		c.h.add(c.now, "replica %d partitioned", n.idx)
+		if k := n.conn; k != nil {
+			k.close()
+		}
+		return
+	}
+	c.h.add(c.now, "replica %d healed", n.idx)
+	n.connect()
+}
+
+// payload is the event of the transaction ending at end.
+func payload(end semisync.Position) []byte {
+	return []byte(fmt.Sprintf("tx %d", end.Offset()))
+}
+
+// DiskFile is a replica's relay log on its simulated disk: events written,
+// flushed to the operating system, synced to stable storage. It is a
+// replica.RelayLog, replica.Syncer and replica.Discarder; Config.Relay may
+// put a host's relay log over it instead.
+type DiskFile struct {
+	n       *node
+	recs    []semisync.Position
+	flushed int // recs[:flushed] are in the operating system
+	synced  int // recs[:synced] are on stable storage
+	failed  bool
+}
+
+// ErrSyncFailed is the error of a simulated failed fsync.
+var ErrSyncFailed = errors.New("semisynctest: fsync failed")
+
+// Write appends one event.
+func (d *DiskFile) Write(ev []byte, end semisync.Position) error {
+	if d.failed {
+		return ErrSyncFailed
+	}
+	if want := payload(end); string(ev) != string(want) {
+		return fmt.Errorf("semisynctest: event %q at %s, not the source's", ev, end)
+	}
+	d.recs = append(d.recs, end)
+	return nil
+}
+
+// Flush hands what was written to the operating system: a restarted
+// replica process finds it (a power failure may not).
+func (d *DiskFile) Flush() error {
+	if d.failed {
+		return ErrSyncFailed
+	}
+	if d.flushed != len(d.recs) {
+		d.flushed = len(d.recs)
+		d.n.c.h.hold(d.n.c.now, d.n.idx, d.recs[d.flushed-1])
+	}
+	return nil
+}
+
+// Sync makes what was flushed durable, or fails (Disk.SyncFail): the
+// file then takes nothing more until the replica restarts or reconnects.
+func (d *DiskFile) Sync() error {
+	c := d.n.c
+	if d.failed {
+		return ErrSyncFailed
+	}
+	if c.cfg.Disk.SyncFail > 0 && c.rng.Float64() < c.cfg.Disk.SyncFail {
+		d.failed = true
+		d.recs, d.flushed = d.recs[:d.synced], d.synced
+		c.h.add(c.now, "replica %d: fsync failed", d.n.idx)
+		c.h.hold(c.now, d.n.idx, d.end()) // the pages it could not write may be gone
+		return ErrSyncFailed
+	}
+	d.synced = d.flushed
+	return nil
+}
+
+// Discard drops what was written since the last Flush.
+func (d *DiskFile) Discard() { d.recs = d.recs[:d.flushed] }
+
+// end is where the relay log ends as the replica reopens it.
+func (d *DiskFile) end() semisync.Position {
+	d.recs = d.recs[:d.flushed]
+	d.failed = false
+	if len(d.recs) == 0 {
+		return semisync.Position{}
+	}
+	return d.recs[len(d.recs)-1]
+}
+
+// held returns the events a restarted replica finds.
+func (d *DiskFile) held() []semisync.Position {
+	return append([]semisync.Position(nil), d.recs[:d.flushed]...)
+}
+
+// crash loses what was not synced, or keeps a prefix of it (torn), and
+// returns how many events were lost.
+func (d *DiskFile) crash(rng *rand.Rand, torn bool) int {
+	keep := d.synced
+	if torn && d.flushed > d.synced {
+		keep += rng.IntN(d.flushed - d.synced + 1)
+	}
+	lost := len(d.recs) - keep
+	d.recs = d.recs[:keep]
+	d.flushed, d.synced = keep, keep
+	return lost
+}
