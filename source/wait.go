@@ -18,7 +18,7 @@ type waiter struct {
 	relNext    *waiter   // the release chain, between unlock and wake
 	freeNext   *waiter   // the free stack
 	linked     bool
-	src        *Source       // the source whose pool it is in
+	src        *Source      // the source whose pool it is in
 	fn         func(Result) // WaitFunc's callback, or nil: wake the channel
 	outcome    Outcome
 	reason     status.SwitchOffReason
