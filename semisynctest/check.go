@@ -52,7 +52,10 @@ type History struct {
 	Commits  []*CommitRecord
 	Acks     []AckRecord
 	Holds    []HoldRecord
-	Events   []string
+	// Events is the log of what happened, one line each, with
+	// Config.Trace (Explore's Failure always has it).
+	Events []string
+	trace  bool
 	// Healed is the number of commits before the liveness probe: the
 	// commit after them was made with every fault healed, after one
 	// commit that let the source catch up.
@@ -70,15 +73,28 @@ type History struct {
 }
 
 func (h *History) add(at time.Duration, format string, args ...any) {
-	h.Events = append(h.Events, fmt.Sprintf("%10s ", at)+fmt.Sprintf(format, args...))
+	if h.trace {
+		h.Events = append(h.Events, fmt.Sprintf("%10s ", at)+fmt.Sprintf(format, args...))
+	}
 }
 
 func (h *History) hold(at time.Duration, r int, end semisync.Position) {
 	h.Holds = append(h.Holds, HoldRecord{At: at, Replica: r, End: end})
 }
 
-// String is the run's log of events.
-func (h *History) String() string { return strings.Join(h.Events, "\n") + "\n" }
+// String is the run's log of events (Config.Trace), then its commits'
+// outcomes.
+func (h *History) String() string {
+	var b strings.Builder
+	for _, e := range h.Events {
+		b.WriteString(e)
+		b.WriteByte('\n')
+	}
+	for _, c := range h.Commits {
+		fmt.Fprintf(&b, "commit %d at %s: %s (%d outcomes) at %s, visible at %s\n", c.N, c.Pos, c.Outcome, c.Outcomes, ended(c), c.Visible)
+	}
+	return b.String()
+}
 
 // Checker judges a history; nil means it holds.
 type Checker func(*History) error
@@ -104,28 +120,57 @@ var All = []Checker{NoLostAck, NoPhantom, AfterSyncVisibility, OneOutcome, Count
 // promote (the one holding the most).
 func NoLostAck(h *History) error {
 	holds := slicesSorted(h.Holds)
+	var acked []*CommitRecord
 	for _, c := range h.Commits {
-		if c.Outcomes == 0 || c.Outcome != source.Acknowledged || c.Quorum == 0 {
-			continue
+		if c.Outcomes > 0 && c.Outcome == source.Acknowledged && c.Quorum > 0 {
+			acked = append(acked, c)
 		}
-		ends := make([]semisync.Position, h.Replicas)
-		count := func() int {
-			n := 0
-			for _, e := range ends {
-				if !e.IsZero() && c.Pos.Compare(e) <= 0 {
-					n++
-				}
+	}
+	sort.SliceStable(acked, func(i, j int) bool { return acked[i].Ended < acked[j].Ended })
+	ends := make([]semisync.Position, h.Replicas)
+	held := func(c *CommitRecord) int {
+		n := 0
+		for _, e := range ends {
+			if !e.IsZero() && c.Pos.Compare(e) <= 0 {
+				n++
 			}
-			return n
 		}
-		for _, x := range holds {
-			if x.At > c.Ended && count() < c.Quorum {
-				return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is held by %d replicas at %s, fewer than its quorum %d", c.N, c.Pos, c.Ended, count(), x.At, c.Quorum)
+		return n
+	}
+	// The state in force just after a commit's ACK is the one after every
+	// hold up to then; later it changes only at holds, and can lose a
+	// commit only where a hold moves back (a crash, a failed fsync).
+	active := 0
+	check := func(at time.Duration, cs []*CommitRecord) error {
+		for _, c := range cs {
+			if n := held(c); n < c.Quorum {
+				return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is held by %d replicas at %s, fewer than its quorum %d", c.N, c.Pos, c.Ended, n, at, c.Quorum)
 			}
-			ends[x.Replica] = x.End
 		}
-		if count() < c.Quorum {
-			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is held by %d replicas at the end, fewer than its quorum %d", c.N, c.Pos, c.Ended, count(), c.Quorum)
+		return nil
+	}
+	for i := 0; i <= len(holds); i++ {
+		var at time.Duration = 1<<63 - 1
+		if i < len(holds) {
+			at = holds[i].At
+		}
+		// Commits acknowledged before this hold: judged on the state now.
+		for active < len(acked) && acked[active].Ended < at {
+			if err := check(acked[active].Ended, acked[active:active+1]); err != nil {
+				return err
+			}
+			active++
+		}
+		if i == len(holds) {
+			break
+		}
+		x := holds[i]
+		back := !ends[x.Replica].IsZero() && (x.End.IsZero() || x.End.Compare(ends[x.Replica]) < 0)
+		ends[x.Replica] = x.End
+		if back {
+			if err := check(x.At, acked[:active]); err != nil {
+				return err
+			}
 		}
 	}
 	// Failover: the most advanced replica has every acknowledged commit.
@@ -135,8 +180,8 @@ func NoLostAck(h *History) error {
 			best = l
 		}
 	}
-	for _, c := range h.Commits {
-		if c.Outcomes > 0 && c.Outcome == source.Acknowledged && c.Quorum > 0 && (len(best) == 0 || best[len(best)-1].Compare(c.Pos) < 0) {
+	for _, c := range acked {
+		if len(best) == 0 || best[len(best)-1].Compare(c.Pos) < 0 {
 			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is not on the replica a failover would promote", c.N, c.Pos, c.Ended)
 		}
 	}

@@ -2,6 +2,9 @@ package semisynctest
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,7 +18,35 @@ type Failure struct {
 
 // Error says what failed and how to replay it.
 func (f *Failure) Error() string {
-	return fmt.Sprintf("%v\nseed %d, schedule (%d steps; save it under testdata/ and replay it with Replay):\n%s", f.Err, f.Seed, len(f.Schedule), f.Schedule)
+	return fmt.Sprintf("%v\nscenario (save it as a file under testdata/ and replay it with ReplayFile):\n%s", f.Err, f.Scenario())
+}
+
+// Scenario is the failure as a scenario file: its seed on a comment line,
+// then the schedule.
+func (f *Failure) Scenario() string {
+	return fmt.Sprintf("# seed %d\n%s", f.Seed, f.Schedule)
+}
+
+// ReplayFile runs a scenario file (a schedule, with its seed on a "# seed
+// N" line; 0 without one) and checks it with checkers (All if none).
+func ReplayFile(cfg Config, path string, checkers ...Checker) (*History, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var seed uint64
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "# seed "); ok {
+			if seed, err = strconv.ParseUint(strings.TrimSpace(v), 10, 64); err != nil {
+				return nil, fmt.Errorf("semisynctest: %s: seed %q: %w", path, v, err)
+			}
+		}
+	}
+	sc, err := ParseSchedule(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("semisynctest: %s: %w", path, err)
+	}
+	return Replay(cfg, seed, sc, checkers...)
 }
 
 // Explore runs n schedules of cfg (the i-th drawn from Schedules(cfg) with
@@ -49,24 +80,42 @@ func Replay(cfg Config, seed uint64, sc Schedule, checkers ...Checker) (*History
 	return h, h.Check(checkers...)
 }
 
-// shrink removes steps and shortens time steps while the run still fails.
+// shrinkSeeds is how many other seeds shrinking tries for a shorter
+// schedule that still fails.
+const shrinkSeeds = 16
+
+// shrink removes steps and shortens time steps while the run still fails
+// (with its seed, or with one of the first shrinkSeeds seeds: a shorter
+// schedule draws other random numbers).
 func shrink(cfg Config, seed uint64, sc Schedule, checkers []Checker) *Failure {
-	fails := func(sc Schedule) (*History, error) {
-		h, err := Run(cfg, seed, sc)
-		if err != nil {
-			return nil, nil // a schedule that cannot run does not count
+	fails := func(sc Schedule) (uint64, *History, error) {
+		for i := -1; i < shrinkSeeds; i++ {
+			s := seed
+			if i >= 0 {
+				s = uint64(i)
+			}
+			h, err := Run(cfg, s, sc)
+			if err != nil {
+				return 0, nil, nil // a schedule that cannot run does not count
+			}
+			if err := h.Check(checkers...); err != nil {
+				return s, h, err
+			}
 		}
-		return h, h.Check(checkers...)
+		return 0, nil, nil
 	}
-	h, err := fails(sc)
+	h, err := Run(cfg, seed, sc)
+	if err == nil {
+		err = h.Check(checkers...)
+	}
 	for changed := true; changed; {
 		changed = false
 		// Drop chunks of steps, halving the chunk.
 		for size := len(sc) / 2; size >= 1; size /= 2 {
 			for at := 0; at+size <= len(sc); {
 				try := append(append(Schedule(nil), sc[:at]...), sc[at+size:]...)
-				if h2, err2 := fails(try); err2 != nil {
-					sc, h, err, changed = try, h2, err2, true
+				if s2, h2, err2 := fails(try); err2 != nil {
+					sc, seed, h, err, changed = try, s2, h2, err2, true
 					continue
 				}
 				at += size
@@ -83,12 +132,16 @@ func shrink(cfg Config, seed uint64, sc Schedule, checkers []Checker) *Failure {
 				}
 				try := append(Schedule(nil), sc...)
 				try[i].D = d.Round(time.Millisecond)
-				if h2, err2 := fails(try); err2 != nil {
-					sc, h, err, changed = try, h2, err2, true
+				if s2, h2, err2 := fails(try); err2 != nil {
+					sc, seed, h, err, changed = try, s2, h2, err2, true
 					break
 				}
 			}
 		}
+	}
+	cfg.Trace = true
+	if traced, err2 := Run(cfg, seed, sc); err2 == nil {
+		h = traced
 	}
 	return &Failure{Seed: seed, Schedule: sc, Err: err, History: h}
 }

@@ -155,7 +155,11 @@ func Schedules(cfg Config) *rapid.Generator[Schedule] {
 				st = Step{Op: Heal, Replica: rapid.IntRange(0, cfg.Replicas-1).Draw(t, fmt.Sprintf("r%d", i))}
 			default:
 				var stmt string
-				switch rapid.IntRange(0, 3).Draw(t, fmt.Sprintf("var%d", i)) {
+				first := 0
+				if names.count == "" {
+					first = 1
+				}
+				switch rapid.IntRange(first, 3).Draw(t, fmt.Sprintf("var%d", i)) {
 				case 0:
 					stmt = fmt.Sprintf("%s = %d", names.count, rapid.IntRange(1, cfg.Replicas).Draw(t, fmt.Sprintf("count%d", i)))
 				case 1:

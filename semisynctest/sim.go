@@ -1,7 +1,7 @@
 package semisynctest
 
 import (
-	"container/heap"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -71,6 +71,8 @@ type Config struct {
 	// Heal is how long the run goes on after the schedule, every fault
 	// healed, before the liveness check; default 10 s.
 	Heal time.Duration
+	// Trace keeps a line for everything that happens in History.Events.
+	Trace bool
 }
 
 func (c Config) withDefaults() Config {
@@ -95,13 +97,18 @@ func (c Config) withDefaults() Config {
 // varNames are the source's variables in a flavor's names.
 type varNames struct{ enabled, timeout, count, noReplica string }
 
+// MariaDB has no wait count (count is empty): one replica is the quorum.
 func (c Config) varNames() varNames {
-	p := "rpl_semi_sync_source_"
-	count, noReplica := "wait_for_replica_count", "wait_no_replica"
-	if c.Flavor != semisync.FlavorMySQL {
-		p, count, noReplica = "rpl_semi_sync_master_", "wait_for_slave_count", "wait_no_slave"
+	switch c.Flavor {
+	case semisync.FlavorMySQL:
+		p := "rpl_semi_sync_source_"
+		return varNames{p + "enabled", p + "timeout", p + "wait_for_replica_count", p + "wait_no_replica"}
+	case semisync.FlavorMySQLLegacy:
+		p := "rpl_semi_sync_master_"
+		return varNames{p + "enabled", p + "timeout", p + "wait_for_slave_count", p + "wait_no_slave"}
 	}
-	return varNames{p + "enabled", p + "timeout", p + count, p + noReplica}
+	p := "rpl_semi_sync_master_"
+	return varNames{p + "enabled", p + "timeout", "", p + "wait_no_slave"}
 }
 
 // binlogFile is the source's binlog file name in a simulation.
@@ -141,19 +148,49 @@ type item struct {
 	fn  func()
 }
 
+// queue is a min-heap of items by (at, seq).
 type queue []item
 
-func (q queue) Len() int { return len(q) }
-func (q queue) Less(i, j int) bool {
+func (q queue) less(i, j int) bool {
 	return q[i].at < q[j].at || q[i].at == q[j].at && q[i].seq < q[j].seq
 }
-func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)   { *q = append(*q, x.(item)) }
-func (q *queue) Pop() any {
-	old := *q
-	it := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return it
+
+func (q *queue) push(it item) {
+	*q = append(*q, it)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *queue) pop() item {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = item{}
+	h = h[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if r := l + 1; r < n && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
 }
 
 // epoch is the simulated clock's origin.
@@ -169,6 +206,7 @@ type cluster struct {
 	log  []semisync.Position // the source's binlog: one event per commit
 	reps []*node
 	h    *History
+	buf  []byte
 }
 
 // Now is the source's clock (source.Clock).
@@ -176,11 +214,11 @@ func (c *cluster) Now() time.Time { return epoch.Add(c.now) }
 
 func (c *cluster) at(d time.Duration, fn func()) {
 	c.seq++
-	heap.Push(&c.q, item{at: c.now + d, seq: c.seq, fn: fn})
+	c.q.push(item{at: c.now + d, seq: c.seq, fn: fn})
 }
 
 func newCluster(cfg Config, seed uint64) (*cluster, error) {
-	c := &cluster{cfg: cfg, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), h: &History{Replicas: cfg.Replicas}}
+	c := &cluster{cfg: cfg, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), h: &History{Replicas: cfg.Replicas, trace: cfg.Trace}}
 	reg, err := vars.NewRegistry(cfg.Flavor)
 	if err != nil {
 		return nil, err
@@ -250,7 +288,7 @@ func (c *cluster) run(d time.Duration) {
 			c.now = next
 			c.src.Tick()
 		default:
-			it := heap.Pop(&c.q).(item)
+			it := c.q.pop()
 			c.now = it.at
 			it.fn()
 		}
@@ -464,7 +502,7 @@ func (k *conn) receive(seq uint64, end semisync.Position, flag bool) {
 		return
 	}
 	k.seqIn = seq
-	if err := k.st.Queue(payload(end), end, flag); err != nil {
+	if err := k.st.Queue(n.c.payload(end), end, flag); err != nil {
 		k.n.c.h.add(k.n.c.now, "replica %d: %v", n.idx, err)
 		k.close()
 		return
@@ -552,9 +590,11 @@ func (n *node) partition(cut bool) {
 	n.connect()
 }
 
-// payload is the event of the transaction ending at end.
-func payload(end semisync.Position) []byte {
-	return []byte(fmt.Sprintf("tx %d", end.Offset()))
+// payload is the event of the transaction ending at end (valid until
+// the next call): its end offset, 8 bytes.
+func (c *cluster) payload(end semisync.Position) []byte {
+	c.buf = binary.LittleEndian.AppendUint64(c.buf[:0], end.Offset())
+	return c.buf
 }
 
 // DiskFile is a replica's relay log on its simulated disk: events written,
@@ -577,8 +617,8 @@ func (d *DiskFile) Write(ev []byte, end semisync.Position) error {
 	if d.failed {
 		return ErrSyncFailed
 	}
-	if want := payload(end); string(ev) != string(want) {
-		return fmt.Errorf("semisynctest: event %q at %s, not the source's", ev, end)
+	if len(ev) != 8 || binary.LittleEndian.Uint64(ev) != end.Offset() {
+		return fmt.Errorf("semisynctest: event %x at %s, not the source's", ev, end)
 	}
 	d.recs = append(d.recs, end)
 	return nil
