@@ -69,6 +69,18 @@
 // timer per wait. The source starts one goroutine for that timer and, with
 // an Observer, one that delivers events; Close stops both.
 //
+// # Time as an input
+//
+// With Options.Clock the host owns time, as etcd's raft lets its host:
+// the source reads the host's clock, starts no timer goroutine, and
+// expires waits when the host calls Tick (NextDeadline says when one is
+// due). WaitFunc begins a wait without blocking a goroutine and delivers
+// its Result once, from the call that releases it. Together they let one
+// goroutine drive a whole cluster deterministically (package
+// semisynctest does). Waits are measured on the source's clock: one that
+// goes backwards is counted in timefunc_failures, as MySQL counts a
+// failed clock read, and not as a wait time.
+//
 // # Semantics
 //
 // The behaviour is MySQL 8.0's (spec §3–§7) in every flavor; the flavor
