@@ -23,7 +23,8 @@ type CommitRecord struct {
 	Began, Ended, Visible time.Duration
 	Outcome               source.Outcome
 	Outcomes              int
-	// Quorum is the wait count in force when the wait returned.
+	// Quorum is the number of replicas the quorum policy in force when
+	// the wait returned needs (the wait count, by default).
 	Quorum int
 	// Err is why it could not be written or waited for.
 	Err string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/ackset"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/vars"
@@ -64,8 +65,14 @@ type Config struct {
 	// written, before its wait returns (AFTER_COMMIT), instead of when the
 	// wait returns (AFTER_SYNC): AfterSyncVisibility then fails.
 	VisibleAtCommit bool
-	Net             Net
-	Disk            Disk
+	// Net is every link's network; Links, if set, gives replica i's own
+	// (its zone's latency, say) instead.
+	Net   Net
+	Links func(replica int) Net
+	// Policy, if set, is the source's quorum policy (source.Options.Policy)
+	// instead of the wait count; replica i has ID i+1.
+	Policy *ackset.Policy
+	Disk   Disk
 	// MaxSteps bounds the schedules Schedules generates; default 60.
 	MaxSteps int
 	// Heal is how long the run goes on after the schedule, every fault
@@ -232,14 +239,20 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 			return nil, err
 		}
 	}
-	if c.src, err = source.New(source.Options{Vars: reg, Clock: c}); err != nil {
+	if c.src, err = source.New(source.Options{Vars: reg, Clock: c, Policy: cfg.Policy}); err != nil {
 		return nil, err
 	}
 	if err := c.src.Appended(semisync.FilePos(binlogFile, 4)); err != nil {
 		return nil, err
 	}
 	for i := range cfg.Replicas {
-		n := &node{c: c, id: semisync.ReplicaID(i + 1), idx: i, up: true}
+		n := &node{c: c, id: semisync.ReplicaID(i + 1), idx: i, up: true, net: cfg.Net}
+		if cfg.Links != nil {
+			n.net = cfg.Links(i)
+			if n.net.Reconnect <= 0 {
+				n.net.Reconnect = cfg.Net.Reconnect
+			}
+		}
 		n.disk = &DiskFile{n: n}
 		rr, err := vars.NewRegistry(cfg.Flavor)
 		if err != nil {
@@ -343,7 +356,7 @@ func (c *cluster) commit() {
 	if err := c.src.WaitFunc(end, func(r source.Result) {
 		rec.Outcomes++
 		rec.Outcome, rec.Ended = r.Outcome, c.now
-		rec.Quorum = int(c.src.Vars().Config().WaitForReplicaCount)
+		rec.Quorum = c.src.State().Policy.N()
 		if rec.Visible < 0 {
 			rec.Visible = c.now
 		}
@@ -361,7 +374,10 @@ func (c *cluster) commit() {
 func (c *cluster) heal() {
 	names := c.cfg.varNames()
 	c.src.Vars().Exec(fmt.Sprintf("SET GLOBAL %s = ON", names.enabled))
-	c.cfg.Net.Loss, c.cfg.Net.Dup, c.cfg.Net.Reorder, c.cfg.Disk.SyncFail = 0, 0, 0, 0
+	c.cfg.Disk.SyncFail = 0
+	for _, n := range c.reps {
+		n.net.Loss, n.net.Dup, n.net.Reorder = 0, 0, 0
+	}
 	for _, n := range c.reps {
 		n.partition(false)
 		if !n.up {
@@ -392,6 +408,7 @@ type node struct {
 	idx  int
 	rep  *replica.Replica
 	disk *DiskFile
+	net  Net
 	up   bool // the process runs
 	cut  bool // partitioned from the source
 	conn *conn
@@ -423,7 +440,7 @@ func (n *node) connect() {
 	sess, err := c.src.Register(n.id, start)
 	if err != nil {
 		c.h.add(c.now, "replica %d refused at %s: %v", n.idx, start, err)
-		c.at(c.cfg.Net.Reconnect, n.connect)
+		c.at(n.net.Reconnect, n.connect)
 		return
 	}
 	relay := replica.RelayLog(n.disk)
@@ -468,7 +485,7 @@ func (c *cluster) deliver(n *node, last *time.Duration, fn func()) {
 	if n.cut {
 		return
 	}
-	net := c.cfg.Net
+	net := n.net
 	if c.rng.Float64() < net.Loss {
 		return
 	}
@@ -528,8 +545,8 @@ func (k *conn) close() {
 		k.st.Close()
 	}
 	sess := k.sess
-	c.at(c.cfg.Net.Delay, sess.Close)
-	c.at(c.cfg.Net.Reconnect, n.connect)
+	c.at(n.net.Delay, sess.Close)
+	c.at(n.net.Reconnect, n.connect)
 }
 
 // ackLink is a connection's ACK path to the source (replica.AckSender).
