@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/semisync-go/semisync"
+	"github.com/semisync-go/semisync/ackset"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/status"
 )
@@ -24,8 +25,11 @@ type CommitRecord struct {
 	Outcome               source.Outcome
 	Outcomes              int
 	// Quorum is the number of replicas the quorum policy in force when
-	// the wait returned needs (the wait count, by default).
+	// the wait returned needs (the wait count, by default), and Policy
+	// that policy: NoLostAck counts only the replicas it counts, and for
+	// a zone-spanning policy wants its zones covered too.
 	Quorum int
+	Policy ackset.Policy
 	// Err is why it could not be written or waited for.
 	Err string
 }
@@ -49,10 +53,14 @@ type HoldRecord struct {
 // what each replica held over time, the log of events, and the state at
 // the end. String is the same, byte for byte, for the same run.
 type History struct {
+	// Replicas is the number of replicas; replica i has ID i+1.
 	Replicas int
-	Commits  []*CommitRecord
-	Acks     []AckRecord
-	Holds    []HoldRecord
+	// Commits are the run's commits in order; Acks every ACK a replica
+	// sent (delivered or not); Holds every change of what a replica's
+	// relay log holds, in time order.
+	Commits []*CommitRecord
+	Acks    []AckRecord
+	Holds   []HoldRecord
 	// Events is the log of what happened, one line each, with
 	// Config.Trace (Explore's Failure always has it).
 	Events []string
@@ -129,12 +137,26 @@ func NoLostAck(h *History) error {
 	}
 	sort.SliceStable(acked, func(i, j int) bool { return acked[i].Ended < acked[j].Ended })
 	ends := make([]semisync.Position, h.Replicas)
+	// held is the number of replicas holding c that its policy counts, or
+	// 0 when they do not cover the groups a spanning policy needs.
 	held := func(c *CommitRecord) int {
 		n := 0
-		for _, e := range ends {
-			if !e.IsZero() && c.Pos.Compare(e) <= 0 {
-				n++
+		var groups map[string]bool
+		for i, e := range ends {
+			id := semisync.ReplicaID(i + 1)
+			if e.IsZero() || c.Pos.Compare(e) > 0 || !c.Policy.Counts(id) {
+				continue
 			}
+			n++
+			if g, ok := c.Policy.Group(id); ok {
+				if groups == nil {
+					groups = map[string]bool{}
+				}
+				groups[g] = true
+			}
+		}
+		if c.Policy.Kind() == ackset.KindGroups && len(groups) < c.Policy.K() {
+			return 0
 		}
 		return n
 	}

@@ -41,9 +41,11 @@
 //
 // Config.Relay puts a host's relay log or replica store over each
 // replica's DiskFile: the simulator then crashes it and checks what it
-// acknowledged. Config.VisibleAtCommit models a host that shows commits
-// before their wait returns. Not yet simulated: the source's own crash
-// and a failover that serves the promoted replica, a host's binlog and
-// commit path on the source side, and quorum policies other than the
-// wait count.
+// acknowledged (a replica reconnects from the DiskFile's end, not from
+// where the host's store says it ends). Config.VisibleAtCommit models a
+// host that shows commits before their wait returns. Config.Policy
+// replaces the wait count with a quorum policy, and Config.Links gives
+// each replica its own network (a zone's latency). Not yet simulated: the
+// source's own crash and a failover that serves the promoted replica, and
+// a host's binlog and commit path on the source side.
 package semisynctest

@@ -36,10 +36,10 @@ func Example() {
 	}
 	fmt.Print(f.Scenario())
 	// Output:
-	// # seed 2
+	// # seed 3
 	// commit
-	// commit
-	// commit
-	// advance 4ms
 	// crash 0
+	// crash 1
+	// advance 3ms
+	// crash 2
 }

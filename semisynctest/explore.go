@@ -10,10 +10,13 @@ import (
 
 // Failure is a schedule on which a checker failed: what to replay.
 type Failure struct {
+	// Seed and Schedule reproduce it (Run, Replay).
 	Seed     uint64
 	Schedule Schedule
-	Err      error
-	History  *History
+	// Err is what the checker said.
+	Err error
+	// History is the failing run's, traced.
+	History *History
 }
 
 // Error says what failed and how to replay it.
@@ -53,7 +56,8 @@ func ReplayFile(cfg Config, path string, checkers ...Checker) (*History, error) 
 // seed i, and run with seed i) and checks each history with checkers (All
 // if none). It returns nil if every one holds, or the first failure,
 // shrunk: steps are removed, and time steps shortened, for as long as the
-// same checker still fails, so what it returns is a short story.
+// first checker that failed still fails, so what it returns is a short
+// story.
 // It is deterministic: the same arguments give the same result.
 func Explore(cfg Config, n int, checkers ...Checker) (*Failure, error) {
 	gen := Schedules(cfg)
@@ -65,7 +69,15 @@ func Explore(cfg Config, n int, checkers ...Checker) (*Failure, error) {
 			return nil, err
 		}
 		if err := h.Check(checkers...); err != nil {
-			return shrink(cfg, seed, sc, checkers), nil
+			// Shrink keeping the first checker that failed failing.
+			if len(checkers) == 0 {
+				checkers = All
+			}
+			for _, c := range checkers {
+				if c(h) != nil {
+					return shrink(cfg, seed, sc, []Checker{c}), nil
+				}
+			}
 		}
 	}
 	return nil, nil
@@ -127,11 +139,11 @@ func shrink(cfg Config, seed uint64, sc Schedule, checkers []Checker) *Failure {
 				continue
 			}
 			for _, d := range []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, sc[i].D / 2} {
-				if d >= sc[i].D || d <= 0 {
+				if d = d.Round(time.Millisecond); d >= sc[i].D || d <= 0 {
 					continue
 				}
 				try := append(Schedule(nil), sc...)
-				try[i].D = d.Round(time.Millisecond)
+				try[i].D = d
 				if s2, h2, err2 := fails(try); err2 != nil {
 					sc, seed, h, err, changed = try, s2, h2, err2, true
 					break

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"github.com/semisync-go/semisync"
@@ -35,9 +36,11 @@ type Disk struct {
 	// takes no more writes, the stream stops, and the replica reconnects
 	// (reopening the relay log from what it had synced).
 	SyncFail float64
-	// Torn, on a crash, keeps a random prefix of what was written but not
+	// Torn, on a crash, keeps a random prefix of what was flushed but not
 	// synced, as a power failure may leave part of the page cache on disk;
-	// otherwise all of it is lost.
+	// otherwise all of it is lost. (A replica that acknowledges after
+	// fsync syncs whenever it flushes: Torn matters with FlushedAcks, or
+	// a host's store that syncs lazily.)
 	Torn bool
 }
 
@@ -72,7 +75,8 @@ type Config struct {
 	// Policy, if set, is the source's quorum policy (source.Options.Policy)
 	// instead of the wait count; replica i has ID i+1.
 	Policy *ackset.Policy
-	Disk   Disk
+	// Disk is every replica's relay-log disk.
+	Disk Disk
 	// MaxSteps bounds the schedules Schedules generates; default 60.
 	MaxSteps int
 	// Heal is how long the run goes on after the schedule, every fault
@@ -137,12 +141,20 @@ func Run(cfg Config, seed uint64, schedule Schedule) (*History, error) {
 		return nil, err
 	}
 	for i, st := range schedule {
-		if err := c.step(st); err != nil {
+		err := c.step(st)
+		if err == nil {
+			err = c.err
+		}
+		if err != nil {
 			c.src.Close()
 			return nil, fmt.Errorf("semisynctest: step %d (%s): %w", i+1, st, err)
 		}
 	}
 	c.heal()
+	if c.err != nil {
+		c.src.Close()
+		return nil, fmt.Errorf("semisynctest: after the schedule: %w", c.err)
+	}
 	c.src.Close() // releases what still waits: its outcomes are in the history
 	c.h.Counters = c.src.Snapshot()
 	return c.h, nil
@@ -214,6 +226,14 @@ type cluster struct {
 	reps []*node
 	h    *History
 	buf  []byte
+	err  error // the first thing the run could not do
+}
+
+// fail records the first error that stops the run (Run returns it).
+func (c *cluster) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
 }
 
 // Now is the source's clock (source.Clock).
@@ -224,7 +244,18 @@ func (c *cluster) at(d time.Duration, fn func()) {
 	c.q.push(item{at: c.now + d, seq: c.seq, fn: fn})
 }
 
+// check refuses a network the simulation cannot run.
+func (n Net) check() error {
+	if n.Delay < 0 || n.Jitter < 0 || n.Reconnect < 0 {
+		return fmt.Errorf("semisynctest: negative network times %+v", n)
+	}
+	return nil
+}
+
 func newCluster(cfg Config, seed uint64) (*cluster, error) {
+	if err := cfg.Net.check(); err != nil {
+		return nil, err
+	}
 	c := &cluster{cfg: cfg, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), h: &History{Replicas: cfg.Replicas, trace: cfg.Trace}}
 	reg, err := vars.NewRegistry(cfg.Flavor)
 	if err != nil {
@@ -252,6 +283,10 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 			if n.net.Reconnect <= 0 {
 				n.net.Reconnect = cfg.Net.Reconnect
 			}
+			if err := n.net.check(); err != nil {
+				c.src.Close()
+				return nil, err
+			}
 		}
 		n.disk = &DiskFile{n: n}
 		rr, err := vars.NewRegistry(cfg.Flavor)
@@ -276,6 +311,10 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 		n.connect()
 	}
 	c.run(0)
+	if c.err != nil {
+		c.src.Close()
+		return nil, c.err
+	}
 	return c, nil
 }
 
@@ -356,7 +395,8 @@ func (c *cluster) commit() {
 	if err := c.src.WaitFunc(end, func(r source.Result) {
 		rec.Outcomes++
 		rec.Outcome, rec.Ended = r.Outcome, c.now
-		rec.Quorum = c.src.State().Policy.N()
+		rec.Policy = c.src.State().Policy
+		rec.Quorum = rec.Policy.N()
 		if rec.Visible < 0 {
 			rec.Visible = c.now
 		}
@@ -416,15 +456,17 @@ type node struct {
 
 // conn is one connection of a replica to the source.
 type conn struct {
-	n       *node
-	sess    *source.Session
-	st      *replica.Stream
-	sent    semisync.Position // the source's side: the last event sent
-	seqOut  uint64            // the source's side: events sent
-	seqIn   uint64            // the replica's side: events received
-	evLast  time.Duration     // when the last event sent arrives
-	ackLast time.Duration     // when the last ACK sent arrives
-	dead    bool
+	n          *node
+	sess       *source.Session
+	st         *replica.Stream
+	sent       semisync.Position // the source's side: the last event sent
+	seqOut     uint64            // the source's side: events sent
+	seqIn      uint64            // the replica's side: events received
+	evLast     time.Duration     // when the last event sent arrives
+	ackLast    time.Duration     // when the last ACK sent arrives
+	dead       bool              // the replica's side ended
+	sessClosed bool              // the source's side ended
+	next       int               // the source's side: the index in the binlog of the next event to send
 }
 
 // connect opens a connection from the replica's relay log end, if it can.
@@ -450,7 +492,7 @@ func (n *node) connect() {
 	k := &conn{n: n, sess: sess, sent: start}
 	if k.st, err = n.rep.Open(start, relay, (*ackLink)(k)); err != nil {
 		sess.Close()
-		c.h.add(c.now, "replica %d cannot open: %v", n.idx, err)
+		c.fail(fmt.Errorf("replica %d cannot open its stream: %w", n.idx, err))
 		return
 	}
 	k.st.SetNegotiated(true)
@@ -466,27 +508,37 @@ func (n *node) send() {
 		return
 	}
 	c := n.c
-	for _, end := range c.log {
-		if end.Compare(k.sent) <= 0 {
-			continue
-		}
+	if k.next == 0 && len(c.log) > 0 {
+		// The first event after the connection's start.
+		k.next = sort.Search(len(c.log), func(i int) bool { return c.log[i].Compare(k.sent) > 0 })
+	}
+	for ; k.next < len(c.log); k.next++ {
+		end := c.log[k.next]
 		k.sent = end
 		k.seqOut++
 		flag := k.sess.ReplyRequired(end)
 		seq := k.seqOut
-		c.deliver(n, &k.evLast, func() { k.receive(seq, end, flag) })
+		c.deliver(n, &k.evLast, func() { k.receive(seq, end, flag) }, k, seq)
 	}
 }
 
 // deliver sends one message over one of replica n's links (last is when
 // the link's previous message arrives): delayed, in order, and perhaps
-// lost, repeated or held back so that later ones overtake it.
-func (c *cluster) deliver(n *node, last *time.Duration, fn func()) {
+// lost, repeated or held back so that later ones overtake it. A lost event
+// (of connection k, numbered seq) breaks its connection when it would
+// have arrived: TCP does not lose a segment for good.
+func (c *cluster) deliver(n *node, last *time.Duration, fn func(), k *conn, seq uint64) {
 	if n.cut {
 		return
 	}
 	net := n.net
 	if c.rng.Float64() < net.Loss {
+		if k != nil {
+			c.at(net.Delay, func() {
+				c.h.add(c.now, "replica %d: event %d lost: connection reset", n.idx, seq)
+				k.close()
+			})
+		}
 		return
 	}
 	copies := 1
@@ -544,8 +596,7 @@ func (k *conn) close() {
 	if n.up {
 		k.st.Close()
 	}
-	sess := k.sess
-	c.at(n.net.Delay, sess.Close)
+	c.at(n.net.Delay, func() { k.sessClosed = true; k.sess.Close() })
 	c.at(n.net.Reconnect, n.connect)
 }
 
@@ -558,11 +609,13 @@ func (a *ackLink) SendAck(pos semisync.Position, _ []byte) error {
 	c.h.add(c.now, "replica %d acks %s", k.n.idx, pos)
 	c.h.Acks = append(c.h.Acks, AckRecord{Replica: k.n.idx, Pos: pos, Sent: c.now})
 	c.deliver(k.n, &k.ackLast, func() {
-		if !k.dead {
+		// Bytes on the wire arrive until the source has seen the
+		// connection end, even after the replica crashed.
+		if !k.sessClosed {
 			r := k.sess.Ack(pos)
 			c.h.add(c.now, "source got ack %s from replica %d: %v", pos, k.n.idx, r)
 		}
-	})
+	}, nil, 0)
 	return nil
 }
 
@@ -571,10 +624,10 @@ func (n *node) crash() {
 		return
 	}
 	c := n.c
-	n.up = false
 	if k := n.conn; k != nil {
-		k.close()
+		k.close() // the process's stream ends with it
 	}
+	n.up = false
 	lost := n.disk.crash(c.rng, c.cfg.Disk.Torn)
 	c.h.add(c.now, "replica %d crashed, relay log at %s (%d unsynced events lost)", n.idx, n.disk.end(), lost)
 	c.h.hold(c.now, n.idx, n.disk.end())
@@ -586,6 +639,13 @@ func (n *node) restart() {
 	}
 	n.up = true
 	n.disk.failed = false
+	// A new process: a replica with its own counters and status.
+	rep, err := replica.New(replica.Options{Vars: n.rep.Vars(), Durability: n.rep.Durability()})
+	if err != nil {
+		n.c.fail(err)
+		return
+	}
+	n.rep = rep
 	n.c.h.add(n.c.now, "replica %d restarted", n.idx)
 	n.connect()
 }

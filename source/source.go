@@ -65,8 +65,10 @@ type Options struct {
 
 // Clock is a source of time for a Source (Options.Clock).
 type Clock interface {
-	// Now returns the current time. It is called with the source's lock
-	// held, on the commit path: it must be cheap and must not call the
+	// Now returns the current time. It is called on the commit path,
+	// with and without the source's lock, and from whatever goroutines
+	// call the source (a released Wait measures itself on its own): it
+	// must be cheap, safe for concurrent use, and must not call the
 	// source.
 	Now() time.Time
 }
@@ -223,8 +225,10 @@ func New(o Options) (*Source, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
 	s.acks = acks
-	s.timer = time.NewTimer(idleTimer)
-	s.timer.Stop()
+	if s.clock == nil {
+		s.timer = time.NewTimer(idleTimer)
+		s.timer.Stop()
+	}
 
 	// Subscribe before reading the values, and apply them before the
 	// callback can run (it takes s.mu too), so no change is missed and none
@@ -534,7 +538,9 @@ func (s *Source) Close() error {
 	s.cancelSub()
 	close(s.done)
 	s.wg.Wait()
-	s.timer.Stop()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 	return nil
 }
 
@@ -795,8 +801,11 @@ func (s *Source) now() time.Time {
 // returns.
 func (s *Source) Tick() { s.onTimer() }
 
-// NextDeadline returns when Tick next has something to do (the earliest
-// wait deadline or stall report armed), and false when nothing is armed.
+// NextDeadline returns the earliest time Tick may have something to do
+// (the earliest wait deadline or stall report armed), and false when
+// nothing is armed. The timer is re-armed lazily: the deadline may be one
+// of a wait already released, and the Tick it calls for then does nothing
+// but re-arm; it never stays stale after a Tick.
 func (s *Source) NextDeadline() (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -37,7 +37,7 @@ type waiter struct {
 // (ErrClosed). Wait does not allocate; when a quorum already holds pos it
 // returns without taking a lock.
 func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error) {
-	res, err, w := s.begin(ctx, pos, nil)
+	res, w, err := s.begin(ctx, pos, nil)
 	if w == nil {
 		return res, err
 	}
@@ -64,14 +64,15 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 // returns when the outcome is known at once, and otherwise from the call
 // that releases the wait (an acknowledgement, Tick or the source's timer,
 // a variable change, a replica leaving, ResetMaster, Close), after the
-// source's lock is released. done must not block; it may call the source.
+// source's lock is released. done must not block; it may call the source,
+// but not Close (which waits for what is delivering it).
 // There is no context: the wait ends with one of the source's outcomes,
 // never Cancelled. A simulation (package semisynctest) begins its waits
 // this way, so that one goroutine drives the whole cluster; a host with an
 // event loop can too. It returns ErrClosed (and does not call done) after
 // Close.
 func (s *Source) WaitFunc(pos semisync.Position, done func(Result)) error {
-	res, err, w := s.begin(context.Background(), pos, done)
+	res, w, err := s.begin(context.Background(), pos, done)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (s *Source) WaitFunc(pos semisync.Position, done func(Result)) error {
 
 // begin is a wait's start: the outcome when it is known at once, or the
 // linked waiter (w) whose outcome comes later; fn is WaitFunc's callback.
-func (s *Source) begin(ctx context.Context, pos semisync.Position, fn func(Result)) (res Result, err error, w *waiter) {
+func (s *Source) begin(ctx context.Context, pos semisync.Position, fn func(Result)) (res Result, w *waiter, err error) {
 	if pos.IsZero() {
 		return Result{Outcome: NoPosition}, nil, nil
 	}
@@ -94,7 +95,7 @@ func (s *Source) begin(ctx context.Context, pos semisync.Position, fn func(Resul
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return Result{}, ErrClosed, nil
+		return Result{}, nil, ErrClosed
 	}
 	if !s.enabled {
 		s.mu.Unlock()
@@ -121,7 +122,7 @@ func (s *Source) begin(ctx context.Context, pos semisync.Position, fn func(Resul
 	if err := ctx.Err(); err != nil {
 		s.mu.Unlock()
 		s.st.Add(status.NoTx, 1)
-		return Result{Outcome: Cancelled}, err, nil
+		return Result{Outcome: Cancelled}, nil, err
 	}
 
 	w = s.getWaiter()
@@ -146,7 +147,7 @@ func (s *Source) begin(ctx context.Context, pos semisync.Position, fn func(Resul
 	}
 	s.st.Add(status.WaitSessions, 1)
 	s.mu.Unlock()
-	return Result{}, nil, w
+	return Result{}, w, nil
 }
 
 // finish counts a released wait, returns its waiter to the pool and
