@@ -452,6 +452,7 @@ func TestBinlogServerMySQLGTIDModeOff(t *testing.T) {
 		require.Equal(t, source.Acknowledged, out, "transaction %d", gno)
 	}
 	require.Equal(t, uint64(20), p.src.Snapshot().YesTx)
+	require.Equal(t, primaryUUID+":1-100", srv.Stats().GTID, "no GTID since: the set is the previous GTIDs'")
 }
 
 // syncBuffer is a log's destination that the test reads while the server
