@@ -310,3 +310,37 @@ func Liveness(h *History) error {
 	}
 	return nil
 }
+
+// ErrHeldTwice is wrapped by Held's error for a log that holds an event
+// twice: a replica that was sent, or kept, a commit a second time.
+var ErrHeldTwice = errors.New("semisynctest: a log holds an event twice")
+
+// Held is NoLostAck's failover question for a real cluster (a demo's, a
+// host's test): given the acknowledged commits and what each replica's
+// log holds (by any identity: positions, payloads), it returns those held
+// by fewer than want logs, in the order given. A log that holds an event
+// twice is an error wrapping ErrHeldTwice.
+func Held[K comparable](acked []K, logs [][]K, want int) (short []K, err error) {
+	count := make(map[K]int, len(acked))
+	for _, k := range acked {
+		count[k] = 0
+	}
+	for i, l := range logs {
+		seen := make(map[K]bool, len(l))
+		for _, k := range l {
+			if seen[k] {
+				return nil, fmt.Errorf("%w: log %d holds %v twice", ErrHeldTwice, i, k)
+			}
+			seen[k] = true
+			if _, ok := count[k]; ok {
+				count[k]++
+			}
+		}
+	}
+	for _, k := range acked {
+		if count[k] < want {
+			short = append(short, k)
+		}
+	}
+	return short, nil
+}

@@ -106,3 +106,13 @@ func TestLibraryHoldsMany(t *testing.T) {
 		}
 	}
 }
+
+// Held, the failover check a real cluster runs: commits held by fewer than
+// want logs, by any identity; a log holding one twice is an error.
+func TestHeld(t *testing.T) {
+	short, err := semisynctest.Held([]string{"a", "b", "c"}, [][]string{{"a", "b", "x"}, {"a"}, {"b", "a"}}, 2)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c"}, short)
+	_, err = semisynctest.Held([]int{1}, [][]int{{1, 2, 1}}, 1)
+	require.ErrorIs(t, err, semisynctest.ErrHeldTwice)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/examples/binlog"
 	"github.com/semisync-go/semisync/relaylog"
+	"github.com/semisync-go/semisync/semisynctest"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/transport"
@@ -316,22 +317,16 @@ func (c *cluster) showStatus(w io.Writer) error {
 
 // failoverCheck reads every replica's relay log file back, up to what it
 // had fsynced when it stopped, and counts this run's acknowledged commits
-// that fewer than want of them hold. A relay log holding a commit twice is
-// an error.
+// that fewer than want of them hold (semisynctest.Held, the simulator's
+// failover check). A relay log holding a commit twice is an error.
 func (c *cluster) failoverCheck(want int) (acked, short int, err error) {
-	held := map[string]int{}
-	for _, n := range c.nodes {
-		seen := map[string]bool{}
+	logs := make([][]string, len(c.nodes))
+	for i, n := range c.nodes {
 		err := relaylog.Read(n.path, func(r relaylog.Record) error {
 			if n.synced.Less(r.End) {
 				return nil // flushed, never fsynced
 			}
-			tx := string(r.Event)
-			if seen[tx] {
-				return fmt.Errorf("replica %d holds %s twice", n.id, tx)
-			}
-			seen[tx] = true
-			held[tx]++
+			logs[i] = append(logs[i], string(r.Event))
 			return nil
 		})
 		if err != nil {
@@ -339,13 +334,16 @@ func (c *cluster) failoverCheck(want int) (acked, short int, err error) {
 		}
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	txs := make([]string, 0, len(c.acked))
 	for tx := range c.acked {
-		if held[tx] < want {
-			short++
-		}
+		txs = append(txs, tx)
 	}
-	return len(c.acked), short, nil
+	c.mu.Unlock()
+	missing, err := semisynctest.Held(txs, logs, want)
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(txs), len(missing), nil
 }
 
 // summary prints the commits of all scenes by outcome, the wait-latency
