@@ -30,8 +30,12 @@ type CommitRecord struct {
 	// a zone-spanning policy wants its zones covered too.
 	Quorum int
 	Policy ackset.Policy
-	// Err is why it could not be written or waited for.
+	// Err is why it could not be written or waited for (the source
+	// crashed during its wait, say).
 	Err string
+	// Gen is the source's generation it was written in (0, then one more
+	// for each source crash).
+	Gen int
 }
 
 // AckRecord is one ACK a replica sent.
@@ -75,6 +79,9 @@ type History struct {
 	// Close.
 	On       bool
 	Counters status.SourceSnapshot
+	// Gen is the source's generation at the end: Counters are that
+	// source's.
+	Gen int
 	// Binlog is the source's binlog; Logs what each replica's relay log
 	// holds at the end.
 	Binlog []semisync.Position
@@ -269,7 +276,7 @@ func OneOutcome(h *History) error {
 func Counters(h *History) error {
 	var counted, acked, timedOut uint64
 	for _, c := range h.Commits {
-		if c.Outcomes == 0 {
+		if c.Outcomes == 0 || c.Gen != h.Gen {
 			continue
 		}
 		switch c.Outcome {

@@ -35,9 +35,13 @@ const (
 	Heal
 	// Set runs SET GLOBAL Step.Stmt on the source's variables.
 	Set
+	// CrashSource crashes the source's host and starts it again: its
+	// binlog keeps what it had fsynced and goes on in a new file; the
+	// waiting commits lose their client; replicas reconnect.
+	CrashSource
 )
 
-var opNames = [...]string{Commit: "commit", Advance: "advance", Crash: "crash", Restart: "restart", Partition: "partition", Heal: "heal", Set: "set"}
+var opNames = [...]string{Commit: "commit", Advance: "advance", Crash: "crash", Restart: "restart", Partition: "partition", Heal: "heal", Set: "set", CrashSource: "crash-source"}
 
 // Step is one step of a schedule.
 type Step struct {
@@ -56,8 +60,8 @@ func (s Step) String() string {
 		return opNames[s.Op] + " " + strconv.Itoa(s.Replica)
 	case Set:
 		return "set " + s.Stmt
-	case Commit:
-		return "commit"
+	case Commit, CrashSource:
+		return opNames[s.Op]
 	}
 	return fmt.Sprintf("Op(%d)", s.Op)
 }
@@ -96,9 +100,9 @@ func ParseSchedule(text string) (Schedule, error) {
 		}
 		var err error
 		switch st.Op {
-		case Commit:
+		case Commit, CrashSource:
 			if arg != "" {
-				err = fmt.Errorf("commit takes no argument")
+				err = fmt.Errorf("%s takes no argument", word)
 			}
 		case Advance:
 			st.D, err = time.ParseDuration(arg)
@@ -151,8 +155,10 @@ func Schedules(cfg Config) *rapid.Generator[Schedule] {
 				st = Step{Op: Restart, Replica: rapid.IntRange(0, cfg.Replicas-1).Draw(t, fmt.Sprintf("r%d", i))}
 			case kind < 93:
 				st = Step{Op: Partition, Replica: rapid.IntRange(0, cfg.Replicas-1).Draw(t, fmt.Sprintf("r%d", i))}
-			case kind < 97:
+			case kind < 95:
 				st = Step{Op: Heal, Replica: rapid.IntRange(0, cfg.Replicas-1).Draw(t, fmt.Sprintf("r%d", i))}
+			case kind < 97:
+				st = Step{Op: CrashSource}
 			default:
 				var stmt string
 				first := 0

@@ -84,6 +84,13 @@ type Config struct {
 	Heal time.Duration
 	// Trace keeps a line for everything that happens in History.Events.
 	Trace bool
+	// PublishBeforeSync makes the source's host send a commit to the
+	// replicas (and wait for it) before its binlog has fsynced it, which
+	// takes BinlogSync (default 1 ms): a source crash in between leaves
+	// replicas holding what the restarted source never wrote, and
+	// NoPhantom says so. The default host fsyncs first.
+	PublishBeforeSync bool
+	BinlogSync        time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -95,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Heal <= 0 {
 		c.Heal = 10 * time.Second
+	}
+	if c.BinlogSync <= 0 {
+		c.BinlogSync = time.Millisecond
 	}
 	if c.Net == (Net{}) {
 		c.Net = Net{Delay: time.Millisecond, Jitter: time.Millisecond, Loss: 0.01, Dup: 0.01, Reorder: 0.01, Reconnect: 100 * time.Millisecond}
@@ -122,8 +132,8 @@ func (c Config) varNames() varNames {
 	return varNames{p + "enabled", p + "timeout", "", p + "wait_no_slave"}
 }
 
-// binlogFile is the source's binlog file name in a simulation.
-const binlogFile = "binlog.000001"
+// binlogName is the name of the source's n-th binlog file.
+func binlogName(n int) string { return fmt.Sprintf("binlog.%06d", n) }
 
 // eventSize is the size of each transaction in the simulated binlog.
 const eventSize = 100
@@ -226,7 +236,14 @@ type cluster struct {
 	reps []*node
 	h    *History
 	buf  []byte
-	err  error // the first thing the run could not do
+	// The source's binlog: its current file's number and end, how many
+	// of log's events are durable, and the source's generation (one per
+	// start).
+	file      int
+	off       uint64
+	logSynced int
+	gen       int
+	err       error // the first thing the run could not do
 }
 
 // fail records the first error that stops the run (Run returns it).
@@ -273,7 +290,8 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 	if c.src, err = source.New(source.Options{Vars: reg, Clock: c, Policy: cfg.Policy}); err != nil {
 		return nil, err
 	}
-	if err := c.src.Appended(semisync.FilePos(binlogFile, 4)); err != nil {
+	c.file, c.off = 1, 4
+	if err := c.src.Appended(semisync.FilePos(binlogName(c.file), 4)); err != nil {
 		return nil, err
 	}
 	for i := range cfg.Replicas {
@@ -364,6 +382,8 @@ func (c *cluster) step(st Step) error {
 		c.reps[st.Replica].partition(true)
 	case Heal:
 		c.reps[st.Replica].partition(false)
+	case CrashSource:
+		return c.crashSource()
 	case Set:
 		if err := c.src.Vars().Exec("SET GLOBAL " + st.Stmt); err != nil {
 			return err
@@ -376,12 +396,26 @@ func (c *cluster) step(st Step) error {
 	return nil
 }
 
-// commit writes the next transaction and begins its wait.
+// commit writes the next transaction, makes it durable (or, with
+// PublishBeforeSync, publishes it first and syncs it later) and begins
+// its wait.
 func (c *cluster) commit() {
-	end := semisync.FilePos(binlogFile, 4+uint64(len(c.log)+1)*eventSize)
+	c.off += eventSize
+	end := semisync.FilePos(binlogName(c.file), c.off)
 	c.log = append(c.log, end)
-	rec := &CommitRecord{N: len(c.log), Pos: end, Began: c.now, Visible: -1}
+	gen := c.gen
+	rec := &CommitRecord{N: len(c.h.Commits) + 1, Pos: end, Began: c.now, Visible: -1, Gen: gen}
 	c.h.Commits = append(c.h.Commits, rec)
+	if !c.cfg.PublishBeforeSync {
+		c.logSynced = len(c.log) // fsync, then publish
+	} else {
+		n := len(c.log)
+		c.at(c.cfg.BinlogSync, func() {
+			if c.gen == gen {
+				c.logSynced = max(c.logSynced, n)
+			}
+		})
+	}
 	if err := c.src.Flushed(end); err != nil {
 		rec.Err = err.Error()
 		return
@@ -392,7 +426,13 @@ func (c *cluster) commit() {
 	for _, n := range c.reps {
 		n.send()
 	}
-	if err := c.src.WaitFunc(end, func(r source.Result) {
+	src := c.src
+	if err := src.WaitFunc(end, func(r source.Result) {
+		if c.gen != gen {
+			// The source crashed: its client saw the connection end.
+			rec.Err = "the source crashed during the wait"
+			return
+		}
 		rec.Outcomes++
 		rec.Outcome, rec.Ended = r.Outcome, c.now
 		rec.Policy = c.src.State().Policy
@@ -434,11 +474,40 @@ func (c *cluster) heal() {
 	c.h.Healed, c.h.HealFor = len(c.h.Commits), c.cfg.Heal
 	c.commit()
 	c.run(c.cfg.Heal)
-	c.h.On = c.src.State().On
+	c.h.On, c.h.Gen = c.src.State().On, c.gen
 	for _, n := range c.reps {
 		c.h.Logs = append(c.h.Logs, n.disk.held())
 	}
 	c.h.Binlog = c.log
+}
+
+// crashSource crashes the source's host and starts it again, as MySQL
+// does: its binlog keeps what it had fsynced, and it writes a new file.
+// The commits waiting lose their client; every replica's connection ends
+// and it reconnects.
+func (c *cluster) crashSource() error {
+	c.gen++
+	c.h.add(c.now, "source crashed: binlog keeps %d of %d events", c.logSynced, len(c.log))
+	for _, n := range c.reps {
+		if k := n.conn; k != nil {
+			k.dead, k.sessClosed = true, true
+			n.conn = nil
+			if n.up {
+				k.st.Close()
+			}
+			c.at(n.net.Reconnect, n.connect)
+		}
+	}
+	c.src.Close() // what still waits is released into the old generation
+	c.log = c.log[:c.logSynced]
+	c.file++
+	c.off = 4
+	src, err := source.New(source.Options{Vars: c.src.Vars(), Clock: c, Policy: c.cfg.Policy})
+	if err != nil {
+		return err
+	}
+	c.src = src
+	return src.Appended(semisync.FilePos(binlogName(c.file), 4))
 }
 
 // node is one replica.
@@ -477,7 +546,7 @@ func (n *node) connect() {
 	}
 	start := n.disk.end()
 	if start.IsZero() {
-		start = semisync.FilePos(binlogFile, 4)
+		start = semisync.FilePos(binlogName(1), 4)
 	}
 	sess, err := c.src.Register(n.id, start)
 	if err != nil {

@@ -116,3 +116,14 @@ func TestHeld(t *testing.T) {
 	_, err = semisynctest.Held([]int{1}, [][]int{{1, 2, 1}}, 1)
 	require.ErrorIs(t, err, semisynctest.ErrHeldTwice)
 }
+
+// A source host that sends a commit to its replicas before its binlog
+// has fsynced it: a crash of the source in between leaves replicas holding
+// what the restarted source never wrote. NoPhantom finds it.
+func TestPublishBeforeSyncCaught(t *testing.T) {
+	cfg := semisynctest.Config{PublishBeforeSync: true, BinlogSync: 10 * time.Millisecond} // a slow disk
+	f, err := semisynctest.Explore(cfg, 1000, semisynctest.NoPhantom)
+	require.NoError(t, err)
+	require.NotNil(t, f, "no schedule of 1000 left a phantom")
+	golden(t, "publish-before-sync.golden", f.Error())
+}
