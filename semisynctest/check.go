@@ -132,8 +132,9 @@ var All = []Checker{NoLostAck, NoPhantom, AfterSyncVisibility, OneOutcome, Count
 
 // NoLostAck: every commit whose wait returned Acknowledged is held by at
 // least its quorum's number of replicas at every instant from then on,
-// crashes included, and by the replica a failover at the end would
-// promote (the one holding the most).
+// crashes included, is in the source's binlog at the end (after any
+// source crash or failover), and is held by the replica a failover at the
+// end would promote (the one holding the most).
 func NoLostAck(h *History) error {
 	holds := slicesSorted(h.Holds)
 	var acked []*CommitRecord
@@ -201,6 +202,17 @@ func NoLostAck(h *History) error {
 			if err := check(x.At, acked[:active]); err != nil {
 				return err
 			}
+		}
+	}
+	// The binlog at the end (after source crashes and failovers) has
+	// every acknowledged commit.
+	inLog := make(map[semisync.Position]bool, len(h.Binlog))
+	for _, p := range h.Binlog {
+		inLog[p] = true
+	}
+	for _, c := range acked {
+		if !inLog[c.Pos] {
+			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is not in the source's binlog at the end", c.N, c.Pos, c.Ended)
 		}
 	}
 	// Failover: the most advanced replica has every acknowledged commit.

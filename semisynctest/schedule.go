@@ -39,9 +39,15 @@ const (
 	// binlog keeps what it had fsynced and goes on in a new file; the
 	// waiting commits lose their client; replicas reconnect.
 	CrashSource
+	// Failover loses the source's host for good and promotes the replica
+	// holding the most: its relay log becomes the binlog, the others
+	// replicate from it. Once per run (semisync's promise covers the
+	// loss of one source), and at least one replica must remain; a
+	// failover beyond that does nothing.
+	Failover
 )
 
-var opNames = [...]string{Commit: "commit", Advance: "advance", Crash: "crash", Restart: "restart", Partition: "partition", Heal: "heal", Set: "set", CrashSource: "crash-source"}
+var opNames = [...]string{Commit: "commit", Advance: "advance", Crash: "crash", Restart: "restart", Partition: "partition", Heal: "heal", Set: "set", CrashSource: "crash-source", Failover: "failover"}
 
 // Step is one step of a schedule.
 type Step struct {
@@ -60,7 +66,7 @@ func (s Step) String() string {
 		return opNames[s.Op] + " " + strconv.Itoa(s.Replica)
 	case Set:
 		return "set " + s.Stmt
-	case Commit, CrashSource:
+	case Commit, CrashSource, Failover:
 		return opNames[s.Op]
 	}
 	return fmt.Sprintf("Op(%d)", s.Op)
@@ -100,7 +106,7 @@ func ParseSchedule(text string) (Schedule, error) {
 		}
 		var err error
 		switch st.Op {
-		case Commit, CrashSource:
+		case Commit, CrashSource, Failover:
 			if arg != "" {
 				err = fmt.Errorf("%s takes no argument", word)
 			}
@@ -157,8 +163,10 @@ func Schedules(cfg Config) *rapid.Generator[Schedule] {
 				st = Step{Op: Partition, Replica: rapid.IntRange(0, cfg.Replicas-1).Draw(t, fmt.Sprintf("r%d", i))}
 			case kind < 95:
 				st = Step{Op: Heal, Replica: rapid.IntRange(0, cfg.Replicas-1).Draw(t, fmt.Sprintf("r%d", i))}
-			case kind < 97:
+			case kind < 96:
 				st = Step{Op: CrashSource}
+			case kind < 97 && cfg.Policy == nil: // a policy may name the replica promoted
+				st = Step{Op: Failover}
 			default:
 				var stmt string
 				first := 0

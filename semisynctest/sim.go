@@ -239,11 +239,12 @@ type cluster struct {
 	// The source's binlog: its current file's number and end, how many
 	// of log's events are durable, and the source's generation (one per
 	// start).
-	file      int
-	off       uint64
-	logSynced int
-	gen       int
-	err       error // the first thing the run could not do
+	file       int
+	off        uint64
+	logSynced  int
+	gen        int
+	failedOver bool
+	err        error // the first thing the run could not do
 }
 
 // fail records the first error that stops the run (Run returns it).
@@ -384,6 +385,8 @@ func (c *cluster) step(st Step) error {
 		c.reps[st.Replica].partition(false)
 	case CrashSource:
 		return c.crashSource()
+	case Failover:
+		return c.failover()
 	case Set:
 		if err := c.src.Vars().Exec("SET GLOBAL " + st.Stmt); err != nil {
 			return err
@@ -458,11 +461,20 @@ func (c *cluster) heal() {
 	for _, n := range c.reps {
 		n.net.Loss, n.net.Dup, n.net.Reorder = 0, 0, 0
 	}
+	left := 0
 	for _, n := range c.reps {
 		n.partition(false)
-		if !n.up {
+		if !n.up && !n.promoted {
 			n.restart()
 		}
+		if !n.promoted {
+			left++
+		}
+	}
+	if names.count != "" && int(c.src.Vars().Config().WaitForReplicaCount) > left {
+		// A wait count the replicas left after failovers cannot meet: the
+		// operator lowers it.
+		c.src.Vars().Exec(fmt.Sprintf("SET GLOBAL %s = %d", names.count, left))
 	}
 	c.h.add(c.now, "healed")
 	c.run(c.cfg.Heal)
@@ -481,13 +493,9 @@ func (c *cluster) heal() {
 	c.h.Binlog = c.log
 }
 
-// crashSource crashes the source's host and starts it again, as MySQL
-// does: its binlog keeps what it had fsynced, and it writes a new file.
-// The commits waiting lose their client; every replica's connection ends
-// and it reconnects.
-func (c *cluster) crashSource() error {
-	c.gen++
-	c.h.add(c.now, "source crashed: binlog keeps %d of %d events", c.logSynced, len(c.log))
+// endConnections ends every replica's connection with the source, which
+// is gone; each reconnects after its Reconnect.
+func (c *cluster) endConnections() {
 	for _, n := range c.reps {
 		if k := n.conn; k != nil {
 			k.dead, k.sessClosed = true, true
@@ -498,6 +506,65 @@ func (c *cluster) crashSource() error {
 			c.at(n.net.Reconnect, n.connect)
 		}
 	}
+}
+
+// failover: the source's host is lost for good, and the replica whose
+// relay log holds the most (up or not: its disk is there) becomes the
+// source, once per run. Its relay log is the new source's binlog, which goes on in a
+// new file; the other replicas reconnect to it. At least one replica must
+// remain, else nothing happens.
+func (c *cluster) failover() error {
+	best, left := -1, 0
+	for i, n := range c.reps {
+		if n.promoted {
+			continue
+		}
+		left++
+		if best < 0 || len(n.disk.held()) > len(c.reps[best].disk.held()) {
+			best = i
+		}
+	}
+	if left < 2 || c.failedOver {
+		// Semisync's promise covers the loss of one source: a second
+		// failover before the replicas have caught up with the first
+		// may lose what only the promoted replica held.
+		c.h.add(c.now, "failover: not done (one per run, and a replica must remain)")
+		return nil
+	}
+	c.failedOver = true
+	p := c.reps[best]
+	c.gen++
+	c.endConnections()
+	c.src.Close() // what still waits is released into the old generation
+	p.promoted, p.up = true, false
+	c.log = p.disk.held()
+	c.logSynced = len(c.log)
+	c.file++
+	c.off = 4
+	c.h.add(c.now, "failover: replica %d promoted with %d events", best, len(c.log))
+	src, err := source.New(source.Options{Vars: c.src.Vars(), Clock: c, Policy: c.cfg.Policy})
+	if err != nil {
+		return err
+	}
+	c.src = src
+	if n := c.cfg.varNames(); n.count != "" && int(src.Vars().Config().WaitForReplicaCount) > left-1 {
+		// MySQL's wait count cannot be met by fewer replicas: the
+		// operator lowers it with the failover.
+		if err := src.Vars().Exec(fmt.Sprintf("SET GLOBAL %s = %d", n.count, left-1)); err != nil {
+			return err
+		}
+	}
+	return src.Appended(semisync.FilePos(binlogName(c.file), 4))
+}
+
+// crashSource crashes the source's host and starts it again, as MySQL
+// does: its binlog keeps what it had fsynced, and it writes a new file.
+// The commits waiting lose their client; every replica's connection ends
+// and it reconnects.
+func (c *cluster) crashSource() error {
+	c.gen++
+	c.h.add(c.now, "source crashed: binlog keeps %d of %d events", c.logSynced, len(c.log))
+	c.endConnections()
 	c.src.Close() // what still waits is released into the old generation
 	c.log = c.log[:c.logSynced]
 	c.file++
@@ -519,8 +586,10 @@ type node struct {
 	disk *DiskFile
 	net  Net
 	up   bool // the process runs
-	cut  bool // partitioned from the source
-	conn *conn
+	// promoted: a failover made it the source; it is no replica now.
+	promoted bool
+	cut      bool // partitioned from the source
+	conn     *conn
 }
 
 // conn is one connection of a replica to the source.
@@ -541,7 +610,7 @@ type conn struct {
 // connect opens a connection from the replica's relay log end, if it can.
 func (n *node) connect() {
 	c := n.c
-	if !n.up || n.cut || n.conn != nil {
+	if !n.up || n.cut || n.conn != nil || n.promoted {
 		return
 	}
 	start := n.disk.end()
@@ -689,7 +758,7 @@ func (a *ackLink) SendAck(pos semisync.Position, _ []byte) error {
 }
 
 func (n *node) crash() {
-	if !n.up {
+	if !n.up || n.promoted {
 		return
 	}
 	c := n.c
@@ -703,7 +772,7 @@ func (n *node) crash() {
 }
 
 func (n *node) restart() {
-	if n.up {
+	if n.up || n.promoted {
 		return
 	}
 	n.up = true
@@ -720,7 +789,7 @@ func (n *node) restart() {
 }
 
 func (n *node) partition(cut bool) {
-	if n.cut == cut {
+	if n.cut == cut || n.promoted {
 		return
 	}
 	n.cut = cut

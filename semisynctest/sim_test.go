@@ -127,3 +127,15 @@ func TestPublishBeforeSyncCaught(t *testing.T) {
 	require.NotNil(t, f, "no schedule of 1000 left a phantom")
 	golden(t, "publish-before-sync.golden", f.Error())
 }
+
+// A failover: the replica holding the most becomes the source, the others
+// replicate from it, and every acknowledged commit is in its binlog.
+func TestFailover(t *testing.T) {
+	sc, err := semisynctest.ParseSchedule("commit\ncommit\ncommit\nadvance 10ms\nfailover\ncommit\nadvance 10ms\nfailover\n")
+	require.NoError(t, err)
+	h, err := semisynctest.Replay(semisynctest.Config{Trace: true}, 7, sc)
+	require.NoError(t, err, "%s", h)
+	require.Contains(t, h.String(), "promoted with 3 events")
+	require.Contains(t, h.String(), "failover: not done", "one per run")
+	require.Len(t, h.Binlog, 6, "the 3 commits it held, the one after, and the 2 of the liveness probe")
+}
