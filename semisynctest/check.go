@@ -206,12 +206,9 @@ func NoLostAck(h *History) error {
 	}
 	// The binlog at the end (after source crashes and failovers) has
 	// every acknowledged commit.
-	inLog := make(map[semisync.Position]bool, len(h.Binlog))
-	for _, p := range h.Binlog {
-		inLog[p] = true
-	}
 	for _, c := range acked {
-		if !inLog[c.Pos] {
+		// The binlog is in position order.
+		if i := sort.Search(len(h.Binlog), func(i int) bool { return h.Binlog[i].Compare(c.Pos) >= 0 }); i == len(h.Binlog) || h.Binlog[i] != c.Pos {
 			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is not in the source's binlog at the end", c.N, c.Pos, c.Ended)
 		}
 	}
