@@ -275,12 +275,10 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 		return nil, err
 	}
 	c := &cluster{cfg: cfg, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), h: &History{Replicas: cfg.Replicas, trace: cfg.Trace}}
-	reg, err := vars.NewRegistry(cfg.Flavor)
+	vc := vars.Defaults(cfg.Flavor)
+	vc.SourceEnabled, vc.ReplicaEnabled, vc.TimeoutMillis = true, true, 1000
+	reg, err := vars.NewRegistry(cfg.Flavor, vars.WithConfig(vc))
 	if err != nil {
-		return nil, err
-	}
-	names := cfg.varNames()
-	if err := reg.Exec(fmt.Sprintf("SET GLOBAL %s = ON, GLOBAL %s = 1000", names.enabled, names.timeout)); err != nil {
 		return nil, err
 	}
 	if cfg.Vars != "" {
@@ -308,15 +306,8 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 			}
 		}
 		n.disk = &DiskFile{n: n}
-		rr, err := vars.NewRegistry(cfg.Flavor)
+		rr, err := vars.NewRegistry(cfg.Flavor, vars.WithConfig(vc))
 		if err != nil {
-			return nil, err
-		}
-		rn := "rpl_semi_sync_replica_enabled"
-		if cfg.Flavor != semisync.FlavorMySQL {
-			rn = "rpl_semi_sync_slave_enabled"
-		}
-		if err := rr.Exec("SET GLOBAL " + rn + " = ON"); err != nil {
 			return nil, err
 		}
 		durability := replica.Synced
@@ -429,8 +420,7 @@ func (c *cluster) commit() {
 	for _, n := range c.reps {
 		n.send()
 	}
-	src := c.src
-	if err := src.WaitFunc(end, func(r source.Result) {
+	if err := c.src.WaitFunc(end, func(r source.Result) {
 		if c.gen != gen {
 			// The source crashed: its client saw the connection end.
 			rec.Err = "the source crashed during the wait"

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/semisync-go/semisync"
@@ -70,8 +71,12 @@ func (s *Source) Wait(ctx context.Context, pos semisync.Position) (Result, error
 // never Cancelled. A simulation (package semisynctest) begins its waits
 // this way, so that one goroutine drives the whole cluster; a host with an
 // event loop can too. It returns ErrClosed (and does not call done) after
-// Close.
+// Close, and an error for a nil done.
 func (s *Source) WaitFunc(pos semisync.Position, done func(Result)) error {
+	if done == nil {
+		// A wait nobody collects would keep its waiter, and WaitSessions.
+		return errNoCallback
+	}
 	res, w, err := s.begin(context.Background(), pos, done)
 	if err != nil {
 		return err
@@ -81,6 +86,8 @@ func (s *Source) WaitFunc(pos semisync.Position, done func(Result)) error {
 	}
 	return nil
 }
+
+var errNoCallback = errors.New("source: WaitFunc needs a callback")
 
 // begin is a wait's start: the outcome when it is known at once, or the
 // linked waiter (w) whose outcome comes later; fn is WaitFunc's callback.

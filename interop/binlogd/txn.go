@@ -170,7 +170,7 @@ func (t *txnState) apply(ev []byte, end semisync.Position) (anchored bool) {
 			t.cur = mysqlsource.GTID{Domain: binary.LittleEndian.Uint32(body[8:]), ServerID: h.server, Seq: binary.LittleEndian.Uint64(body)}
 			t.standalone = body[12]&mysqlsource.GTIDStandalone != 0
 		}
-	case mysqlsource.TypeMySQLGTID, typeMySQLAnonymousGTID:
+	case mysqlsource.TypeMySQLGTID, mysqlsource.TypeMySQLAnonymousGTID:
 		// MySQL's transaction: BEGIN ... XID (or COMMIT, or ROLLBACK), or
 		// one statement (DDL) alone, or one compressed payload.
 		if len(body) >= 25 {
@@ -179,7 +179,7 @@ func (t *txnState) apply(ev []byte, end semisync.Position) (anchored bool) {
 			copy(t.curSID[:], body[1:17])
 			t.curGNO = binary.LittleEndian.Uint64(body[17:])
 		}
-	case typeMySQLPreviousGTIDs:
+	case mysqlsource.TypeMySQLPreviousGTIDs:
 		// The transactions of the files before this one: a relay log
 		// takes them as held, as MySQL's does.
 		if prev, err := mysqlsource.ParseGTIDSetEvent(ev); err == nil {
@@ -243,19 +243,19 @@ func (t *txnState) apply(ev []byte, end semisync.Position) (anchored bool) {
 func (t *txnState) admit(h header, ev []byte, mysql bool) error {
 	body := ev[mysqlsource.HeaderLen:]
 	switch h.typ {
-	case mysqlsource.TypeMariaGTID, typeMariaGTIDList:
+	case mysqlsource.TypeMariaGTID, mysqlsource.TypeMariaGTIDList:
 		if mysql {
 			return fmt.Errorf("%w: MariaDB's GTID event (type %d) from a MySQL primary", ErrCannotStore, h.typ)
 		}
 	case typeMySQLTaggedGTID:
 		return fmt.Errorf("%w: a tagged GTID (MySQL 8.3+), which the store does not follow", ErrCannotStore)
-	case mysqlsource.TypeMySQLGTID, typeMySQLAnonymousGTID, typeMySQLPreviousGTIDs:
+	case mysqlsource.TypeMySQLGTID, mysqlsource.TypeMySQLAnonymousGTID, mysqlsource.TypeMySQLPreviousGTIDs:
 		if !mysql {
 			return fmt.Errorf("%w: MySQL's GTID event (type %d) from a MariaDB primary", ErrCannotStore, h.typ)
 		}
 		sources, intervals := t.pos.size()
 		switch h.typ {
-		case typeMySQLAnonymousGTID:
+		case mysqlsource.TypeMySQLAnonymousGTID:
 			if len(body) < 25 {
 				return fmt.Errorf("%w: an anonymous GTID event of %d bytes", ErrCannotStore, len(ev))
 			}
@@ -346,8 +346,6 @@ func (t *txnState) commit() {
 
 // MySQL's event types the store follows that mysqlsource does not name.
 const (
-	typeMySQLAnonymousGTID      = 34 // ANONYMOUS_GTID_LOG_EVENT
-	typeMySQLPreviousGTIDs      = 35 // PREVIOUS_GTIDS_LOG_EVENT
 	typeMySQLTransactionPayload = 40 // TRANSACTION_PAYLOAD_EVENT: a whole compressed transaction
 	typeMySQLXAPrepare          = 38 // XA_PREPARE_LOG_EVENT: ends an XA transaction's first part
 	typeMySQLTaggedGTID         = 42 // GTID_TAGGED_LOG_EVENT (MySQL 8.3+): not followed
@@ -355,14 +353,13 @@ const (
 	typeIntvar                  = 5
 	typeRand                    = 13
 	typeUserVar                 = 14
-	typeMariaGTIDList           = 163
 )
 
 // structural says whether an event of type typ belongs to the binlog
 // file rather than to a transaction.
 func structural(typ byte) bool {
 	switch typ {
-	case mysqlsource.TypeRotate, mysqlsource.TypeFormatDescription, mysqlsource.TypeHeartbeat, typeMySQLPreviousGTIDs, typeUnknown:
+	case mysqlsource.TypeRotate, mysqlsource.TypeFormatDescription, mysqlsource.TypeHeartbeat, mysqlsource.TypeMySQLPreviousGTIDs, typeUnknown:
 		return true
 	}
 	return false

@@ -94,18 +94,19 @@ func gtidOf(ev []byte) (g eventGTID, ok bool) {
 	return g, false
 }
 
-// Event types that open a transaction without a GTID, or describe the
-// GTIDs before a file.
+// MySQL's event types that open a transaction without a GTID
+// (ANONYMOUS_GTID_LOG_EVENT, GTID_MODE OFF) and that give the GTIDs of
+// every file before the one they open (PREVIOUS_GTIDS_LOG_EVENT).
 const (
-	typeMySQLAnonymousGTID = 34 // ANONYMOUS_GTID_LOG_EVENT
-	typeMySQLPreviousGTIDs = 35 // PREVIOUS_GTIDS_LOG_EVENT
+	TypeMySQLAnonymousGTID = 34
+	TypeMySQLPreviousGTIDs = 35
 )
 
 // structural says whether an event of type typ belongs to the binlog
 // file rather than to a transaction: a filter never drops it.
 func structural(typ byte) bool {
 	switch typ {
-	case TypeRotate, TypeFormatDescription, TypeHeartbeat, TypeBinlogCheckpoint, TypeMariaGTIDList, typeMySQLPreviousGTIDs:
+	case TypeRotate, TypeFormatDescription, TypeHeartbeat, TypeBinlogCheckpoint, TypeMariaGTIDList, TypeMySQLPreviousGTIDs:
 		return true
 	}
 	return false
@@ -301,7 +302,7 @@ func locate(done <-chan struct{}, log Binlog, w gtidWant) (gtidStart, error) {
 			if !located && !w.has(g) {
 				located = true
 			}
-		} else if typ == typeMySQLAnonymousGTID && !located {
+		} else if typ == TypeMySQLAnonymousGTID && !located {
 			located = true // no GTID: no replica has it
 		}
 		if !located {
@@ -382,7 +383,7 @@ func (w gtidWant) oldestList(ev []byte, typ byte, found []bool, addOwn func(Inte
 				found[i] = true
 			}
 		}
-	case typeMySQLPreviousGTIDs:
+	case TypeMySQLPreviousGTIDs:
 		if !w.mysql {
 			return nil
 		}
@@ -455,7 +456,7 @@ func (f *gtidFilter) Next() (dump.Event, bool, error) {
 		}
 		if g, isGTID := gtidOf(ev.Data); isGTID {
 			f.skipping = f.has(g)
-		} else if typ := ev.Data[4]; typ == typeMySQLAnonymousGTID || structural(typ) {
+		} else if typ := ev.Data[4]; typ == TypeMySQLAnonymousGTID || structural(typ) {
 			f.skipping = false
 		}
 		if !f.skipping {

@@ -105,7 +105,7 @@ func sent(t *testing.T, f *files, start semisync.Position, has func(eventGTID) b
 			} else {
 				out = append(out, g.maria.String())
 			}
-		} else if e.Data[4] == typeMySQLAnonymousGTID {
+		} else if e.Data[4] == TypeMySQLAnonymousGTID {
 			out = append(out, "anonymous")
 		}
 	}
@@ -223,11 +223,11 @@ func TestLocateMySQL(t *testing.T) {
 	fde, _ := AppendFormatDescription(nil, Header{ServerID: 1}, FormatDescription{BinlogVersion: 4, PostHeaderLens: MariaDB1011PostHeaderLens()})
 	f.add("b.7", fde)
 	prev, _ := AppendGTIDDump(nil, GTIDDump{GTIDs: []UUIDSet{{SID: own, Intervals: []Interval{{1, 3}}}}})
-	f.add("b.7", ev(typeMySQLPreviousGTIDs, prev[1+2+4+4+8+4:])) // the set alone
+	f.add("b.7", ev(TypeMySQLPreviousGTIDs, prev[1+2+4+4+8+4:])) // the set alone
 	for gno := uint64(3); gno <= 5; gno++ {
 		mysqlTx(f, "b.7", own, gno)
 	}
-	f.add("b.7", ev(typeMySQLAnonymousGTID, make([]byte, 25)))
+	f.add("b.7", ev(TypeMySQLAnonymousGTID, make([]byte, 25)))
 	q, _ := AppendQuery(nil, Header{ServerID: 1}, "", "INSERT", false)
 	f.add("b.7", q)
 	mysqlTx(f, "b.7", own, 6)
@@ -294,7 +294,7 @@ func TestLocateMySQLFiles(t *testing.T) {
 	fde, _ := AppendFormatDescription(nil, Header{ServerID: 1}, FormatDescription{BinlogVersion: 4, PostHeaderLens: MariaDB1011PostHeaderLens()})
 	prevs := func(set ...UUIDSet) []byte {
 		d, _ := AppendGTIDDump(nil, GTIDDump{GTIDs: set})
-		return ev(typeMySQLPreviousGTIDs, d[1+2+4+4+8+4:])
+		return ev(TypeMySQLPreviousGTIDs, d[1+2+4+4+8+4:])
 	}
 	f := &files{}
 	f.add("b.7", fde)

@@ -102,7 +102,7 @@ func FormatGTIDSet(set []UUIDSet) string {
 // transactions of every file before the event's, in normal form.
 func ParseGTIDSetEvent(ev []byte) ([]UUIDSet, error) {
 	const what = "PREVIOUS_GTIDS_LOG_EVENT"
-	if len(ev) < HeaderLen || ev[4] != typeMySQLPreviousGTIDs {
+	if len(ev) < HeaderLen || ev[4] != TypeMySQLPreviousGTIDs {
 		return nil, malformed(what, "not the event")
 	}
 	body := ev[HeaderLen:]
