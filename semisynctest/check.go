@@ -1,6 +1,7 @@
 package semisynctest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/semisync-go/semisync/ackset"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/status"
+	"github.com/semisync-go/semisync/vars"
 )
 
 // CommitRecord is one commit of a run.
@@ -34,8 +36,12 @@ type CommitRecord struct {
 	// crashed during its wait, say).
 	Err string
 	// Gen is the source's generation it was written in (0, then one more
-	// for each source crash).
+	// for each source crash or failover).
 	Gen int
+	// WaitPoint is the wait point in force when it was written: under
+	// AFTER_COMMIT readers may see it before its wait returns.
+	WaitPoint vars.WaitPoint
+	ready     bool // through its wait point: the engine may commit it
 }
 
 // AckRecord is one ACK a replica sent.
@@ -82,10 +88,10 @@ type History struct {
 	// Gen is the source's generation at the end: Counters are that
 	// source's.
 	Gen int
-	// Binlog is the source's binlog; Logs what each replica's relay log
-	// holds at the end.
-	Binlog []semisync.Position
-	Logs   [][]semisync.Position
+	// Binlog is the source's binlog, as its cursors read it; Logs what
+	// each replica's relay log holds at the end.
+	Binlog []Event
+	Logs   [][]Event
 }
 
 func (h *History) add(at time.Duration, format string, args ...any) {
@@ -208,19 +214,19 @@ func NoLostAck(h *History) error {
 	// every acknowledged commit.
 	for _, c := range acked {
 		// The binlog is in position order.
-		if i := sort.Search(len(h.Binlog), func(i int) bool { return h.Binlog[i].Compare(c.Pos) >= 0 }); i == len(h.Binlog) || h.Binlog[i] != c.Pos {
+		if i := sort.Search(len(h.Binlog), func(i int) bool { return h.Binlog[i].End.Compare(c.Pos) >= 0 }); i == len(h.Binlog) || h.Binlog[i].End != c.Pos {
 			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is not in the source's binlog at the end", c.N, c.Pos, c.Ended)
 		}
 	}
 	// Failover: the most advanced replica has every acknowledged commit.
-	var best []semisync.Position
+	var best []Event
 	for _, l := range h.Logs {
 		if len(l) > len(best) {
 			best = l
 		}
 	}
 	for _, c := range acked {
-		if len(best) == 0 || best[len(best)-1].Compare(c.Pos) < 0 {
+		if len(best) == 0 || best[len(best)-1].End.Compare(c.Pos) < 0 {
 			return fmt.Errorf("NoLostAck: commit %d (%s) acknowledged at %s is not on the replica a failover would promote", c.N, c.Pos, c.Ended)
 		}
 	}
@@ -236,25 +242,32 @@ func slicesSorted(hs []HoldRecord) []HoldRecord {
 
 // NoPhantom: every replica's relay log is a prefix of the source's
 // binlog: it holds nothing the source did not write, in the source's
-// order.
+// order, byte for byte.
 func NoPhantom(h *History) error {
 	for r, l := range h.Logs {
 		if len(l) > len(h.Binlog) {
 			return fmt.Errorf("NoPhantom: replica %d holds %d events, the source wrote %d", r, len(l), len(h.Binlog))
 		}
-		for i, p := range l {
-			if p != h.Binlog[i] {
-				return fmt.Errorf("NoPhantom: replica %d's event %d ends at %s, the source's at %s", r, i+1, p, h.Binlog[i])
+		for i, e := range l {
+			if s := h.Binlog[i]; e.End != s.End {
+				return fmt.Errorf("NoPhantom: replica %d's event %d ends at %s, the source's at %s", r, i+1, e.End, s.End)
+			} else if !bytes.Equal(e.Data, s.Data) {
+				return fmt.Errorf("NoPhantom: replica %d's event %d, ending at %s, is %x, the source's %x", r, i+1, e.End, e.Data, s.Data)
 			}
 		}
 	}
 	return nil
 }
 
-// AfterSyncVisibility: no commit became visible to readers before its
-// wait returned (the AFTER_SYNC wait point).
+// AfterSyncVisibility: no commit written under the AFTER_SYNC wait point
+// became visible to readers before its wait returned. (Under AFTER_COMMIT
+// readers may see a commit first: that is the wait point's meaning. A
+// commit whose client lost its source in a crash is not judged.)
 func AfterSyncVisibility(h *History) error {
 	for _, c := range h.Commits {
+		if c.WaitPoint == vars.AfterCommit || c.Err != "" {
+			continue
+		}
 		if c.Visible >= 0 && (c.Outcomes == 0 || c.Visible < c.Ended) {
 			return fmt.Errorf("AfterSyncVisibility: commit %d visible at %s, before its wait returned (%s)", c.N, c.Visible, ended(c))
 		}

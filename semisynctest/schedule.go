@@ -140,7 +140,8 @@ func ParseSchedule(text string) (Schedule, error) {
 // rapid: a failing schedule shrinks to a short one): commits, time
 // passing, replica crashes and restarts, partitions and heals, and
 // changes of the source's variables (wait count within the replicas,
-// timeout, wait_no_replica, enabled) in the names of cfg's flavor.
+// timeout, wait_no_replica, wait point, enabled) in the names of cfg's
+// flavor.
 func Schedules(cfg Config) *rapid.Generator[Schedule] {
 	cfg = cfg.withDefaults()
 	names := cfg.varNames()
@@ -173,13 +174,19 @@ func Schedules(cfg Config) *rapid.Generator[Schedule] {
 				if names.count == "" {
 					first = 1
 				}
-				switch rapid.IntRange(first, 3).Draw(t, fmt.Sprintf("var%d", i)) {
+				switch rapid.IntRange(first, 4).Draw(t, fmt.Sprintf("var%d", i)) {
 				case 0:
 					stmt = fmt.Sprintf("%s = %d", names.count, rapid.IntRange(1, cfg.Replicas).Draw(t, fmt.Sprintf("count%d", i)))
 				case 1:
 					stmt = fmt.Sprintf("%s = %d", names.timeout, rapid.IntRange(50, 3000).Draw(t, fmt.Sprintf("timeout%d", i)))
 				case 2:
 					stmt = fmt.Sprintf("%s = %s", names.noReplica, onOff(rapid.Bool().Draw(t, fmt.Sprintf("wnr%d", i))))
+				case 3:
+					wp := "AFTER_SYNC"
+					if rapid.Bool().Draw(t, fmt.Sprintf("wp%d", i)) {
+						wp = "AFTER_COMMIT"
+					}
+					stmt = fmt.Sprintf("%s = %s", names.waitPoint, wp)
 				default:
 					stmt = fmt.Sprintf("%s = %s", names.enabled, onOff(rapid.Bool().Draw(t, fmt.Sprintf("en%d", i))))
 				}

@@ -1,15 +1,15 @@
 package semisynctest
 
 import (
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"time"
 
 	"github.com/semisync-go/semisync"
 	"github.com/semisync-go/semisync/ackset"
+	"github.com/semisync-go/semisync/dump"
 	"github.com/semisync-go/semisync/replica"
 	"github.com/semisync-go/semisync/source"
 	"github.com/semisync-go/semisync/vars"
@@ -64,9 +64,10 @@ type Config struct {
 	// Relay, if set, makes each replica's relay log over its simulated
 	// disk (a host's own relay log or store); default the disk itself.
 	Relay func(d *DiskFile) replica.RelayLog
-	// VisibleAtCommit makes a commit visible to readers when it is
-	// written, before its wait returns (AFTER_COMMIT), instead of when the
-	// wait returns (AFTER_SYNC): AfterSyncVisibility then fails.
+	// VisibleAtCommit makes the simulation's host (Config.Host nil) show
+	// a commit to readers when it is written, before its wait returns,
+	// whatever the wait point: an AFTER_COMMIT host claiming AFTER_SYNC,
+	// which AfterSyncVisibility finds.
 	VisibleAtCommit bool
 	// Net is every link's network; Links, if set, gives replica i's own
 	// (its zone's latency, say) instead.
@@ -84,13 +85,26 @@ type Config struct {
 	Heal time.Duration
 	// Trace keeps a line for everything that happens in History.Events.
 	Trace bool
-	// PublishBeforeSync makes the source's host send a commit to the
-	// replicas (and wait for it) before its binlog has fsynced it, which
-	// takes BinlogSync (default 1 ms): a source crash in between leaves
-	// replicas holding what the restarted source never wrote, and
-	// NoPhantom says so. The default host fsyncs first.
+	// PublishBeforeSync makes the simulation's host (Config.Host nil)
+	// send a commit to the replicas (and wait for it) before its binlog
+	// has fsynced it, which takes BinlogSync (default 1 ms): a source
+	// crash in between leaves replicas holding what the restarted source
+	// never wrote, and NoPhantom says so. The default host fsyncs first.
 	PublishBeforeSync bool
 	BinlogSync        time.Duration
+	// Host, if set, is the host's commit path on the source's side: it is
+	// called with the simulation's Binlog (empty at the start; after a
+	// failover, holding the promoted replica's relay log) and returns the
+	// host over it, or over a binlog of its own filled from it. By
+	// default the simulation's own host commits: its Binlog and an engine
+	// that shows transactions in order.
+	Host func(b *Binlog) Host
+	// Acks, if set, replaces the library's quorum arithmetic with the
+	// host's (a new AckContainer at each start of the source): the
+	// source then waits for one replica that stands for the container
+	// (ID Replicas+1, counted among its clients), which acknowledges what
+	// the container reports. Not with Policy.
+	Acks func() AckContainer
 }
 
 func (c Config) withDefaults() Config {
@@ -116,27 +130,24 @@ func (c Config) withDefaults() Config {
 }
 
 // varNames are the source's variables in a flavor's names.
-type varNames struct{ enabled, timeout, count, noReplica string }
+type varNames struct{ enabled, timeout, count, noReplica, waitPoint string }
 
 // MariaDB has no wait count (count is empty): one replica is the quorum.
 func (c Config) varNames() varNames {
 	switch c.Flavor {
 	case semisync.FlavorMySQL:
 		p := "rpl_semi_sync_source_"
-		return varNames{p + "enabled", p + "timeout", p + "wait_for_replica_count", p + "wait_no_replica"}
+		return varNames{p + "enabled", p + "timeout", p + "wait_for_replica_count", p + "wait_no_replica", p + "wait_point"}
 	case semisync.FlavorMySQLLegacy:
 		p := "rpl_semi_sync_master_"
-		return varNames{p + "enabled", p + "timeout", p + "wait_for_slave_count", p + "wait_no_slave"}
+		return varNames{p + "enabled", p + "timeout", p + "wait_for_slave_count", p + "wait_no_slave", p + "wait_point"}
 	}
 	p := "rpl_semi_sync_master_"
-	return varNames{p + "enabled", p + "timeout", "", p + "wait_no_slave"}
+	return varNames{p + "enabled", p + "timeout", "", p + "wait_no_slave", p + "wait_point"}
 }
 
 // binlogName is the name of the source's n-th binlog file.
 func binlogName(n int) string { return fmt.Sprintf("binlog.%06d", n) }
-
-// eventSize is the size of each transaction in the simulated binlog.
-const eventSize = 100
 
 // Run runs schedule on a new cluster of cfg, seeded with seed, and
 // returns its history. The same cfg, seed and schedule give the same
@@ -232,17 +243,26 @@ type cluster struct {
 	q    queue
 	seq  uint64
 	src  *source.Source
-	log  []semisync.Position // the source's binlog: one event per commit
+	host Host
 	reps []*node
 	h    *History
-	buf  []byte
-	// The source's binlog: its current file's number and end, how many
-	// of log's events are durable, and the source's generation (one per
-	// start).
-	file       int
-	off        uint64
-	logSynced  int
-	gen        int
+	// first is where the first binlog began: a replica with an empty
+	// relay log starts there. files is the number of binlog files begun.
+	first semisync.Position
+	files int
+	// gen is the source's generation: one more at each crash or failover.
+	gen int
+	// pending are the current source's commits not yet visible to
+	// readers, in order.
+	pending []*CommitRecord
+	// stage are the current source's commits not yet through the
+	// engine's Commit, in binlog order.
+	stage      []*CommitRecord
+	acks       AckContainer    // Config.Acks's, for this source
+	agg        *source.Session // the replica standing for acks
+	txs        [1]Tx
+	wire       []byte // the bytes of events in flight (never overwritten)
+	ends       [1]semisync.Position
 	failedOver bool
 	err        error // the first thing the run could not do
 }
@@ -286,13 +306,14 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 			return nil, err
 		}
 	}
-	if c.src, err = source.New(source.Options{Vars: reg, Clock: c, Policy: cfg.Policy}); err != nil {
+	if cfg.Acks != nil && cfg.Policy != nil {
+		return nil, errors.New("semisynctest: Config.Acks and Config.Policy together")
+	}
+	c.files = 1
+	if err := c.startSource(reg, newBinlog(nil, 1)); err != nil {
 		return nil, err
 	}
-	c.file, c.off = 1, 4
-	if err := c.src.Appended(semisync.FilePos(binlogName(c.file), 4)); err != nil {
-		return nil, err
-	}
+	c.first = c.host.End()
 	for i := range cfg.Replicas {
 		n := &node{c: c, id: semisync.ReplicaID(i + 1), idx: i, up: true, net: cfg.Net}
 		if cfg.Links != nil {
@@ -328,6 +349,74 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 	return c, nil
 }
 
+// startSource starts a source over a host made from b (Config.Host, or
+// the simulation's own), with its binlog ending at the host's End.
+func (c *cluster) startSource(reg *vars.Registry, b *Binlog) error {
+	if c.cfg.Host != nil {
+		c.host = c.cfg.Host(b)
+	} else {
+		c.host = &simHost{Binlog: b, c: c}
+	}
+	return c.restartSource(reg)
+}
+
+// restartSource starts a new source (the old one, if any, is closed)
+// over c.host.
+func (c *cluster) restartSource(reg *vars.Registry) error {
+	opts := source.Options{Vars: reg, Clock: c, Policy: c.cfg.Policy}
+	if c.cfg.Acks != nil {
+		p := ackset.AnyOf(1, c.aggID())
+		opts.Policy = &p
+	}
+	src, err := source.New(opts)
+	if err != nil {
+		return err
+	}
+	c.src = src
+	end := c.host.End()
+	if err := src.Appended(end); err != nil {
+		return err
+	}
+	for _, rec := range c.stage {
+		if rec.WaitPoint == vars.AfterCommit && rec.Err == "" {
+			// Its client saw the connection end before it began to wait.
+			rec.Err = "the source crashed before the wait"
+		}
+	}
+	c.pending, c.stage = c.pending[:0], nil
+	if c.cfg.Acks != nil {
+		c.acks = c.cfg.Acks()
+		if c.agg, err = src.Register(c.aggID(), end); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ackContainer gives Config.Acks's container replica r's ACK of pos and
+// acknowledges what it reports.
+func (c *cluster) ackContainer(r int, pos semisync.Position) {
+	if q, ok := c.acks.Ack(r, pos, c.count()); ok {
+		c.h.add(c.now, "the ack container reports %s", q)
+		c.agg.Ack(q)
+	}
+}
+
+// aggID is the ID of the replica standing for Config.Acks.
+func (c *cluster) aggID() semisync.ReplicaID { return semisync.ReplicaID(c.cfg.Replicas + 1) }
+
+// probe asks the host's readers about the current source's commits, in
+// order, and marks those they now see.
+func (c *cluster) probe() {
+	i := 0
+	for ; i < len(c.pending) && c.host.Visible(c.pending[i].N); i++ {
+		c.pending[i].Visible = c.now
+	}
+	if i > 0 {
+		c.pending = append(c.pending[:0], c.pending[i:]...)
+	}
+}
+
 // run processes events up to now+d in time order, firing the source's
 // timer (Tick) when its deadline comes, before events of the same instant.
 func (c *cluster) run(d time.Duration) {
@@ -354,6 +443,7 @@ func (c *cluster) run(d time.Duration) {
 			c.now = it.at
 			it.fn()
 		}
+		c.probe()
 	}
 }
 
@@ -390,37 +480,50 @@ func (c *cluster) step(st Step) error {
 	return nil
 }
 
-// commit writes the next transaction, makes it durable (or, with
-// PublishBeforeSync, publishes it first and syncs it later) and begins
-// its wait.
+// commit commits the next transaction through the host's steps, as
+// waitpoint.Pipeline does: Flush, Flushed, Sync (the binlog senders may
+// read it now), and the engine's Commit after the wait (AFTER_SYNC) or
+// before it (AFTER_COMMIT). Engine commits are in binlog order, as the
+// pipeline's commit stage makes them; the waits of successive commits
+// overlap (each commit is its own group, and its own client).
 func (c *cluster) commit() {
-	c.off += eventSize
-	end := semisync.FilePos(binlogName(c.file), c.off)
-	c.log = append(c.log, end)
 	gen := c.gen
-	rec := &CommitRecord{N: len(c.h.Commits) + 1, Pos: end, Began: c.now, Visible: -1, Gen: gen}
+	rec := &CommitRecord{N: len(c.h.Commits) + 1, Began: c.now, Visible: -1, Gen: gen, WaitPoint: c.src.WaitPoint()}
 	c.h.Commits = append(c.h.Commits, rec)
-	if !c.cfg.PublishBeforeSync {
-		c.logSynced = len(c.log) // fsync, then publish
-	} else {
-		n := len(c.log)
-		c.at(c.cfg.BinlogSync, func() {
-			if c.gen == gen {
-				c.logSynced = max(c.logSynced, n)
-			}
-		})
+	c.txs[0] = Tx{N: rec.N}
+	if err := c.host.Flush(context.Background(), c.txs[:], c.ends[:]); err != nil {
+		c.fail(fmt.Errorf("the host's Flush: %w", err))
+		return
 	}
+	end := c.ends[0]
+	rec.Pos = end
 	if err := c.src.Flushed(end); err != nil {
 		rec.Err = err.Error()
 		return
 	}
-	if c.cfg.VisibleAtCommit {
-		rec.Visible = c.now
+	c.pending = append(c.pending, rec)
+	c.probe()
+	if err := c.host.Sync(context.Background(), end); err != nil {
+		c.fail(fmt.Errorf("the host's Sync: %w", err))
+		return
 	}
 	for _, n := range c.reps {
 		n.send()
 	}
-	if err := c.src.WaitFunc(end, func(r source.Result) {
+	c.stage = append(c.stage, rec)
+	if rec.WaitPoint == vars.AfterCommit {
+		rec.ready = true
+		c.drain()
+		return
+	}
+	c.wait(rec)
+}
+
+// wait begins rec's wait; when it returns, an AFTER_SYNC commit may go
+// through the engine.
+func (c *cluster) wait(rec *CommitRecord) {
+	gen := c.gen
+	if err := c.src.WaitFunc(rec.Pos, func(r source.Result) {
 		if c.gen != gen {
 			// The source crashed: its client saw the connection end.
 			rec.Err = "the source crashed during the wait"
@@ -429,14 +532,44 @@ func (c *cluster) commit() {
 		rec.Outcomes++
 		rec.Outcome, rec.Ended = r.Outcome, c.now
 		rec.Policy = c.src.State().Policy
-		rec.Quorum = rec.Policy.N()
-		if rec.Visible < 0 {
-			rec.Visible = c.now
+		if c.cfg.Acks != nil {
+			rec.Policy = ackset.Count(c.count())
 		}
+		rec.Quorum = rec.Policy.N()
 		c.h.add(c.now, "commit %d %s", rec.N, r.Outcome)
+		if rec.WaitPoint != vars.AfterCommit {
+			rec.ready = true
+			c.drain()
+		}
 	}); err != nil {
 		rec.Err = err.Error()
 	}
+}
+
+// drain runs the engine's Commit for the commits at the head of the
+// commit stage that are ready, in order; an AFTER_COMMIT commit then
+// begins its wait.
+func (c *cluster) drain() {
+	for len(c.stage) > 0 && c.stage[0].ready {
+		rec := c.stage[0]
+		c.stage = c.stage[1:]
+		c.txs[0] = Tx{N: rec.N}
+		if err := c.host.Commit(context.Background(), c.txs[:]); err != nil {
+			c.fail(fmt.Errorf("the host's Commit: %w", err))
+		}
+		c.probe()
+		if rec.WaitPoint == vars.AfterCommit {
+			c.wait(rec)
+		}
+	}
+}
+
+// count is the source's wait count (1 for MariaDB, which has none).
+func (c *cluster) count() int {
+	if c.cfg.varNames().count == "" {
+		return 1
+	}
+	return int(max(1, c.src.Vars().Config().WaitForReplicaCount))
 }
 
 // heal ends every fault (partitions, crashes, lossy links, failing
@@ -480,7 +613,30 @@ func (c *cluster) heal() {
 	for _, n := range c.reps {
 		c.h.Logs = append(c.h.Logs, n.disk.held())
 	}
-	c.h.Binlog = c.log
+	c.h.Binlog = c.binlog()
+}
+
+// binlog reads the host's binlog from its first position, through a
+// cursor as its senders do.
+func (c *cluster) binlog() []Event {
+	cur, err := c.host.Open(c.first)
+	if err != nil {
+		c.fail(fmt.Errorf("the host's binlog: %w", err))
+		return nil
+	}
+	defer cur.Close()
+	var out []Event
+	for {
+		ev, ok, err := cur.Next()
+		if err != nil {
+			c.fail(fmt.Errorf("the host's binlog: %w", err))
+		}
+		if !ok || err != nil {
+			return out
+		}
+		ev.Data = append([]byte(nil), ev.Data...) // valid until the next call only
+		out = append(out, ev)
+	}
 }
 
 // endConnections ends every replica's connection with the source, which
@@ -489,6 +645,7 @@ func (c *cluster) endConnections() {
 	for _, n := range c.reps {
 		if k := n.conn; k != nil {
 			k.dead, k.sessClosed = true, true
+			k.cur.Close()
 			n.conn = nil
 			if n.up {
 				k.st.Close()
@@ -510,7 +667,7 @@ func (c *cluster) failover() error {
 			continue
 		}
 		left++
-		if best < 0 || len(n.disk.held()) > len(c.reps[best].disk.held()) {
+		if best < 0 || n.disk.heldCount() > c.reps[best].disk.heldCount() {
 			best = i
 		}
 	}
@@ -527,24 +684,20 @@ func (c *cluster) failover() error {
 	c.endConnections()
 	c.src.Close() // what still waits is released into the old generation
 	p.promoted, p.up = true, false
-	c.log = p.disk.held()
-	c.logSynced = len(c.log)
-	c.file++
-	c.off = 4
-	c.h.add(c.now, "failover: replica %d promoted with %d events", best, len(c.log))
-	src, err := source.New(source.Options{Vars: c.src.Vars(), Clock: c, Policy: c.cfg.Policy})
-	if err != nil {
+	held := p.disk.held()
+	c.files++
+	c.h.add(c.now, "failover: replica %d promoted with %d events", best, len(held))
+	if err := c.startSource(c.src.Vars(), newBinlog(held, c.files)); err != nil {
 		return err
 	}
-	c.src = src
-	if n := c.cfg.varNames(); n.count != "" && int(src.Vars().Config().WaitForReplicaCount) > left-1 {
+	if n := c.cfg.varNames(); n.count != "" && int(c.src.Vars().Config().WaitForReplicaCount) > left-1 {
 		// MySQL's wait count cannot be met by fewer replicas: the
 		// operator lowers it with the failover.
-		if err := src.Vars().Exec(fmt.Sprintf("SET GLOBAL %s = %d", n.count, left-1)); err != nil {
+		if err := c.src.Vars().Exec(fmt.Sprintf("SET GLOBAL %s = %d", n.count, left-1)); err != nil {
 			return err
 		}
 	}
-	return src.Appended(semisync.FilePos(binlogName(c.file), 4))
+	return nil
 }
 
 // crashSource crashes the source's host and starts it again, as MySQL
@@ -553,18 +706,20 @@ func (c *cluster) failover() error {
 // and it reconnects.
 func (c *cluster) crashSource() error {
 	c.gen++
-	c.h.add(c.now, "source crashed: binlog keeps %d of %d events", c.logSynced, len(c.log))
 	c.endConnections()
 	c.src.Close() // what still waits is released into the old generation
-	c.log = c.log[:c.logSynced]
-	c.file++
-	c.off = 4
-	src, err := source.New(source.Options{Vars: c.src.Vars(), Clock: c, Policy: c.cfg.Policy})
-	if err != nil {
-		return err
+	var before []Event
+	if c.h.trace {
+		before = c.binlog()
 	}
-	c.src = src
-	return src.Appended(semisync.FilePos(binlogName(c.file), 4))
+	if err := c.host.Crash(); err != nil {
+		return fmt.Errorf("the host's Crash: %w", err)
+	}
+	c.files++
+	if c.h.trace {
+		c.h.add(c.now, "source crashed: its binlog keeps %d of the %d events it sent", len(c.binlog()), len(before))
+	}
+	return c.restartSource(c.src.Vars())
 }
 
 // node is one replica.
@@ -587,14 +742,13 @@ type conn struct {
 	n          *node
 	sess       *source.Session
 	st         *replica.Stream
-	sent       semisync.Position // the source's side: the last event sent
-	seqOut     uint64            // the source's side: events sent
-	seqIn      uint64            // the replica's side: events received
-	evLast     time.Duration     // when the last event sent arrives
-	ackLast    time.Duration     // when the last ACK sent arrives
-	dead       bool              // the replica's side ended
-	sessClosed bool              // the source's side ended
-	next       int               // the source's side: the index in the binlog of the next event to send
+	cur        dump.Cursor   // the source's side: reads the host's binlog
+	seqOut     uint64        // the source's side: events sent
+	seqIn      uint64        // the replica's side: events received
+	evLast     time.Duration // when the last event sent arrives
+	ackLast    time.Duration // when the last ACK sent arrives
+	dead       bool          // the replica's side ended
+	sessClosed bool          // the source's side ended
 }
 
 // connect opens a connection from the replica's relay log end, if it can.
@@ -605,7 +759,7 @@ func (n *node) connect() {
 	}
 	start := n.disk.end()
 	if start.IsZero() {
-		start = semisync.FilePos(binlogName(1), 4)
+		start = c.first
 	}
 	sess, err := c.src.Register(n.id, start)
 	if err != nil {
@@ -617,9 +771,22 @@ func (n *node) connect() {
 	if c.cfg.Relay != nil {
 		relay = c.cfg.Relay(n.disk)
 	}
-	k := &conn{n: n, sess: sess, sent: start}
+	cur, err := c.host.Open(start)
+	if err != nil {
+		sess.Close()
+		c.h.add(c.now, "replica %d refused by the host's binlog at %s: %v", n.idx, start, err)
+		c.at(n.net.Reconnect, n.connect)
+		return
+	}
+	if c.acks != nil {
+		// MySQL takes a replica's start as its ACK (handleAck at the dump's
+		// start), into the container too.
+		c.ackContainer(n.idx, start)
+	}
+	k := &conn{n: n, sess: sess, cur: cur}
 	if k.st, err = n.rep.Open(start, relay, (*ackLink)(k)); err != nil {
 		sess.Close()
+		cur.Close()
 		c.fail(fmt.Errorf("replica %d cannot open its stream: %w", n.idx, err))
 		return
 	}
@@ -629,24 +796,30 @@ func (n *node) connect() {
 	n.send()
 }
 
-// send sends the connection every binlog event after what it was sent.
+// send sends the connection every event its cursor has.
 func (n *node) send() {
 	k := n.conn
 	if k == nil || k.dead {
 		return
 	}
 	c := n.c
-	if k.next == 0 && len(c.log) > 0 {
-		// The first event after the connection's start.
-		k.next = sort.Search(len(c.log), func(i int) bool { return c.log[i].Compare(k.sent) > 0 })
-	}
-	for ; k.next < len(c.log); k.next++ {
-		end := c.log[k.next]
-		k.sent = end
+	for {
+		ev, ok, err := k.cur.Next()
+		if err != nil {
+			c.h.add(c.now, "replica %d: the host's binlog: %v", n.idx, err)
+			k.close()
+			return
+		}
+		if !ok {
+			return
+		}
+		flag := !ev.Artificial && k.sess.ReplyRequired(ev.End)
 		k.seqOut++
-		flag := k.sess.ReplyRequired(end)
-		seq := k.seqOut
-		c.deliver(n, &k.evLast, func() { k.receive(seq, end, flag) }, k, seq)
+		seq, end := k.seqOut, ev.End
+		at := len(c.wire)
+		c.wire = append(c.wire, ev.Data...) // Next's bytes are valid until its next call only
+		data := c.wire[at:len(c.wire):len(c.wire)]
+		c.deliver(n, &k.evLast, func() { k.receive(seq, data, end, flag) }, k, seq)
 	}
 }
 
@@ -688,7 +861,7 @@ func (c *cluster) deliver(n *node, last *time.Duration, fn func(), k *conn, seq 
 }
 
 // receive is an event arriving at the replica.
-func (k *conn) receive(seq uint64, end semisync.Position, flag bool) {
+func (k *conn) receive(seq uint64, data []byte, end semisync.Position, flag bool) {
 	n := k.n
 	if k.dead || n.conn != k || !n.up {
 		return
@@ -699,7 +872,7 @@ func (k *conn) receive(seq uint64, end semisync.Position, flag bool) {
 		return
 	}
 	k.seqIn = seq
-	if err := k.st.Queue(n.c.payload(end), end, flag); err != nil {
+	if err := k.st.Queue(data, end, flag); err != nil {
 		k.n.c.h.add(k.n.c.now, "replica %d: %v", n.idx, err)
 		k.close()
 		return
@@ -717,6 +890,7 @@ func (k *conn) close() {
 		return
 	}
 	k.dead = true
+	k.cur.Close()
 	n, c := k.n, k.n.c
 	if n.conn == k {
 		n.conn = nil
@@ -742,6 +916,9 @@ func (a *ackLink) SendAck(pos semisync.Position, _ []byte) error {
 		if !k.sessClosed {
 			r := k.sess.Ack(pos)
 			c.h.add(c.now, "source got ack %s from replica %d: %v", pos, k.n.idx, r)
+			if c.acks != nil {
+				c.ackContainer(k.n.idx, pos)
+			}
 		}
 	}, nil, 0)
 	return nil
@@ -795,20 +972,14 @@ func (n *node) partition(cut bool) {
 	n.connect()
 }
 
-// payload is the event of the transaction ending at end (valid until
-// the next call): its end offset, 8 bytes.
-func (c *cluster) payload(end semisync.Position) []byte {
-	c.buf = binary.LittleEndian.AppendUint64(c.buf[:0], end.Offset())
-	return c.buf
-}
-
 // DiskFile is a replica's relay log on its simulated disk: events written,
 // flushed to the operating system, synced to stable storage. It is a
 // replica.RelayLog, replica.Syncer and replica.Discarder; Config.Relay may
 // put a host's relay log over it instead.
 type DiskFile struct {
 	n       *node
-	recs    []semisync.Position
+	recs    []Event
+	arena   []byte
 	flushed int // recs[:flushed] are in the operating system
 	synced  int // recs[:synced] are on stable storage
 	failed  bool
@@ -822,10 +993,9 @@ func (d *DiskFile) Write(ev []byte, end semisync.Position) error {
 	if d.failed {
 		return ErrSyncFailed
 	}
-	if len(ev) != 8 || binary.LittleEndian.Uint64(ev) != end.Offset() {
-		return fmt.Errorf("semisynctest: event %x at %s, not the source's", ev, end)
-	}
-	d.recs = append(d.recs, end)
+	at := len(d.arena)
+	d.arena = append(d.arena, ev...)
+	d.recs = append(d.recs, Event{Data: d.arena[at:len(d.arena):len(d.arena)], End: end})
 	return nil
 }
 
@@ -837,7 +1007,7 @@ func (d *DiskFile) Flush() error {
 	}
 	if d.flushed != len(d.recs) {
 		d.flushed = len(d.recs)
-		d.n.c.h.hold(d.n.c.now, d.n.idx, d.recs[d.flushed-1])
+		d.n.c.h.hold(d.n.c.now, d.n.idx, d.recs[d.flushed-1].End)
 	}
 	return nil
 }
@@ -851,7 +1021,8 @@ func (d *DiskFile) Sync() error {
 	}
 	if c.cfg.Disk.SyncFail > 0 && c.rng.Float64() < c.cfg.Disk.SyncFail {
 		d.failed = true
-		d.recs, d.flushed = d.recs[:d.synced], d.synced
+		d.truncate(d.synced)
+		d.flushed = d.synced
 		c.h.add(c.now, "replica %d: fsync failed", d.n.idx)
 		c.h.hold(c.now, d.n.idx, d.end()) // the pages it could not write may be gone
 		return ErrSyncFailed
@@ -861,22 +1032,35 @@ func (d *DiskFile) Sync() error {
 }
 
 // Discard drops what was written since the last Flush.
-func (d *DiskFile) Discard() { d.recs = d.recs[:d.flushed] }
+func (d *DiskFile) Discard() { d.truncate(d.flushed) }
+
+// truncate keeps the first n events.
+func (d *DiskFile) truncate(n int) {
+	if n < len(d.recs) {
+		d.arena = d.arena[:len(d.arena)-len(d.recs[n].Data)]
+		for _, e := range d.recs[n+1:] {
+			d.arena = d.arena[:len(d.arena)-len(e.Data)]
+		}
+		d.recs = d.recs[:n]
+	}
+}
 
 // end is where the relay log ends as the replica reopens it.
 func (d *DiskFile) end() semisync.Position {
-	d.recs = d.recs[:d.flushed]
+	d.truncate(d.flushed)
 	d.failed = false
 	if len(d.recs) == 0 {
 		return semisync.Position{}
 	}
-	return d.recs[len(d.recs)-1]
+	return d.recs[len(d.recs)-1].End
 }
 
-// held returns the events a restarted replica finds.
-func (d *DiskFile) held() []semisync.Position {
-	return append([]semisync.Position(nil), d.recs[:d.flushed]...)
-}
+// held returns the events a restarted replica finds; they are the
+// caller's.
+func (d *DiskFile) held() []Event { return copyEvents(d.recs[:d.flushed]) }
+
+// heldCount is the number of events a restarted replica finds.
+func (d *DiskFile) heldCount() int { return d.flushed }
 
 // crash loses what was not synced, or keeps a prefix of it (torn), and
 // returns how many events were lost.
@@ -886,7 +1070,7 @@ func (d *DiskFile) crash(rng *rand.Rand, torn bool) int {
 		keep += rng.IntN(d.flushed - d.synced + 1)
 	}
 	lost := len(d.recs) - keep
-	d.recs = d.recs[:keep]
+	d.truncate(keep)
 	d.flushed, d.synced = keep, keep
 	return lost
 }
