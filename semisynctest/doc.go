@@ -13,8 +13,9 @@
 // streams, acknowledging after fsync unless Config.FlushedAcks). Each
 // replica's relay log is a DiskFile: events written, flushed to the
 // operating system, synced; a crash is a power failure that loses what
-// was not synced (Disk.Torn keeps a random part of it) and an fsync may
-// fail (Disk.SyncFail). The links between the source and each replica
+// was not synced (Disk.Torn keeps a random part of it; Disk.Garbage
+// leaves it as junk, which the relay log's checksums find and cut when it
+// is reopened) and an fsync may fail (Disk.SyncFail). The links between the source and each replica
 // have a seeded delay and jitter, lose, repeat and hold back messages
 // (Net); an event stream is a TCP connection, which such a fault breaks,
 // and the replica reconnects from its relay log's end. A schedule

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"time"
 
@@ -42,6 +43,12 @@ type Disk struct {
 	// fsync syncs whenever it flushes: Torn matters with FlushedAcks, or
 	// a host's store that syncs lazily.)
 	Torn bool
+	// Garbage, on a crash, leaves what was flushed but not synced (after
+	// what Torn keeps) on the disk as junk: the records are there, their
+	// bytes are not. The replica's relay log finds them by their checksums
+	// when it is reopened (at a restart, or a promotion) and cuts the log
+	// before the first, as package relaylog does.
+	Garbage bool
 }
 
 // Config describes a simulated cluster. The zero Config is three
@@ -933,7 +940,7 @@ func (n *node) crash() {
 		k.close() // the process's stream ends with it
 	}
 	n.up = false
-	lost := n.disk.crash(c.rng, c.cfg.Disk.Torn)
+	lost := n.disk.crash(c.rng, c.cfg.Disk)
 	c.h.add(c.now, "replica %d crashed, relay log at %s (%d unsynced events lost)", n.idx, n.disk.end(), lost)
 	c.h.hold(c.now, n.idx, n.disk.end())
 }
@@ -979,9 +986,11 @@ func (n *node) partition(cut bool) {
 type DiskFile struct {
 	n       *node
 	recs    []Event
+	sums    []uint32 // each record's checksum, as written
 	arena   []byte
 	flushed int // recs[:flushed] are in the operating system
 	synced  int // recs[:synced] are on stable storage
+	checked int // recs[:checked] passed their checksums since the last crash
 	failed  bool
 }
 
@@ -996,6 +1005,7 @@ func (d *DiskFile) Write(ev []byte, end semisync.Position) error {
 	at := len(d.arena)
 	d.arena = append(d.arena, ev...)
 	d.recs = append(d.recs, Event{Data: d.arena[at:len(d.arena):len(d.arena)], End: end})
+	d.sums = append(d.sums, crc32.ChecksumIEEE(ev))
 	return nil
 }
 
@@ -1041,13 +1051,31 @@ func (d *DiskFile) truncate(n int) {
 		for _, e := range d.recs[n+1:] {
 			d.arena = d.arena[:len(d.arena)-len(e.Data)]
 		}
-		d.recs = d.recs[:n]
+		d.recs, d.sums = d.recs[:n], d.sums[:n]
+		d.checked = min(d.checked, n)
 	}
+}
+
+// recover is the relay log's reopening: it checks the records it has not
+// checked since the last crash and cuts the log before the first whose
+// bytes do not match their checksum (junk a crash left, Disk.Garbage).
+func (d *DiskFile) recover() {
+	for i := d.checked; i < d.flushed; i++ {
+		if crc32.ChecksumIEEE(d.recs[i].Data) != d.sums[i] {
+			c := d.n.c
+			c.h.add(c.now, "replica %d: relay log cut at %s, %d damaged events", d.n.idx, d.recs[i].End, len(d.recs)-i)
+			d.truncate(i)
+			d.flushed, d.synced = i, min(d.synced, i)
+			break
+		}
+	}
+	d.checked = d.flushed
 }
 
 // end is where the relay log ends as the replica reopens it.
 func (d *DiskFile) end() semisync.Position {
 	d.truncate(d.flushed)
+	d.recover()
 	d.failed = false
 	if len(d.recs) == 0 {
 		return semisync.Position{}
@@ -1057,20 +1085,38 @@ func (d *DiskFile) end() semisync.Position {
 
 // held returns the events a restarted replica finds; they are the
 // caller's.
-func (d *DiskFile) held() []Event { return copyEvents(d.recs[:d.flushed]) }
+func (d *DiskFile) held() []Event {
+	d.recover()
+	return copyEvents(d.recs[:d.flushed])
+}
 
 // heldCount is the number of events a restarted replica finds.
-func (d *DiskFile) heldCount() int { return d.flushed }
+func (d *DiskFile) heldCount() int {
+	d.recover()
+	return d.flushed
+}
 
-// crash loses what was not synced, or keeps a prefix of it (torn), and
-// returns how many events were lost.
-func (d *DiskFile) crash(rng *rand.Rand, torn bool) int {
+// crash loses what was not synced, or keeps a prefix of it
+// (Disk.Torn), or leaves the rest as junk (Disk.Garbage), and returns how
+// many events were lost or damaged.
+func (d *DiskFile) crash(rng *rand.Rand, disk Disk) int {
 	keep := d.synced
-	if torn && d.flushed > d.synced {
+	if disk.Torn && d.flushed > d.synced {
 		keep += rng.IntN(d.flushed - d.synced + 1)
 	}
 	lost := len(d.recs) - keep
-	d.truncate(keep)
-	d.flushed, d.synced = keep, keep
+	if disk.Garbage && d.flushed > keep {
+		for _, e := range d.recs[keep:d.flushed] {
+			for i := range e.Data {
+				e.Data[i] ^= byte(rng.IntN(255) + 1) // every byte changes
+			}
+		}
+		d.truncate(d.flushed)
+	} else {
+		d.truncate(keep)
+		d.flushed = keep
+	}
+	d.synced = keep
+	d.checked = min(d.checked, keep)
 	return lost
 }
