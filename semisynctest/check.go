@@ -41,7 +41,6 @@ type CommitRecord struct {
 	// WaitPoint is the wait point in force when it was written: under
 	// AFTER_COMMIT readers may see it before its wait returns.
 	WaitPoint vars.WaitPoint
-	ready     bool // through its wait point: the engine may commit it
 }
 
 // AckRecord is one ACK a replica sent.
@@ -261,11 +260,10 @@ func NoPhantom(h *History) error {
 
 // AfterSyncVisibility: no commit written under the AFTER_SYNC wait point
 // became visible to readers before its wait returned. (Under AFTER_COMMIT
-// readers may see a commit first: that is the wait point's meaning. A
-// commit whose client lost its source in a crash is not judged.)
+// readers may see a commit first: that is the wait point's meaning.)
 func AfterSyncVisibility(h *History) error {
 	for _, c := range h.Commits {
-		if c.WaitPoint == vars.AfterCommit || c.Err != "" {
+		if c.WaitPoint == vars.AfterCommit {
 			continue
 		}
 		if c.Visible >= 0 && (c.Outcomes == 0 || c.Visible < c.Ended) {

@@ -61,7 +61,7 @@ func (e *toyEngine) Flush(ctx context.Context, txs []semisynctest.Tx, ends []sem
 	return e.Binlog.Flush(ctx, txs, ends)
 }
 
-func (e *toyEngine) Visible(n int) bool { return e.rows[n] }
+func (e *toyEngine) Visible(tx semisynctest.Tx) bool { return e.rows[tx.N] }
 
 // A host property-tests its commit path: the simulator commits through
 // its engine and binlog, and AfterSyncVisibility finds that readers see

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/semisync-go/semisync"
@@ -29,18 +30,22 @@ type Event = dump.Event
 // would: Flush, then source.Flushed, then Sync (after which the binlog's
 // cursors may return the transaction), then the engine's Commit after
 // the wait returns (AFTER_SYNC) or before the wait begins (AFTER_COMMIT).
-// A step's error stops the run (Run returns it). Each replica connection
-// reads the binlog through a cursor from Open; the simulation calls Next
-// whenever something may have been written, and copies what it returns.
-// Everything is called from Run's goroutine.
+// A step's error stops the run (Run returns it), as does an end Flush
+// returns that the source refuses (source.Flushed). Each replica
+// connection reads the binlog through a cursor from Open, made before the
+// source registers the replica (an error refuses it, as MySQL's 1236
+// does, and it tries again later); the simulation calls Next after each
+// Sync and when the connection opens, copies what it returns, and closes
+// the cursor when the connection ends or the run does. Everything is
+// called from Run's goroutine.
 type Host interface {
 	waitpoint.Steps[Tx]
 	transport.Binlog
-	// Visible reports whether a reader finds transaction n committed. The
-	// simulation asks about the current source's commits in order,
-	// whenever anything happens, and takes the first answer true as the
-	// time the commit became visible (CommitRecord.Visible).
-	Visible(n int) bool
+	// Visible reports whether a reader finds tx committed. The simulation
+	// asks about each of the current source's commits until the answer is
+	// true, whenever anything happens, and takes the first true as the time
+	// the commit became visible (CommitRecord.Visible).
+	Visible(tx Tx) bool
 	// Crash is a power failure of the source's host and its restart: the
 	// binlog keeps what Sync made durable and goes on in a new file (as
 	// MySQL's does), and End then says where. Cursors opened before are
@@ -57,7 +62,8 @@ type Host interface {
 // them durable. Config.Host receives one, to keep (its Flush, Sync, Open,
 // Crash and End are a Host's, so a host may embed it and add an engine)
 // or to copy into a binlog of its own. Each event's bytes are its
-// transaction's number, 8 bytes little-endian.
+// transaction's number, 8 bytes little-endian. Like the rest of the
+// simulation it is not safe for concurrent use.
 type Binlog struct {
 	file      int
 	name      string // binlogName(file)
@@ -88,7 +94,7 @@ func (b *Binlog) add(data []byte, end semisync.Position) {
 	at := len(b.arena)
 	b.arena = append(b.arena, data...)
 	// A full slice expression: a later append never writes into an
-	// event's bytes, even after a crash shortens the arena.
+	// event's bytes.
 	b.events = append(b.events, Event{Data: b.arena[at:len(b.arena):len(b.arena)], End: end})
 }
 
@@ -126,11 +132,16 @@ func (b *Binlog) publish(n int) {
 // Commit does nothing: the binlog is no engine.
 func (b *Binlog) Commit(context.Context, []Tx) error { return nil }
 
-// Crash loses what was not synced and goes on in the next file.
+// Crash loses what was not synced and goes on in the next file. Cursors
+// opened before return an error.
 func (b *Binlog) Crash() error {
 	b.crashes++
 	b.events = b.events[:b.synced]
 	b.published = b.synced
+	if b.wake != nil {
+		close(b.wake) // waiting cursors find the crash
+		b.wake = nil
+	}
 	b.file++
 	b.name = binlogName(b.file)
 	b.off = 4
@@ -144,21 +155,41 @@ func (b *Binlog) End() semisync.Position { return semisync.FilePos(b.name, b.off
 // slice and the bytes are the caller's.
 func (b *Binlog) Events() []Event { return copyEvents(b.events) }
 
-// Holds reports whether the binlog holds transaction n (durable or not).
-func (b *Binlog) Holds(n int) bool {
+// Holds reports whether the binlog holds the event of tx (durable or
+// not), in the simulation's own format (its number as its bytes). It
+// reads every event: it is for a host's crash recovery.
+func (b *Binlog) Holds(tx Tx) bool {
 	for _, e := range b.events {
-		if binary.LittleEndian.Uint64(e.Data) == uint64(n) {
+		if len(e.Data) == 8 && binary.LittleEndian.Uint64(e.Data) == uint64(tx.N) {
 			return true
 		}
 	}
 	return false
 }
 
+// ErrUnknownStart is wrapped by the error of Open for a start the binlog
+// does not hold.
+var ErrUnknownStart = errors.New("semisynctest: the binlog does not hold the start")
+
 // Open returns a cursor whose first event is the first one ending after
-// start. It refuses nothing: the source refuses a start beyond its binlog
-// (source.Register).
+// start. It refuses a start that is neither the first position of one of
+// its files nor the end of an event it holds (a lost tail, say), as
+// transport.Binlog requires: the source takes the start as the replica's
+// acknowledgement.
 func (b *Binlog) Open(start semisync.Position) (dump.Cursor, error) {
-	i := sort.Search(len(b.events), func(i int) bool { return b.events[i].End.Compare(start) > 0 })
+	i := sort.Search(len(b.events), func(i int) bool { return b.events[i].End.Compare(start) >= 0 })
+	held := i < len(b.events) && b.events[i].End == start
+	if !held && start.Offset() == 4 {
+		for f := 1; f <= b.file && !held; f++ {
+			held = start.File() == binlogName(f)
+		}
+	}
+	if !held {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownStart, start)
+	}
+	if i < len(b.events) && b.events[i].End == start {
+		i++
+	}
 	return &binlogCursor{b: b, next: i, crashes: b.crashes}, nil
 }
 
@@ -250,15 +281,19 @@ func (h *simHost) Commit(_ context.Context, txs []Tx) error {
 	return nil
 }
 
-func (h *simHost) Visible(n int) bool { return n <= h.visible }
+func (h *simHost) Visible(tx Tx) bool { return tx.N <= h.visible }
 
 // AckContainer is quorum arithmetic outside the library's (Config.Acks):
 // a host's own, or a known-broken one such as MySQL's AckContainer before
 // mysql-server PR #509. The simulation gives it every ACK the source
-// receives and releases the commits up to what it reports.
+// receives, and each replica's start position when it connects (MySQL
+// takes that as an ACK), and releases the commits up to what it reports.
+// It hears of the wait count only with each ACK: a container that
+// reports when the count changes (MySQL's resize) cannot say so before
+// the next ACK.
 type AckContainer interface {
-	// Ack takes replica r's ACK of pos (replicas numbered from 0) while
-	// the wait count is count, and returns the position the quorum now
-	// holds, if that moved.
-	Ack(r int, pos semisync.Position, count int) (semisync.Position, bool)
+	// Ack takes replica id's ACK of pos (replica i has ID i+1) while the
+	// wait count is count, and returns the position the quorum now holds,
+	// if that moved.
+	Ack(id semisync.ReplicaID, pos semisync.Position, count int) (semisync.Position, bool)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -17,19 +18,21 @@ import (
 	"github.com/semisync-go/semisync/transport"
 )
 
-// mysqlAcks is MySQL's AckContainer as a simulation's quorum arithmetic:
-// a new container when the wait count changes, as MySQL resizes it.
+// mysqlAcks is MySQL's AckContainer as a simulation's quorum arithmetic.
+// When the wait count changes it starts a new, empty container at the
+// next ACK, where MySQL resizes it at once and keeps its slots: it
+// releases no later than MySQL would.
 type mysqlAcks struct {
 	c     *mysqlmodel.AckContainer
 	n     int
 	fixed bool
 }
 
-func (m *mysqlAcks) Ack(r int, pos semisync.Position, count int) (semisync.Position, bool) {
+func (m *mysqlAcks) Ack(id semisync.ReplicaID, pos semisync.Position, count int) (semisync.Position, bool) {
 	if m.c == nil || count != m.n {
 		m.c, m.n = mysqlmodel.NewAckContainer(count, m.fixed), count
 	}
-	return m.c.Insert(semisync.ReplicaID(r+1), pos)
+	return m.c.Insert(id, pos)
 }
 
 // MySQL's quorum arithmetic before mysql-server PR #509 releases a commit
@@ -61,7 +64,7 @@ func TestAcksWithPolicyRefused(t *testing.T) {
 		Acks:   func() semisynctest.AckContainer { return &mysqlAcks{} },
 		Policy: &p,
 	}, 1, nil)
-	require.Error(t, err)
+	require.ErrorContains(t, err, "Config.Acks and Config.Policy together")
 }
 
 // engine is a host's storage engine over the simulation's binlog, which
@@ -78,17 +81,18 @@ func (e *engine) Commit(_ context.Context, txs []semisynctest.Tx) error {
 	return nil
 }
 
-func (e *engine) Visible(n int) bool { return e.rows[n] }
+func (e *engine) Visible(tx semisynctest.Tx) bool { return e.rows[tx.N] }
 
-// Crash recovers as MySQL's engines do with the binlog as coordinator:
-// a transaction is committed after the crash if and only if the binlog
-// kept it.
+// Crash recovers as MySQL's engines do with the binlog as coordinator: a
+// committed transaction the binlog lost is rolled back. (One the binlog
+// kept but the engine had not committed would be committed; its client
+// is gone, and no checker looks at it.)
 func (e *engine) Crash() error {
 	if err := e.Binlog.Crash(); err != nil {
 		return err
 	}
 	for n := range e.rows {
-		if !e.Holds(n) {
+		if !e.Holds(semisynctest.Tx{N: n}) {
 			delete(e.rows, n)
 		}
 	}
@@ -138,7 +142,7 @@ func (h *memHost) Commit(_ context.Context, txs []semisynctest.Tx) error {
 }
 
 func (h *memHost) Open(start semisync.Position) (transport.Cursor, error) { return h.m.Open(start) }
-func (h *memHost) Visible(n int) bool                                     { return h.rows[n] }
+func (h *memHost) Visible(tx semisynctest.Tx) bool                        { return h.rows[tx.N] }
 func (h *memHost) End() semisync.Position                                 { return h.m.Head() }
 
 // Crash: every event written was synced (Sync follows Flush at once), so
@@ -185,4 +189,88 @@ func TestBinlogEvents(t *testing.T) {
 	for _, l := range h.Logs {
 		require.Equal(t, h.Binlog, l)
 	}
+}
+
+// evenEngine shows even-numbered transactions as the binlog writes them:
+// readers see commit 2 before commit 1, and before its wait returns.
+type evenEngine struct{ engine }
+
+func (e *evenEngine) Flush(ctx context.Context, txs []semisynctest.Tx, ends []semisync.Position) error {
+	for _, tx := range txs {
+		if tx.N%2 == 0 {
+			e.rows[tx.N] = true
+		}
+	}
+	return e.Binlog.Flush(ctx, txs, ends)
+}
+
+// The readers are asked about every commit they have not seen, not only
+// up to the first hidden one: a commit seen out of order is caught.
+func TestVisibilityOutOfOrder(t *testing.T) {
+	cfg := semisynctest.Config{Host: func(b *semisynctest.Binlog) semisynctest.Host {
+		return &evenEngine{engine{Binlog: b, rows: map[int]bool{}}}
+	}}
+	sc := semisynctest.Schedule{{Op: semisynctest.Commit}, {Op: semisynctest.Commit}}
+	for seed := range uint64(100) {
+		_, err := semisynctest.Replay(cfg, seed, sc, semisynctest.AfterSyncVisibility)
+		require.ErrorContains(t, err, "commit 2 visible at 0s", "seed %d", seed)
+	}
+}
+
+// badEnds is a host whose binlog gives every transaction the same end.
+type badEnds struct{ engine }
+
+func (h *badEnds) Flush(ctx context.Context, txs []semisynctest.Tx, ends []semisync.Position) error {
+	for i := range txs {
+		ends[i] = semisync.FilePos("binlog.000001", 104)
+	}
+	return nil
+}
+
+// An end the source refuses stops the run, as it stops waitpoint's
+// pipeline.
+func TestHostBadEndStops(t *testing.T) {
+	cfg := semisynctest.Config{Host: func(b *semisynctest.Binlog) semisynctest.Host {
+		return &badEnds{engine{Binlog: b, rows: map[int]bool{}}}
+	}}
+	_, err := semisynctest.Run(cfg, 1, semisynctest.Schedule{{Op: semisynctest.Commit}, {Op: semisynctest.Commit}})
+	require.ErrorContains(t, err, "step 2 (commit): the host's Flush returned end binlog.000001:104")
+}
+
+// The simulation's binlog refuses a start it does not hold (a lost tail,
+// the middle of an event), takes a file's start or an event's end, and
+// its cursors find a crash.
+func TestBinlogOpen(t *testing.T) {
+	var b *semisynctest.Binlog
+	sc := semisynctest.Schedule{{Op: semisynctest.Commit}, {Op: semisynctest.Advance, D: time.Second}, {Op: semisynctest.CrashSource}}
+	_, err := semisynctest.Run(semisynctest.Config{Host: func(bl *semisynctest.Binlog) semisynctest.Host {
+		b = bl
+		return &engine{Binlog: bl, rows: map[int]bool{}}
+	}}, 1, sc)
+	require.NoError(t, err)
+	// binlog.000001 holds the commit (ends at 104); binlog.000002 the two
+	// of the liveness probe.
+	for _, ok := range []semisync.Position{semisync.FilePos("binlog.000001", 4), semisync.FilePos("binlog.000001", 104), semisync.FilePos("binlog.000002", 4), semisync.FilePos("binlog.000002", 204)} {
+		cur, err := b.Open(ok)
+		require.NoError(t, err, "%s", ok)
+		require.NoError(t, cur.Close())
+	}
+	for _, bad := range []semisync.Position{semisync.FilePos("binlog.000001", 204), semisync.FilePos("binlog.000001", 50), semisync.FilePos("binlog.000003", 4), semisync.FilePos("other.000001", 4)} {
+		_, err := b.Open(bad)
+		require.ErrorIs(t, err, semisynctest.ErrUnknownStart, "%s", bad)
+	}
+	cur, err := b.Open(semisync.FilePos("binlog.000002", 204))
+	require.NoError(t, err)
+	_, ok, err := cur.Next()
+	require.NoError(t, err)
+	require.False(t, ok, "at the end")
+	wait := cur.Wait()
+	require.NoError(t, b.Crash())
+	select {
+	case <-wait:
+	default:
+		t.Fatal("a crash does not wake a waiting cursor")
+	}
+	_, _, err = cur.Next()
+	require.Error(t, err, "a cursor from before the crash")
 }

@@ -109,8 +109,10 @@ type Config struct {
 	// Acks, if set, replaces the library's quorum arithmetic with the
 	// host's (a new AckContainer at each start of the source): the
 	// source then waits for one replica that stands for the container
-	// (ID Replicas+1, counted among its clients), which acknowledges what
-	// the container reports. Not with Policy.
+	// (ID Replicas+1), which acknowledges what the container reports.
+	// That replica is always connected, so the source counts one client
+	// more, and never finds its quorum unreachable when replicas leave
+	// (wait_no_replica OFF does not switch it off). Not with Policy.
 	Acks func() AckContainer
 }
 
@@ -168,6 +170,7 @@ func Run(cfg Config, seed uint64, schedule Schedule) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.closeCursors()
 	for i, st := range schedule {
 		err := c.step(st)
 		if err == nil {
@@ -264,7 +267,7 @@ type cluster struct {
 	pending []*CommitRecord
 	// stage are the current source's commits not yet through the
 	// engine's Commit, in binlog order.
-	stage      []*CommitRecord
+	stage      []*staged
 	acks       AckContainer    // Config.Acks's, for this source
 	agg        *source.Session // the replica standing for acks
 	txs        [1]Tx
@@ -321,6 +324,17 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 		return nil, err
 	}
 	c.first = c.host.End()
+	if err := c.addReplicas(vc); err != nil {
+		c.closeCursors()
+		c.src.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// addReplicas starts the replicas and lets them connect.
+func (c *cluster) addReplicas(vc vars.Config) error {
+	cfg := c.cfg
 	for i := range cfg.Replicas {
 		n := &node{c: c, id: semisync.ReplicaID(i + 1), idx: i, up: true, net: cfg.Net}
 		if cfg.Links != nil {
@@ -329,31 +343,26 @@ func newCluster(cfg Config, seed uint64) (*cluster, error) {
 				n.net.Reconnect = cfg.Net.Reconnect
 			}
 			if err := n.net.check(); err != nil {
-				c.src.Close()
-				return nil, err
+				return err
 			}
 		}
 		n.disk = &DiskFile{n: n}
 		rr, err := vars.NewRegistry(cfg.Flavor, vars.WithConfig(vc))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		durability := replica.Synced
 		if cfg.FlushedAcks {
 			durability = replica.Flushed
 		}
 		if n.rep, err = replica.New(replica.Options{Vars: rr, Durability: durability}); err != nil {
-			return nil, err
+			return err
 		}
 		c.reps = append(c.reps, n)
 		n.connect()
 	}
 	c.run(0)
-	if c.err != nil {
-		c.src.Close()
-		return nil, c.err
-	}
-	return c, nil
+	return c.err
 }
 
 // startSource starts a source over a host made from b (Config.Host, or
@@ -384,8 +393,8 @@ func (c *cluster) restartSource(reg *vars.Registry) error {
 	if err := src.Appended(end); err != nil {
 		return err
 	}
-	for _, rec := range c.stage {
-		if rec.WaitPoint == vars.AfterCommit && rec.Err == "" {
+	for _, st := range c.stage {
+		if rec := st.rec; rec.WaitPoint == vars.AfterCommit && rec.Err == "" {
 			// Its client saw the connection end before it began to wait.
 			rec.Err = "the source crashed before the wait"
 		}
@@ -402,26 +411,36 @@ func (c *cluster) restartSource(reg *vars.Registry) error {
 
 // ackContainer gives Config.Acks's container replica r's ACK of pos and
 // acknowledges what it reports.
-func (c *cluster) ackContainer(r int, pos semisync.Position) {
-	if q, ok := c.acks.Ack(r, pos, c.count()); ok {
+func (c *cluster) ackContainer(id semisync.ReplicaID, pos semisync.Position) {
+	if q, ok := c.acks.Ack(id, pos, c.count()); ok {
 		c.h.add(c.now, "the ack container reports %s", q)
 		c.agg.Ack(q)
 	}
 }
 
+// staged is a commit in the commit stage: ready once through its wait
+// point (AFTER_SYNC) or at once (AFTER_COMMIT).
+type staged struct {
+	rec   *CommitRecord
+	ready bool
+}
+
 // aggID is the ID of the replica standing for Config.Acks.
 func (c *cluster) aggID() semisync.ReplicaID { return semisync.ReplicaID(c.cfg.Replicas + 1) }
 
-// probe asks the host's readers about the current source's commits, in
-// order, and marks those they now see.
+// probe asks the host's readers about each of the current source's
+// commits they did not see yet, and marks those they now see.
 func (c *cluster) probe() {
-	i := 0
-	for ; i < len(c.pending) && c.host.Visible(c.pending[i].N); i++ {
-		c.pending[i].Visible = c.now
+	keep := c.pending[:0]
+	for _, rec := range c.pending {
+		if c.host.Visible(Tx{N: rec.N}) {
+			rec.Visible = c.now
+		} else {
+			keep = append(keep, rec)
+		}
 	}
-	if i > 0 {
-		c.pending = append(c.pending[:0], c.pending[i:]...)
-	}
+	clear(c.pending[len(keep):])
+	c.pending = keep
 }
 
 // run processes events up to now+d in time order, firing the source's
@@ -505,7 +524,9 @@ func (c *cluster) commit() {
 	end := c.ends[0]
 	rec.Pos = end
 	if err := c.src.Flushed(end); err != nil {
-		rec.Err = err.Error()
+		// waitpoint.Pipeline stops here too (StageFlushed): the host's
+		// binlog gave an end the source cannot take.
+		c.fail(fmt.Errorf("the host's Flush returned end %s: %w", end, err))
 		return
 	}
 	c.pending = append(c.pending, rec)
@@ -517,19 +538,20 @@ func (c *cluster) commit() {
 	for _, n := range c.reps {
 		n.send()
 	}
-	c.stage = append(c.stage, rec)
+	st := &staged{rec: rec}
+	c.stage = append(c.stage, st)
 	if rec.WaitPoint == vars.AfterCommit {
-		rec.ready = true
+		st.ready = true
 		c.drain()
 		return
 	}
-	c.wait(rec)
+	c.wait(st)
 }
 
-// wait begins rec's wait; when it returns, an AFTER_SYNC commit may go
+// wait begins st's wait; when it returns, an AFTER_SYNC commit may go
 // through the engine.
-func (c *cluster) wait(rec *CommitRecord) {
-	gen := c.gen
+func (c *cluster) wait(st *staged) {
+	rec, gen := st.rec, c.gen
 	if err := c.src.WaitFunc(rec.Pos, func(r source.Result) {
 		if c.gen != gen {
 			// The source crashed: its client saw the connection end.
@@ -545,7 +567,7 @@ func (c *cluster) wait(rec *CommitRecord) {
 		rec.Quorum = rec.Policy.N()
 		c.h.add(c.now, "commit %d %s", rec.N, r.Outcome)
 		if rec.WaitPoint != vars.AfterCommit {
-			rec.ready = true
+			st.ready = true
 			c.drain()
 		}
 	}); err != nil {
@@ -558,7 +580,8 @@ func (c *cluster) wait(rec *CommitRecord) {
 // begins its wait.
 func (c *cluster) drain() {
 	for len(c.stage) > 0 && c.stage[0].ready {
-		rec := c.stage[0]
+		st := c.stage[0]
+		rec := st.rec
 		c.stage = c.stage[1:]
 		c.txs[0] = Tx{N: rec.N}
 		if err := c.host.Commit(context.Background(), c.txs[:]); err != nil {
@@ -566,7 +589,7 @@ func (c *cluster) drain() {
 		}
 		c.probe()
 		if rec.WaitPoint == vars.AfterCommit {
-			c.wait(rec)
+			c.wait(st)
 		}
 	}
 }
@@ -646,6 +669,15 @@ func (c *cluster) binlog() []Event {
 	}
 }
 
+// closeCursors closes the binlog cursors of the connections still open.
+func (c *cluster) closeCursors() {
+	for _, n := range c.reps {
+		if k := n.conn; k != nil && !k.dead {
+			k.cur.Close()
+		}
+	}
+}
+
 // endConnections ends every replica's connection with the source, which
 // is gone; each reconnects after its Reconnect.
 func (c *cluster) endConnections() {
@@ -715,17 +747,12 @@ func (c *cluster) crashSource() error {
 	c.gen++
 	c.endConnections()
 	c.src.Close() // what still waits is released into the old generation
-	var before []Event
-	if c.h.trace {
-		before = c.binlog()
-	}
+	before := c.host.End()
 	if err := c.host.Crash(); err != nil {
 		return fmt.Errorf("the host's Crash: %w", err)
 	}
 	c.files++
-	if c.h.trace {
-		c.h.add(c.now, "source crashed: its binlog keeps %d of the %d events it sent", len(c.binlog()), len(before))
-	}
+	c.h.add(c.now, "source crashed with its binlog at %s: goes on at %s", before, c.host.End())
 	return c.restartSource(c.src.Vars())
 }
 
@@ -768,8 +795,17 @@ func (n *node) connect() {
 	if start.IsZero() {
 		start = c.first
 	}
+	// The binlog is opened first: a start it does not hold never reaches
+	// the source, which would take it as an acknowledgement.
+	cur, err := c.host.Open(start)
+	if err != nil {
+		c.h.add(c.now, "replica %d refused by the host's binlog at %s: %v", n.idx, start, err)
+		c.at(n.net.Reconnect, n.connect)
+		return
+	}
 	sess, err := c.src.Register(n.id, start)
 	if err != nil {
+		cur.Close()
 		c.h.add(c.now, "replica %d refused at %s: %v", n.idx, start, err)
 		c.at(n.net.Reconnect, n.connect)
 		return
@@ -778,17 +814,10 @@ func (n *node) connect() {
 	if c.cfg.Relay != nil {
 		relay = c.cfg.Relay(n.disk)
 	}
-	cur, err := c.host.Open(start)
-	if err != nil {
-		sess.Close()
-		c.h.add(c.now, "replica %d refused by the host's binlog at %s: %v", n.idx, start, err)
-		c.at(n.net.Reconnect, n.connect)
-		return
-	}
 	if c.acks != nil {
 		// MySQL takes a replica's start as its ACK (handleAck at the dump's
 		// start), into the container too.
-		c.ackContainer(n.idx, start)
+		c.ackContainer(n.id, start)
 	}
 	k := &conn{n: n, sess: sess, cur: cur}
 	if k.st, err = n.rep.Open(start, relay, (*ackLink)(k)); err != nil {
@@ -924,7 +953,7 @@ func (a *ackLink) SendAck(pos semisync.Position, _ []byte) error {
 			r := k.sess.Ack(pos)
 			c.h.add(c.now, "source got ack %s from replica %d: %v", pos, k.n.idx, r)
 			if c.acks != nil {
-				c.ackContainer(k.n.idx, pos)
+				c.ackContainer(k.n.id, pos)
 			}
 		}
 	}, nil, 0)

@@ -56,8 +56,10 @@ func (c *AckContainer) Insert(id semisync.ReplicaID, pos semisync.Position) (sem
 		if c.slots[i].pos.Compare(pos) >= 0 {
 			continue
 		}
+		// The bug: without the fix, the last slot below pos wins, not the
+		// least.
 		if !c.fixed || minIdx < 0 || c.slots[i].pos.Compare(c.slots[minIdx].pos) < 0 {
-			minIdx = i // the bug: the last one below pos, not the least
+			minIdx = i
 		}
 	}
 	if minIdx < 0 {
